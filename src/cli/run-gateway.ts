@@ -1,0 +1,73 @@
+// The process lifecycle of `siem-gateway start`: load, start, reload on SIGHUP, stop gracefully on
+// SIGTERM / SIGINT within shutdownTimeoutMs (a second signal stops at once).
+import { ConfigError, loadConfigFile } from '../config/load-config.js';
+import { Gateway } from '../gateway.js';
+import { createLogger, type Logger } from '../logger.js';
+
+/** Returns an exit code when start-up fails, or -1 once the gateway runs (the signal handlers exit). */
+export async function runGateway(file: string): Promise<number> {
+  let loaded;
+  try {
+    loaded = loadConfigFile(file);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.problems.join('\n')}\n`);
+    return 2;
+  }
+  const logger = createLogger(loaded.config.logging.level);
+  for (const warning of loaded.warnings) logger.warn(warning);
+
+  let gateway: Gateway;
+  try {
+    gateway = await Gateway.start(loaded.config, logger);
+  } catch (error) {
+    logger.fatal((error as Error).message);
+    return 1;
+  }
+  installSignalHandlers(gateway, file, logger);
+  return -1;
+}
+
+function installSignalHandlers(gateway: Gateway, file: string, logger: Logger): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: stopping now');
+      process.exit(1);
+    }
+    stopping = true;
+    const timeoutMs = gateway.configuration.shutdownTimeoutMs;
+    logger.info({ signal, timeoutMs }, 'stopping');
+    const timer = setTimeout(() => {
+      logger.warn({ timeoutMs }, 'shutdown timed out; abandoning in-flight work');
+      process.exit(0);
+    }, timeoutMs);
+    gateway.stop().then(
+      () => {
+        clearTimeout(timer);
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGHUP', () => reload(gateway, file, logger));
+}
+
+function reload(gateway: Gateway, file: string, logger: Logger): void {
+  logger.info({ file }, 'SIGHUP: reloading the configuration');
+  try {
+    const { config, warnings } = loadConfigFile(file);
+    for (const warning of warnings) logger.warn(warning);
+    gateway.apply(config);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const problem of error.problems) logger.error(problem);
+    logger.error({ problems: error.problems.length }, 'configuration reload refused; still running on the previous configuration');
+  }
+}

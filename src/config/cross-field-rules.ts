@@ -1,0 +1,179 @@
+// Rules the schema cannot express: references between sections, uniqueness, ranges that depend on
+// another field, and combinations that are unsafe. Each finding names its path; none quotes a value
+// that could be a secret.
+import type { ConfigPath } from './config-path.js';
+import { defaultHttpsFormat } from './defaults.js';
+import { parseDestinationUrl, parseListenAddress, parseStartAt } from './parse-values.js';
+import type { RawConfig, RawSubscription } from './schema.js';
+
+export interface RuleReporter {
+  problem(path: ConfigPath, message: string): void;
+  warning(path: ConfigPath, message: string): void;
+}
+
+export const maxSubscriptionsPerEnvironment = 50;
+export const payloadLimits = { EVENTS_PER_PAYLOAD: { min: 1, max: 500 }, KB_PER_PAYLOAD: { min: 1, max: 4096 } } as const;
+
+export function checkCrossFieldRules(config: RawConfig, report: RuleReporter): void {
+  checkListeners(config, report);
+  const environments = uniqueIds(config.environments, ['environments'], 'environment', report);
+  uniqueIds(config.keys, ['keys'], 'key', report);
+  uniqueIds(config.certificates, ['certificates'], 'certificate', report);
+  uniqueIds(config.sources, ['sources'], 'source', report);
+  uniqueIds(config.subscriptions, ['subscriptions'], 'subscription', report);
+  checkTokens(config, environments, report);
+
+  const knownEnvironment = (environment: string, path: ConfigPath) => {
+    if (!environments.has(environment)) report.problem(path, `unknown environment "${environment}"`);
+  };
+  config.keys.forEach((key, index) => {
+    const path = ['keys', index];
+    knownEnvironment(key.environment, [...path, 'environment']);
+    const pem = key.certFile !== undefined || key.keyFile !== undefined;
+    if (pem && key.pkcs12File !== undefined) report.problem(path, 'give either certFile and keyFile (PEM) or pkcs12File, not both');
+    else if (key.pkcs12File === undefined && (key.certFile === undefined || key.keyFile === undefined)) {
+      report.problem(path, 'needs certFile and keyFile (PEM), or pkcs12File');
+    }
+    if (key.passphrase !== undefined && key.pkcs12File === undefined) report.problem([...path, 'passphrase'], 'is only used with pkcs12File');
+  });
+  config.certificates.forEach((certificate, index) => knownEnvironment(certificate.environment, ['certificates', index, 'environment']));
+  config.sources.forEach((source, index) => {
+    knownEnvironment(source.environment, ['sources', index, 'environment']);
+    checkSource(source, ['sources', index], report);
+  });
+
+  const perEnvironment = new Map<string, number>();
+  config.subscriptions.forEach((subscription, index) => {
+    const path = ['subscriptions', index];
+    knownEnvironment(subscription.environment, [...path, 'environment']);
+    const count = (perEnvironment.get(subscription.environment) ?? 0) + 1;
+    perEnvironment.set(subscription.environment, count);
+    if (count === maxSubscriptionsPerEnvironment + 1) {
+      report.problem([...path, 'environment'], `environment "${subscription.environment}" has more than ${maxSubscriptionsPerEnvironment} subscriptions`);
+    }
+    checkSubscription(config, subscription, path, report);
+  });
+}
+
+function uniqueIds(items: readonly { id: string }[], path: ConfigPath, what: string, report: RuleReporter): Set<string> {
+  const seen = new Map<string, number>();
+  items.forEach((item, index) => {
+    const first = seen.get(item.id);
+    if (first === undefined) seen.set(item.id, index);
+    else report.problem([...path, index, 'id'], `duplicate ${what} id "${item.id}" (first at ${String(path[0])}[${first}])`);
+  });
+  return new Set(seen.keys());
+}
+
+function checkListeners(config: RawConfig, report: RuleReporter): void {
+  const addresses = new Map<string, string>();
+  for (const name of ['ingest', 'admin'] as const) {
+    const path = ['server', name, 'listen'];
+    const parsed = parseListenAddress(config.server[name].listen);
+    if (!parsed.ok) {
+      report.problem(path, parsed.message);
+      continue;
+    }
+    const key = `${parsed.value.host}:${parsed.value.port}`;
+    const other = addresses.get(key);
+    if (other !== undefined && parsed.value.port !== 0) report.problem(path, `is the same address as server.${other}.listen`);
+    addresses.set(key, name);
+  }
+}
+
+function checkTokens(config: RawConfig, environments: Set<string>, report: RuleReporter): void {
+  const names = new Map<string, number>();
+  const values = new Map<string, number>();
+  config.auth.tokens.forEach((token, index) => {
+    const path = ['auth', 'tokens', index];
+    const sameName = names.get(token.name);
+    if (sameName !== undefined) report.problem([...path, 'name'], `duplicate token name "${token.name}" (first at auth.tokens[${sameName}])`);
+    names.set(token.name, index);
+    // Two entries with one secret would make scopes ambiguous. Never print the value itself.
+    const sameValue = values.get(token.token);
+    if (sameValue !== undefined) report.problem([...path, 'token'], `has the same value as auth.tokens[${sameValue}].token; every token must be distinct`);
+    values.set(token.token, index);
+    token.environments?.forEach((environment, position) => {
+      if (!environments.has(environment)) report.problem([...path, 'environments', position], `unknown environment "${environment}"`);
+    });
+  });
+  if (!config.auth.tokens.some((token) => token.scopes.includes('ingest'))) {
+    report.warning(['auth', 'tokens'], 'no token has the ingest scope: every ingest request will be refused with 401');
+  }
+}
+
+const sourceFields = {
+  pingone: { required: [], allowed: ['token', 'basicAuth'] },
+  keycloak: { required: ['secret'], allowed: ['secret'] },
+  asgardeo: { required: ['secret'], allowed: ['secret'] },
+  'am-webhook': { required: ['token'], allowed: ['token', 'header', 'fieldMap'] },
+} as const;
+
+function checkSource(source: RawConfig['sources'][number], path: ConfigPath, report: RuleReporter): void {
+  const rule = sourceFields[source.type];
+  for (const field of rule.required) {
+    if (source[field] === undefined) report.problem([...path, field], `is required for type ${source.type}`);
+  }
+  for (const field of ['secret', 'token', 'basicAuth', 'header', 'fieldMap'] as const) {
+    if (source[field] !== undefined && !(rule.allowed as readonly string[]).includes(field)) {
+      report.problem([...path, field], `is not used by type ${source.type}`);
+    }
+  }
+  if (source.type === 'pingone' && (source.token === undefined) === (source.basicAuth === undefined)) {
+    report.problem(path, 'type pingone needs exactly one of token (bearer) or basicAuth');
+  }
+}
+
+function checkSubscription(config: RawConfig, subscription: RawSubscription, path: ConfigPath, report: RuleReporter): void {
+  const { protocol, environment } = subscription;
+  const destinationField = protocol === 'HTTPS' ? 'httpEndpoint' : 'connectionDetails';
+  const otherField = protocol === 'HTTPS' ? 'connectionDetails' : 'httpEndpoint';
+  const destination = subscription[destinationField];
+  if (destination === undefined) {
+    report.problem([...path, destinationField], `is required for protocol ${protocol}`);
+  } else {
+    const parsed = parseDestinationUrl(destination.url, protocol);
+    if (!parsed.ok) report.problem([...path, destinationField, 'url'], parsed.message);
+    else if (parsed.value.plaintext) report.warning([...path, destinationField, 'url'], `sends events unencrypted (${parsed.value.url.protocol}//); use only for a local collector`);
+  }
+  for (const [name, value] of Object.entries(subscription.httpEndpoint?.headers ?? {})) {
+    const at = [...path, 'httpEndpoint', 'headers', name];
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) report.problem(at, 'is not a valid HTTP header name');
+    else if (/[\r\n\0]/.test(value)) report.problem(at, 'must not contain line breaks or NUL');
+  }
+  if (subscription[otherField] !== undefined) report.problem([...path, otherField], `is not used with protocol ${protocol}`);
+  if (protocol === 'TCP_IP' && subscription.basicAuth !== undefined) report.problem([...path, 'basicAuth'], 'is not used with protocol TCP_IP');
+
+  if (subscription.tlsClientAuthKeyPair !== undefined) {
+    if (!subscription.verifyTlsCertificates) {
+      report.problem([...path, 'tlsClientAuthKeyPair'], 'requires verifyTlsCertificates: true (a client key cannot be combined with untrusted mode)');
+    }
+    const id = subscription.tlsClientAuthKeyPair.id;
+    const key = config.keys.find((candidate) => candidate.id === id);
+    if (key === undefined) report.problem([...path, 'tlsClientAuthKeyPair', 'id'], `unknown key "${id}"`);
+    else if (key.environment !== environment) report.problem([...path, 'tlsClientAuthKeyPair', 'id'], `key "${id}" belongs to environment "${key.environment}", not "${environment}"`);
+  }
+  subscription.trustedCertificates?.forEach((reference, index) => {
+    const certificate = config.certificates.find((candidate) => candidate.id === reference.id);
+    const at = [...path, 'trustedCertificates', index, 'id'];
+    if (certificate === undefined) report.problem(at, `unknown certificate "${reference.id}"`);
+    else if (certificate.environment !== environment) report.problem(at, `certificate "${reference.id}" belongs to environment "${certificate.environment}", not "${environment}"`);
+  });
+  if (!subscription.verifyTlsCertificates) {
+    report.warning([...path, 'verifyTlsCertificates'], 'is false: any server certificate is accepted (untrusted mode); events can be intercepted');
+  }
+
+  const limit = subscription.payloadOptions.maximumPayloadLimit;
+  const range = payloadLimits[limit.type];
+  if (limit.size === undefined) {
+    if (limit.type === 'KB_PER_PAYLOAD') report.problem([...path, 'payloadOptions', 'maximumPayloadLimit', 'size'], 'is required for KB_PER_PAYLOAD (1..4096)');
+  } else if (limit.size < range.min || limit.size > range.max) {
+    report.problem([...path, 'payloadOptions', 'maximumPayloadLimit', 'size'], `must be ${range.min}..${range.max} for ${limit.type}`);
+  }
+  const https = subscription.payloadOptions.payloadFormat.https;
+  if (https.prettyPrint && (https.format ?? defaultHttpsFormat(subscription.format)) === 'ND_JSON') {
+    report.problem([...path, 'payloadOptions', 'payloadFormat', 'https', 'prettyPrint'], 'only applies to format JSON_ARRAY');
+  }
+  const startAt = parseStartAt(subscription.startAt);
+  if (!startAt.ok) report.problem([...path, 'startAt'], startAt.message);
+}

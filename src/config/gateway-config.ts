@@ -1,0 +1,41 @@
+// The typed configuration the engine reads: validated once at the edge, defaults filled,
+// relative paths made absolute, addresses parsed. Nothing downstream re-checks strings.
+import type { RawConfig, RawSubscription } from './schema.js';
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+export type StartAt = { kind: 'latest' } | { kind: 'earliest' } | { kind: 'time'; at: Date };
+
+export type HttpsPayloadFormat = 'JSON_ARRAY' | 'ND_JSON';
+
+export interface Subscription extends Omit<RawSubscription, 'name' | 'startAt' | 'payloadOptions'> {
+  name: string;
+  startAt: StartAt;
+  payloadOptions: {
+    maximumPayloadLimit: { type: 'EVENTS_PER_PAYLOAD' | 'KB_PER_PAYLOAD'; size: number };
+    payloadFormat: {
+      https: { format: HttpsPayloadFormat; prettyPrint: boolean };
+      tcp: { format: 'JSON_DOC' | 'RFC_LOGLINE'; additionalAttributes?: Record<string, string> };
+    };
+    flushMs: number;
+  };
+}
+
+type RawServer = RawConfig['server'];
+type Listener = RawServer['ingest'] & { address: ListenAddress };
+
+export interface GatewayConfig extends Omit<RawConfig, 'server' | 'subscriptions'> {
+  /** Absolute path of the file this was read from. */
+  file: string;
+  server: Omit<RawServer, 'ingest' | 'admin'> & { ingest: Listener; admin: Listener };
+  subscriptions: Subscription[];
+}
+
+export type Environment = GatewayConfig['environments'][number];
+export type TokenConfig = GatewayConfig['auth']['tokens'][number];
+export type KeyConfig = GatewayConfig['keys'][number];
+export type CertificateConfig = GatewayConfig['certificates'][number];
+export type SourceConfig = GatewayConfig['sources'][number];

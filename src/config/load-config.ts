@@ -1,0 +1,130 @@
+// Reads the YAML file, resolves references, validates everything with one schema plus the
+// cross-field rules, and returns the typed configuration, or every problem as one line each:
+//   gateway.yaml:14 subscriptions[0].filterOptions.includedApplications: must have at most 10 items
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { LineCounter, isMap, isSeq, parseDocument } from 'yaml';
+import { formatPath, type ConfigPath } from './config-path.js';
+import { checkCrossFieldRules } from './cross-field-rules.js';
+import { defaultEventsPerPayload, defaultHttpsFormat } from './defaults.js';
+import type { GatewayConfig, Subscription } from './gateway-config.js';
+import { parseListenAddress, parseStartAt } from './parse-values.js';
+import { resolveReferences } from './references.js';
+import { schemaProblems } from './schema-problems.js';
+import type { RawConfig, RawSubscription } from './schema.js';
+import { YamlLocator } from './yaml-locator.js';
+
+/** Every problem of one file, each already formatted as `file:line path: message`. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadedConfig {
+  config: GatewayConfig;
+  /** Accepted but worth an operator's attention (plaintext destinations, untrusted mode, dev defaults). */
+  warnings: string[];
+}
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+}
+
+export function loadConfigFile(file: string, options: LoadOptions = {}): LoadedConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError([`${file}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'read error'})`]);
+  }
+  return parseConfigText(text, file, options);
+}
+
+/** `label` is the file name as the operator wrote it; it starts every message. */
+export function parseConfigText(text: string, label: string, options: LoadOptions = {}): LoadedConfig {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  if (document.errors.length > 0) {
+    throw new ConfigError(document.errors.map((error) => {
+      const line = error.linePos?.[0].line ?? lineCounter.linePos(error.pos[0]).line;
+      const message = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+      return `${label}:${line} YAML syntax: ${message}`;
+    }));
+  }
+  if (document.contents === null) throw new ConfigError([`${label}: the file is empty; it must be a map of settings such as server, environments and subscriptions`]);
+  if (!isMap(document.contents)) {
+    const what = isSeq(document.contents) ? 'a list' : 'a single value';
+    throw new ConfigError([`${label}:1 (top level): must be a map of settings, not ${what}`]);
+  }
+
+  const locator = new YamlLocator(document, lineCounter);
+  const problems: { line: number; text: string }[] = [];
+  const warnings: string[] = [];
+  const at = (path: ConfigPath) => `${label}:${locator.lineOf(path)} ${formatPath(path)}`;
+  // A value whose reference failed is empty: report the reference, not what its emptiness breaks.
+  const unresolved = new Set<string>();
+  const report = {
+    problem: (path: ConfigPath, message: string) => {
+      if (unresolved.has(formatPath(path))) return;
+      problems.push({ line: locator.lineOf(path), text: `${at(path)}: ${message}` });
+    },
+    warning: (path: ConfigPath, message: string) => warnings.push(`${at(path)}: ${message}`),
+  };
+
+  const baseDir = dirname(resolve(label));
+  const resolved = resolveReferences(document.toJS({ maxAliasCount: 100 }), {
+    env: options.env ?? process.env,
+    baseDir,
+    problem: (path, message) => {
+      report.problem(path, message);
+      unresolved.add(formatPath(path));
+    },
+    warning: report.warning,
+  });
+  const referenceProblems = problems.length;
+  for (const problem of schemaProblems(resolved)) report.problem(problem.path, problem.message);
+  if (problems.length === referenceProblems) checkCrossFieldRules(resolved as RawConfig, report);
+  if (problems.length > 0) throw new ConfigError(problems.sort((a, b) => a.line - b.line).map((problem) => problem.text));
+  return { config: normalize(resolved as RawConfig, resolve(label), baseDir), warnings };
+}
+
+function normalize(raw: RawConfig, file: string, baseDir: string): GatewayConfig {
+  const path = (value: string) => resolve(baseDir, value);
+  const optionalPath = (value: string | undefined) => (value === undefined ? undefined : path(value));
+  const listener = (config: RawConfig['server']['ingest']) => ({
+    ...config,
+    address: unwrap(parseListenAddress(config.listen)),
+    tls: config.tls && { certFile: path(config.tls.certFile), keyFile: path(config.tls.keyFile), clientCaFile: optionalPath(config.tls.clientCaFile) },
+  });
+  return {
+    ...raw,
+    file,
+    server: { ...raw.server, ingest: listener(raw.server.ingest), admin: listener(raw.server.admin) },
+    storage: { ...raw.storage, dir: path(raw.storage.dir) },
+    keys: raw.keys.map((key) => ({ ...key, certFile: optionalPath(key.certFile), keyFile: optionalPath(key.keyFile), pkcs12File: optionalPath(key.pkcs12File) })),
+    certificates: raw.certificates.map((certificate) => ({ ...certificate, file: path(certificate.file) })),
+    subscriptions: raw.subscriptions.map(normalizeSubscription),
+    logging: { ...raw.logging, deliveryFile: optionalPath(raw.logging.deliveryFile) },
+  };
+}
+
+function normalizeSubscription(raw: RawSubscription): Subscription {
+  const { maximumPayloadLimit, payloadFormat } = raw.payloadOptions;
+  return {
+    ...raw,
+    name: raw.name ?? raw.id,
+    startAt: unwrap(parseStartAt(raw.startAt)),
+    payloadOptions: {
+      ...raw.payloadOptions,
+      maximumPayloadLimit: { type: maximumPayloadLimit.type, size: maximumPayloadLimit.size ?? defaultEventsPerPayload },
+      payloadFormat: { ...payloadFormat, https: { ...payloadFormat.https, format: payloadFormat.https.format ?? defaultHttpsFormat(raw.format) } },
+    },
+  };
+}
+
+function unwrap<T>(parsed: { ok: true; value: T } | { ok: false; message: string }): T {
+  if (!parsed.ok) throw new Error(`validated value failed to parse: ${parsed.message}`);
+  return parsed.value;
+}

@@ -1,0 +1,68 @@
+// `${env:NAME}`, `${env:NAME:-default}` and `${file:/path}` inside any string value of the file.
+// Resolved values may be secrets: no message here ever contains one.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { ConfigPath } from './config-path.js';
+
+export interface ReferenceContext {
+  env: NodeJS.ProcessEnv;
+  /** Relative `${file:}` paths are read from here (the configuration file's directory). */
+  baseDir: string;
+  problem(path: ConfigPath, message: string): void;
+  warning(path: ConfigPath, message: string): void;
+}
+
+// `$${` is an escaped literal `${`; anything else starting with `${` must be a known reference.
+const referencePattern = /\$\$\{|\$\{([^}]*)\}/g;
+const envPattern = /^env:([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$/s;
+const filePattern = /^file:(.+)$/s;
+
+/** Returns a copy of `value` with every reference in every string resolved. */
+export function resolveReferences(value: unknown, context: ReferenceContext, path: (string | number)[] = []): unknown {
+  if (typeof value === 'string') return resolveString(value, context, path);
+  if (Array.isArray(value)) return value.map((item, index) => resolveReferences(item, context, [...path, index]));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      // defineProperty so a `__proto__` key stays an ordinary (and then rejected) key.
+      Object.defineProperty(out, key, { value: resolveReferences(item, context, [...path, key]), enumerable: true, writable: true, configurable: true });
+    }
+    return out;
+  }
+  return value;
+}
+
+function resolveString(text: string, context: ReferenceContext, path: ConfigPath): string {
+  if (!text.includes('${')) return text;
+  return text.replace(referencePattern, (match, body: string | undefined) => {
+    if (body === undefined) return '${';
+    const env = envPattern.exec(body);
+    if (env) return resolveEnv(env[1]!, env[2], context, path);
+    const file = filePattern.exec(body);
+    if (file) return resolveFile(file[1]!.trim(), context, path);
+    context.problem(path, `unknown reference "${match}": use \${env:NAME}, \${env:NAME:-default} or \${file:/path} (write $\${ for a literal \${)`);
+    return '';
+  });
+}
+
+function resolveEnv(name: string, fallback: string | undefined, context: ReferenceContext, path: ConfigPath): string {
+  const value = context.env[name];
+  if (value !== undefined && value !== '') return value;
+  if (fallback !== undefined) {
+    context.warning(path, `environment variable ${name} is not set; using the development default written in the file. Set ${name} before real use`);
+    return fallback;
+  }
+  context.problem(path, `environment variable ${name} is not set`);
+  return '';
+}
+
+function resolveFile(file: string, context: ReferenceContext, path: ConfigPath): string {
+  try {
+    // Secret files usually end with one newline that is not part of the secret.
+    return readFileSync(resolve(context.baseDir, file), 'utf8').replace(/\r?\n$/, '');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'read error';
+    context.problem(path, `cannot read \${file:${file}} (${code})`);
+    return '';
+  }
+}

@@ -1,0 +1,154 @@
+// The one schema for the configuration file (SPEC §10) and the subscription object (SPEC §4).
+// The same TypeBox objects validate API bodies later, so the file and the API never disagree.
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+const strict = { additionalProperties: false } as const;
+
+/** Ids end up in file names, metric labels and URL paths: keep them to a safe alphabet. */
+export const Id = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$', errorMessage: 'must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit' });
+const NonEmpty = Type.String({ minLength: 1 });
+const Reference = Type.Object({ id: Id }, strict);
+// Header names and values are checked in the cross-field rules, where the message can name the header.
+const Headers = Type.Record(Type.String(), Type.String());
+
+function Enum<const T extends string[]>(values: T, options: { default?: T[number] } = {}) {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: values, ...options });
+}
+function Int(minimum: number, maximum: number, defaultValue?: number) {
+  return Type.Integer({ minimum, maximum, ...(defaultValue === undefined ? {} : { default: defaultValue }) });
+}
+/**
+ * An object that may be left out: Ajv (useDefaults) inserts `{}` and then its members' defaults
+ * before checking `required`, so the static type is the filled-in one.
+ */
+function Defaulted<T extends TSchema>(schema: T): T {
+  return { ...schema, default: {} };
+}
+
+// ---- §4 subscription ---------------------------------------------------------------------------
+
+export const ActionTypePattern = Type.String({
+  pattern: '^[A-Za-z0-9_.:*-]+$',
+  errorMessage: 'must be an action type or a "*" glob such as USER.* (no regular expressions)',
+});
+
+export const FilterOptionsSchema = Type.Object({
+  includedActionTypes: Type.Array(ActionTypePattern, { minItems: 1 }),
+  includedApplications: Type.Optional(Type.Array(Reference, { maxItems: 10 })),
+  includedPopulations: Type.Optional(Type.Array(Reference, { maxItems: 10 })),
+  includedTags: Type.Optional(Type.Array(NonEmpty)),
+  ipAddressExposed: Type.Boolean({ default: false }),
+  userAgentExposed: Type.Boolean({ default: false }),
+}, strict);
+
+export const PayloadOptionsSchema = Type.Object({
+  maximumPayloadLimit: Defaulted(Type.Object({
+    type: Enum(['EVENTS_PER_PAYLOAD', 'KB_PER_PAYLOAD'], { default: 'EVENTS_PER_PAYLOAD' }),
+    // The range depends on `type`; checked in cross-field rules so the message can say which.
+    size: Type.Optional(Type.Integer()),
+  }, strict)),
+  payloadFormat: Defaulted(Type.Object({
+    https: Defaulted(Type.Object({
+      format: Type.Optional(Enum(['JSON_ARRAY', 'ND_JSON'])),
+      prettyPrint: Type.Boolean({ default: false }),
+    }, strict)),
+    tcp: Defaulted(Type.Object({
+      format: Enum(['JSON_DOC', 'RFC_LOGLINE'], { default: 'JSON_DOC' }),
+      additionalAttributes: Type.Optional(Type.Record(Type.String(), Type.String())),
+    }, strict)),
+  }, strict)),
+  flushMs: Int(0, 2000, 2000),
+}, strict);
+
+export const SubscriptionSchema = Type.Object({
+  id: Id,
+  name: Type.Optional(NonEmpty),
+  environment: Id,
+  enabled: Type.Boolean({ default: true }),
+  protocol: Enum(['HTTPS', 'TCP_IP'], { default: 'HTTPS' }),
+  format: Enum(['ACTIVITY', 'SPLUNK', 'NEWRELIC'], { default: 'ACTIVITY' }),
+  startAt: Type.Optional(Type.String({ minLength: 1 })),
+  httpEndpoint: Type.Optional(Type.Object({ url: NonEmpty, headers: Type.Optional(Headers) }, strict)),
+  basicAuth: Type.Optional(Type.Object({ username: NonEmpty, password: Type.String() }, strict)),
+  connectionDetails: Type.Optional(Type.Object({ url: NonEmpty }, strict)),
+  verifyTlsCertificates: Type.Boolean({ default: true }),
+  tlsClientAuthKeyPair: Type.Optional(Reference),
+  trustedCertificates: Type.Optional(Type.Array(Reference)),
+  filterOptions: FilterOptionsSchema,
+  payloadOptions: Defaulted(PayloadOptionsSchema),
+  splunk: Type.Optional(Type.Object({
+    index: Type.Optional(NonEmpty),
+    source: Type.Optional(NonEmpty),
+    sourcetype: Type.Optional(NonEmpty),
+    host: Type.Optional(NonEmpty),
+  }, strict)),
+  newRelic: Defaulted(Type.Object({ api: Enum(['logs', 'events'], { default: 'logs' }) }, strict)),
+  delivery: Defaulted(Type.Object({
+    compression: Enum(['none', 'gzip'], { default: 'none' }),
+    maxInFlight: Int(1, 32, 1),
+    timeoutMs: Int(100, 600_000, 30_000),
+  }, strict)),
+}, strict);
+
+// ---- §10 the file ------------------------------------------------------------------------------
+
+const ListenerTls = Type.Object({ certFile: NonEmpty, keyFile: NonEmpty, clientCaFile: Type.Optional(NonEmpty) }, strict);
+const Listener = (listen: string) => Type.Object({
+  listen: Type.String({ default: listen, minLength: 1 }),
+  tls: Type.Optional(ListenerTls),
+}, strict);
+
+export const ConfigSchema = Type.Object({
+  server: Defaulted(Type.Object({
+    ingest: Defaulted(Listener('127.0.0.1:8080')),
+    admin: Defaulted(Listener('127.0.0.1:8081')),
+    maxBodyKB: Int(1, 65_536, 4096),
+  }, strict)),
+  storage: Defaulted(Type.Object({
+    dir: Type.String({ default: './data', minLength: 1 }),
+    maxAgeHours: Int(1, 24 * 365, 168),
+    maxMB: Int(16, 16 * 1024 * 1024, 10_240),
+    whenFull: Enum(['reject', 'drop-oldest'], { default: 'reject' }),
+  }, strict)),
+  auth: Defaulted(Type.Object({
+    tokens: Type.Array(Type.Object({
+      name: Id,
+      token: Type.String({ minLength: 16, errorMessage: 'must be at least 16 characters' }),
+      scopes: Type.Array(Enum(['ingest', 'admin', 'metrics']), { minItems: 1, uniqueItems: true }),
+      environments: Type.Optional(Type.Array(Id, { minItems: 1 })),
+    }, strict), { default: [] }),
+  }, strict)),
+  environments: Type.Array(Type.Object({ id: Id, name: Type.Optional(NonEmpty) }, strict), { minItems: 1 }),
+  keys: Type.Array(Type.Object({
+    id: Id,
+    environment: Id,
+    usage: Enum(['OUTBOUND_MTLS'], { default: 'OUTBOUND_MTLS' }),
+    certFile: Type.Optional(NonEmpty),
+    keyFile: Type.Optional(NonEmpty),
+    pkcs12File: Type.Optional(NonEmpty),
+    passphrase: Type.Optional(Type.String()),
+  }, strict), { default: [] }),
+  certificates: Type.Array(Type.Object({ id: Id, environment: Id, file: NonEmpty }, strict), { default: [] }),
+  sources: Type.Array(Type.Object({
+    id: Id,
+    type: Enum(['pingone', 'keycloak', 'asgardeo', 'am-webhook']),
+    environment: Id,
+    secret: Type.Optional(Type.String({ minLength: 1 })),
+    token: Type.Optional(Type.String({ minLength: 1 })),
+    basicAuth: Type.Optional(Type.Object({ username: NonEmpty, password: Type.String({ minLength: 1 }) }, strict)),
+    header: Type.Optional(NonEmpty),
+    fieldMap: Type.Optional(Type.Record(Type.String(), NonEmpty)),
+  }, strict), { default: [] }),
+  subscriptions: Type.Array(SubscriptionSchema, { default: [] }),
+  logging: Defaulted(Type.Object({
+    level: Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], { default: 'info' }),
+    deliveryFile: Type.Optional(NonEmpty),
+  }, strict)),
+  metrics: Defaulted(Type.Object({ public: Type.Boolean({ default: false }) }, strict)),
+  network: Defaulted(Type.Object({ denyPrivateDestinations: Type.Boolean({ default: false }) }, strict)),
+  shutdownTimeoutMs: Int(0, 600_000, 10_000),
+}, strict);
+
+/** The file as validated, defaults filled in. */
+export type RawConfig = Static<typeof ConfigSchema>;
+export type RawSubscription = Static<typeof SubscriptionSchema>;
