@@ -14,8 +14,8 @@ export interface Readiness {
 }
 
 export function registerHealthRoutes(server: FastifyInstance, readiness: () => Readiness): void {
-  server.get('/healthz', async () => ({ status: 'ok' }));
-  server.get('/readyz', async (_request, reply) => {
+  server.get('/healthz', (_request, reply) => reply.send({ status: 'ok' }));
+  server.get('/readyz', (_request, reply) => {
     const state = readiness();
     return reply.code(state.ready ? 200 : 503).send({ status: state.ready ? 'ready' : 'not ready', subscriptions: state.subscriptions });
   });

@@ -30,8 +30,8 @@ const typeNames: Record<string, string> = {
 
 function describe(error: ErrorObject): SchemaProblem {
   const path = pathFromPointer(error.instancePath);
-  const parent = error.parentSchema as Record<string, unknown> | undefined;
-  const params = error.params as Record<string, unknown>;
+  const parent: Record<string, unknown> | undefined = error.parentSchema;
+  const params = error.params;
   switch (error.keyword) {
     case 'required':
       return { path: [...path, String(params.missingProperty)], message: 'is required' };
