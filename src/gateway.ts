@@ -31,8 +31,13 @@ export class Gateway {
       await Promise.allSettled([ingest.close(), admin.close()]);
       throw error;
     }
-    logger.info({ ingest: boundAddress(ingest), admin: boundAddress(admin), subscriptions: config.subscriptions.length }, 'listening');
+    logger.info({ ...gateway.addresses(), subscriptions: config.subscriptions.length }, 'listening');
     return gateway;
+  }
+
+  /** The bound addresses, `host:port` (useful with port 0). */
+  addresses(): { ingest: string; admin: string } {
+    return { ingest: boundAddress(this.ingest), admin: boundAddress(this.admin) };
   }
 
   get configuration(): GatewayConfig {
