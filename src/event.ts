@@ -1,0 +1,18 @@
+// The canonical event (SPEC §1): the PingOne audit activity object. Only the fields the gateway
+// itself relies on are typed; every other field is kept verbatim.
+export interface ActivityEvent {
+  id: string;
+  recordedAt: string;
+  action: { type: string; description?: string; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+/** One event as stored: its place in the journal, its environment and when it was accepted. */
+export interface JournalRecord {
+  /** Position in the journal: 1, 2, 3, … without gaps. A JS number is exact up to 2^53. */
+  seq: number;
+  environment: string;
+  /** Milliseconds since the epoch when the gateway accepted it. */
+  receivedAt: number;
+  event: ActivityEvent;
+}

@@ -1,0 +1,97 @@
+// One small file per subscription holding the last delivered seq. Written atomically (temp file,
+// fsync, rename, directory fsync) so a crash leaves either the old or the new value, never half.
+// Commits that arrive while a write runs coalesce: the next write stores the newest value.
+import { readFileSync } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fsyncDirectory } from './fsync-dir.js';
+
+interface Waiter {
+  seq: number;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+interface CursorWrites {
+  latest: number;
+  waiters: Waiter[];
+  running: Promise<void>;
+}
+
+export class CursorStore {
+  private readonly writes = new Map<string, CursorWrites>();
+
+  constructor(private readonly dir: string) {}
+
+  /** The stored cursor, or undefined when the subscription has none yet. */
+  read(subscriptionId: string): number | undefined {
+    try {
+      const parsed = JSON.parse(readFileSync(this.path(subscriptionId), 'utf8')) as { seq?: unknown };
+      if (typeof parsed.seq === 'number' && Number.isSafeInteger(parsed.seq) && parsed.seq >= 0) return parsed.seq;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    }
+    throw new Error(`cursor file ${this.path(subscriptionId)} is unreadable or malformed`);
+  }
+
+  /** Resolves once `seq` (or a newer value) is durable. */
+  write(subscriptionId: string, seq: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const waiter = { seq, resolve, reject };
+      const state = this.writes.get(subscriptionId);
+      if (state) {
+        state.latest = Math.max(state.latest, seq);
+        state.waiters.push(waiter);
+        return;
+      }
+      const fresh: CursorWrites = { latest: seq, waiters: [waiter], running: Promise.resolve() };
+      this.writes.set(subscriptionId, fresh);
+      fresh.running = this.drain(subscriptionId, fresh);
+    });
+  }
+
+  async remove(subscriptionId: string): Promise<void> {
+    await this.writes.get(subscriptionId)?.running;
+    await rm(this.path(subscriptionId), { force: true });
+    await fsyncDirectory(this.dir);
+  }
+
+  /** Waits for every write under way. */
+  async settle(): Promise<void> {
+    await Promise.all([...this.writes.values()].map((state) => state.running));
+  }
+
+  private async drain(subscriptionId: string, state: CursorWrites): Promise<void> {
+    let written = -1;
+    try {
+      while (written < state.latest) {
+        const target = state.latest;
+        await this.writeFile(subscriptionId, target);
+        written = target;
+        state.waiters = state.waiters.filter((waiter) => (waiter.seq <= written ? (waiter.resolve(), false) : true));
+      }
+    } catch (error) {
+      for (const waiter of state.waiters) waiter.reject(error as Error);
+    } finally {
+      this.writes.delete(subscriptionId);
+    }
+  }
+
+  private async writeFile(subscriptionId: string, seq: number): Promise<void> {
+    const target = this.path(subscriptionId);
+    const temporary = `${target}.tmp`;
+    const handle = await open(temporary, 'w');
+    try {
+      await handle.writeFile(`${JSON.stringify({ seq, updatedAt: new Date().toISOString() })}\n`);
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, target);
+    await fsyncDirectory(this.dir);
+  }
+
+  private path(subscriptionId: string): string {
+    return join(this.dir, `${subscriptionId}.json`);
+  }
+}

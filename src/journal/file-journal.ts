@@ -1,0 +1,478 @@
+// The embedded journal: append-only segment files with checksummed records, group commit (one
+// fdatasync covers every append waiting at that moment), atomic per-subscription cursors,
+// retention by age and size, and an in-memory tail for readers that keep up.
+import { mkdir, open, rename, truncate, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { StartAt } from '../config/gateway-config.js';
+import type { ActivityEvent, JournalRecord } from '../event.js';
+import type { Logger } from '../logger.js';
+import { CursorStore } from './cursor-store.js';
+import { FileJournalReader, type ReaderSource } from './file-journal-reader.js';
+import { fsyncDirectory } from './fsync-dir.js';
+import { JournalFailedError, JournalFullError, type DropReport, type Journal, type JournalReader, type JournalStats } from './journal.js';
+import { MemoryTail } from './memory-tail.js';
+import { deferred } from '../util/deferred.js';
+import { encodeRecordInto, recordSize } from './record-codec.js';
+import { listSegments, segmentHeaderBytes, segmentMagic, segmentPath, SegmentFileReader, type SegmentInfo } from './segment-file.js';
+
+export interface FileJournalOptions {
+  /** storage.dir: segments go to `<dir>/journal`, cursors to `<dir>/cursors`. */
+  dir: string;
+  maxBytes: number;
+  maxAgeMs: number;
+  whenFull: 'reject' | 'drop-oldest';
+  logger: Logger;
+  /** A segment is closed once it reaches this size. Default: maxBytes / 16, between 1 MiB and 64 MiB. */
+  segmentBytes?: number;
+  /** Event JSON bytes kept parsed in memory for caught-up readers. Default 16 MiB. */
+  tailBytes?: number;
+  maintenanceIntervalMs?: number;
+  now?: () => number;
+  onDrop?: (report: DropReport) => void;
+}
+
+interface PendingAppend {
+  buffer: Buffer;
+  records: JournalRecord[];
+  sizes: number[];
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+const retryAfterSeconds = 5;
+
+export class FileJournal implements Journal, ReaderSource {
+  readonly tail: MemoryTail;
+  durableSeq = 0;
+  private lastSeq = 0;
+  private totalBytes = 0;
+  private segments: SegmentInfo[] = [];
+  private handle!: FileHandle;
+  private pending: PendingAppend[] = [];
+  private pendingBytes = 0;
+  private flushing: Promise<void> | null = null;
+  private appended = deferred<void>();
+  private readonly cursors = new Map<string, { seq: number; environment: string }>();
+  private readonly cursorStore: CursorStore;
+  private failure: Error | undefined;
+  private maintenance: Promise<void> | null = null;
+  private deletions: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly journalDir: string;
+  private readonly segmentBytes: number;
+  private readonly now: () => number;
+  private readonly logger: Logger;
+
+  private constructor(private readonly options: FileJournalOptions) {
+    this.journalDir = join(options.dir, 'journal');
+    this.cursorStore = new CursorStore(join(options.dir, 'cursors'));
+    this.segmentBytes = options.segmentBytes ?? Math.min(64 << 20, Math.max(1 << 20, Math.floor(options.maxBytes / 16)));
+    this.tail = new MemoryTail(options.tailBytes ?? 16 << 20);
+    this.now = options.now ?? Date.now;
+    this.logger = options.logger;
+  }
+
+  static async open(options: FileJournalOptions): Promise<FileJournal> {
+    const journal = new FileJournal(options);
+    await journal.recover();
+    const interval = options.maintenanceIntervalMs ?? 60_000;
+    journal.timer = setInterval(() => void journal.runMaintenance(), interval).unref();
+    void journal.runMaintenance();
+    return journal;
+  }
+
+  // ---- start-up --------------------------------------------------------------------------------
+
+  /** Reads only the last segment: start-up cost does not grow with the backlog. */
+  private async recover(): Promise<void> {
+    await mkdir(this.journalDir, { recursive: true });
+    await mkdir(join(this.options.dir, 'cursors'), { recursive: true });
+    this.segments = await listSegments(this.journalDir);
+    const last = this.segments.at(-1);
+    if (last === undefined) {
+      await this.createSegment(1);
+    } else {
+      this.lastSeq = await this.recoverSegment(last);
+      this.handle = await open(last.path, 'a');
+    }
+    this.durableSeq = this.lastSeq;
+    this.totalBytes = this.segments.reduce((sum, segment) => sum + segment.bytes, 0);
+    this.logger.info({ dir: this.journalDir, segments: this.segments.length, firstSeq: this.firstAvailableSeq, lastSeq: this.lastSeq, bytes: this.totalBytes }, 'journal opened');
+  }
+
+  /** Scans the last segment, truncating a torn or corrupt tail; returns its last seq. */
+  private async recoverSegment(segment: SegmentInfo): Promise<number> {
+    let lastSeq = segment.firstSeq - 1;
+    const reader = await SegmentFileReader.open(segment.path);
+    if (reader === 'short' || reader === 'bad-header') {
+      if (reader === 'bad-header') {
+        await rename(segment.path, `${segment.path}.corrupt`);
+        this.logger.error({ file: segment.path }, `journal: ${segment.path} has no valid segment header; moved aside to ${segment.path}.corrupt`);
+      } else if (segment.bytes > 0) {
+        this.logger.warn({ file: segment.path, offset: 0, bytes: segment.bytes }, `journal: cut a torn segment header in ${segment.path} at byte 0`);
+      }
+      await this.rewriteHeader(segment);
+      return lastSeq;
+    }
+    let cutAt: number | undefined;
+    let why = 'torn record';
+    try {
+      for (;;) {
+        const batch = await reader.readBatch(4096);
+        for (const record of batch.records) {
+          if (record.seq !== lastSeq + 1) {
+            cutAt = batch.offset - batch.records.slice(batch.records.indexOf(record)).reduce((sum, r) => sum + r.size, 0);
+            why = `record out of sequence (seq ${record.seq} after ${lastSeq})`;
+            break;
+          }
+          lastSeq = record.seq;
+        }
+        if (cutAt !== undefined) break;
+        if (batch.state === 'corrupt') {
+          cutAt = batch.offset;
+          why = `corrupt record (${batch.reason})`;
+          break;
+        }
+        if (batch.state === 'end') {
+          if (batch.offset < segment.bytes) cutAt = batch.offset;
+          break;
+        }
+      }
+    } finally {
+      await reader.close();
+    }
+    if (cutAt !== undefined) {
+      await truncate(segment.path, cutAt);
+      const handle = await open(segment.path, 'r+');
+      await handle.sync().finally(() => handle.close());
+      this.logger.warn(
+        { file: segment.path, offset: cutAt, bytesCut: segment.bytes - cutAt, lastSeq },
+        `journal: cut a ${why} at the end of ${segment.path} at byte ${cutAt} (${segment.bytes - cutAt} bytes removed); every record before it is kept`,
+      );
+      segment.bytes = cutAt;
+    }
+    return lastSeq;
+  }
+
+  private async rewriteHeader(segment: SegmentInfo): Promise<void> {
+    const handle = await open(segment.path, 'w');
+    await handle.write(segmentMagic, 0, segmentHeaderBytes, 0);
+    await handle.sync();
+    await handle.close();
+    await fsyncDirectory(this.journalDir);
+    segment.bytes = segmentHeaderBytes;
+    this.handle = await open(segment.path, 'a');
+  }
+
+  private async createSegment(firstSeq: number): Promise<void> {
+    const path = segmentPath(this.journalDir, firstSeq);
+    const handle = await open(path, 'a');
+    await handle.write(segmentMagic);
+    await handle.datasync();
+    await fsyncDirectory(this.journalDir);
+    this.segments.push({ firstSeq, path, bytes: segmentHeaderBytes, lastWriteMs: this.now() });
+    this.totalBytes += segmentHeaderBytes;
+    this.handle = handle;
+  }
+
+  // ---- append and group commit -----------------------------------------------------------------
+
+  append(environment: string, events: readonly ActivityEvent[], json?: readonly Buffer[]): Promise<{ firstSeq: number; lastSeq: number }> {
+    if (this.failure) return Promise.reject(new JournalFailedError(this.failure));
+    if (this.closed) return Promise.reject(new Error('the journal is closed'));
+    const bodies = json ?? events.map((event) => Buffer.from(JSON.stringify(event)));
+    let bytes = 0;
+    const sizes = new Array<number>(bodies.length);
+    for (let i = 0; i < bodies.length; i++) {
+      sizes[i] = bodies[i]!.length;
+      bytes += recordSize(environment, bodies[i]!);
+    }
+    try {
+      this.ensureCapacity(bytes);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    const buffer = Buffer.allocUnsafe(bytes);
+    const receivedAt = this.now();
+    const firstSeq = this.lastSeq + 1;
+    const records = new Array<JournalRecord>(bodies.length);
+    let offset = 0;
+    for (let i = 0; i < bodies.length; i++) {
+      const seq = ++this.lastSeq;
+      offset = encodeRecordInto(buffer, offset, seq, receivedAt, environment, bodies[i]!);
+      records[i] = { seq, environment, receivedAt, event: events[i]! };
+    }
+    const lastSeq = this.lastSeq;
+    if (records.length === 0) return Promise.resolve({ firstSeq, lastSeq });
+    return new Promise((resolve, reject) => {
+      this.pending.push({ buffer, records, sizes, resolve: () => resolve({ firstSeq, lastSeq }), reject });
+      this.pendingBytes += bytes;
+      this.flushing ??= this.flush();
+    });
+  }
+
+  /** Writes and syncs everything pending, in rounds: appends arriving during a sync share the next one. */
+  private async flush(): Promise<void> {
+    while (this.pending.length > 0 && !this.failure) {
+      const batch = this.pending;
+      this.pending = [];
+      let bytes = 0;
+      for (const append of batch) bytes += append.buffer.length;
+      this.pendingBytes -= bytes;
+      try {
+        const active = this.segments.at(-1)!;
+        if (active.bytes >= this.segmentBytes && active.firstSeq <= this.durableSeq) await this.roll(batch[0]!.records[0]!.seq);
+        await writeAll(this.handle, batch.map((append) => append.buffer));
+        await this.handle.datasync();
+      } catch (error) {
+        this.fail(error as Error, batch);
+        break;
+      }
+      const segment = this.segments.at(-1)!;
+      segment.bytes += bytes;
+      segment.lastWriteMs = this.now();
+      this.totalBytes += bytes;
+      for (const append of batch) this.tail.push(append.records, append.sizes);
+      this.durableSeq = batch.at(-1)!.records.at(-1)!.seq;
+      for (const append of batch) append.resolve();
+      this.signalAppended();
+    }
+    this.flushing = null;
+  }
+
+  private async roll(firstSeq: number): Promise<void> {
+    await this.handle.close();
+    await this.createSegment(firstSeq);
+  }
+
+  private fail(error: Error, batch: PendingAppend[]): void {
+    this.failure = error;
+    this.logger.fatal({ err: error }, 'journal: a write or fsync failed; ingest answers 503 until the gateway is restarted');
+    const failed = new JournalFailedError(error);
+    for (const append of [...batch, ...this.pending]) append.reject(failed);
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+
+  private signalAppended(): void {
+    const current = this.appended;
+    this.appended = deferred<void>();
+    current.resolve();
+  }
+
+  waitForAppend(signal?: AbortSignal): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('the journal is closed'));
+    if (!signal) return this.appended.promise;
+    signal.throwIfAborted();
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(signal.reason as Error);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.appended.promise.then(
+        () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        (error: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(error as Error);
+        },
+      );
+    });
+  }
+
+  // ---- capacity and retention ------------------------------------------------------------------
+
+  private ensureCapacity(bytes: number): void {
+    if (this.totalBytes + this.pendingBytes + bytes <= this.options.maxBytes) return;
+    if (this.options.whenFull === 'drop-oldest') {
+      // Accept now; maintenance drops the oldest segments (counting what lagging subscriptions lose).
+      void this.runMaintenance();
+      return;
+    }
+    // Segments every subscription has delivered are kept only for replay: they make room first.
+    while (this.segments.length > 1 && this.totalBytes + this.pendingBytes + bytes > this.options.maxBytes) {
+      const oldest = this.segments[0]!;
+      if (!this.consumedBy(this.segments[1]!.firstSeq - 1)) break;
+      this.deleteOldest(oldest);
+    }
+    if (this.totalBytes + this.pendingBytes + bytes > this.options.maxBytes) throw new JournalFullError(retryAfterSeconds);
+  }
+
+  private consumedBy(lastSeq: number): boolean {
+    for (const cursor of this.cursors.values()) if (cursor.seq < lastSeq) return false;
+    return true;
+  }
+
+  private deleteOldest(segment: SegmentInfo): void {
+    this.segments.shift();
+    this.totalBytes -= segment.bytes;
+    // Deletions run one after another in the background; close() waits for them.
+    this.deletions = this.deletions
+      .then(() => unlink(segment.path))
+      .then(() => fsyncDirectory(this.journalDir))
+      .catch((error: unknown) => this.logger.error({ err: error, file: segment.path }, 'journal: cannot delete a segment'));
+  }
+
+  runMaintenance(): Promise<void> {
+    this.maintenance ??= this.maintain()
+      .catch((error: unknown) => this.logger.error({ err: error }, 'journal: retention failed'))
+      .finally(() => {
+        this.maintenance = null;
+      });
+    return this.maintenance;
+  }
+
+  /** Deletes segments past maxAgeHours, and over maxMB as whenFull allows, oldest first. */
+  private async maintain(): Promise<void> {
+    const oldestAllowed = this.now() - this.options.maxAgeMs;
+    while (this.segments.length > 1 && !this.closed) {
+      const oldest = this.segments[0]!;
+      const lastSeq = this.segments[1]!.firstSeq - 1;
+      const expired = oldest.lastWriteMs < oldestAllowed;
+      const over = this.totalBytes > this.options.maxBytes;
+      const consumed = this.consumedBy(lastSeq);
+      if (!expired && !(over && (consumed || this.options.whenFull === 'drop-oldest'))) break;
+      if (!consumed) await this.reportDrops(oldest, lastSeq, expired ? 'age' : 'size');
+      if (this.segments[0] === oldest) this.deleteOldest(oldest);
+    }
+  }
+
+  /** Counts, per lagging subscription, the events of its environment that retention removes. */
+  private async reportDrops(segment: SegmentInfo, lastSeq: number, reason: 'age' | 'size'): Promise<void> {
+    const lagging = [...this.cursors].filter(([, cursor]) => cursor.seq < lastSeq);
+    const counts = new Map<string, number>(lagging.map(([id]) => [id, 0]));
+    const reader = await SegmentFileReader.open(segment.path);
+    if (typeof reader !== 'string') {
+      try {
+        for (let batch = await reader.readBatch(4096); batch.records.length > 0; batch = await reader.readBatch(4096)) {
+          for (const record of batch.records) {
+            for (const [id, cursor] of lagging) {
+              if (record.seq > cursor.seq && record.environment === cursor.environment) counts.set(id, counts.get(id)! + 1);
+            }
+          }
+        }
+      } finally {
+        await reader.close();
+      }
+    }
+    for (const [id, cursor] of lagging) {
+      const count = counts.get(id)!;
+      const report: DropReport = { subscriptionId: id, environment: cursor.environment, count, fromSeq: Math.max(cursor.seq + 1, segment.firstSeq), toSeq: lastSeq, reason };
+      if (count > 0) {
+        this.logger.warn(report, `journal: retention (${reason}) removed ${count} events subscription ${id} had not delivered (seq ${report.fromSeq}..${lastSeq})`);
+        this.options.onDrop?.(report);
+      }
+      // The subscription can no longer start before this segment's end.
+      cursor.seq = Math.max(cursor.seq, lastSeq);
+    }
+  }
+
+  // ---- cursors and readers ---------------------------------------------------------------------
+
+  async openCursor(subscriptionId: string, environment: string, startAt: StartAt): Promise<number> {
+    let seq = this.cursorStore.read(subscriptionId);
+    if (seq === undefined) {
+      seq = await this.initialCursor(startAt);
+      await this.cursorStore.write(subscriptionId, seq);
+    } else if (seq > this.durableSeq) {
+      this.logger.warn({ subscription: subscriptionId, cursor: seq, lastSeq: this.durableSeq }, 'journal: a cursor is past the journal end; moved back to the end');
+      seq = this.durableSeq;
+    }
+    this.cursors.set(subscriptionId, { seq, environment });
+    return seq;
+  }
+
+  private async initialCursor(startAt: StartAt): Promise<number> {
+    if (startAt.kind === 'latest') return this.durableSeq;
+    if (startAt.kind === 'earliest') return this.firstAvailableSeq - 1;
+    const at = startAt.at.getTime();
+    for (const segment of this.segments) {
+      if (segment.lastWriteMs < at) continue;
+      const reader = await SegmentFileReader.open(segment.path);
+      if (typeof reader === 'string') continue;
+      try {
+        for (let batch = await reader.readBatch(4096); batch.records.length > 0; batch = await reader.readBatch(4096)) {
+          const found = batch.records.find((record) => record.receivedAt >= at && record.seq <= this.durableSeq);
+          if (found) return found.seq - 1;
+        }
+      } finally {
+        await reader.close();
+      }
+    }
+    return this.durableSeq;
+  }
+
+  commit(subscriptionId: string, upTo: number): Promise<void> {
+    const cursor = this.cursors.get(subscriptionId);
+    if (cursor === undefined) return Promise.reject(new Error(`no open cursor for subscription ${subscriptionId}`));
+    if (upTo > this.durableSeq) return Promise.reject(new Error(`cannot commit seq ${upTo} past the journal end ${this.durableSeq}`));
+    cursor.seq = Math.max(cursor.seq, upTo);
+    return this.cursorStore.write(subscriptionId, cursor.seq);
+  }
+
+  releaseCursor(subscriptionId: string): void {
+    this.cursors.delete(subscriptionId);
+  }
+
+  reader(afterSeq: number): JournalReader {
+    return new FileJournalReader(this, afterSeq + 1);
+  }
+
+  get firstAvailableSeq(): number {
+    return this.segments[0]?.firstSeq ?? this.durableSeq + 1;
+  }
+
+  /** The segment holding `seq`, and the one after it. */
+  segmentFor(seq: number): { segment: SegmentInfo; next: SegmentInfo | undefined } | undefined {
+    for (let i = this.segments.length - 1; i >= 0; i--) {
+      if (this.segments[i]!.firstSeq <= seq) return { segment: this.segments[i]!, next: this.segments[i + 1] };
+    }
+    return undefined;
+  }
+
+  reportCorrupt(file: string, offset: number, reason: string, fromSeq: number, toSeq: number): void {
+    this.logger.error({ file, offset, reason, fromSeq, toSeq }, `journal: corrupt record in ${file} at byte ${offset} (${reason}); seq ${fromSeq}..${toSeq} skipped`);
+    this.options.onDrop?.({ subscriptionId: '', environment: '', count: toSeq - fromSeq + 1, fromSeq, toSeq, reason: 'corrupt' });
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  stats(): JournalStats {
+    return {
+      firstSeq: this.firstAvailableSeq,
+      lastSeq: this.durableSeq,
+      bytes: this.totalBytes,
+      maxBytes: this.options.maxBytes,
+      segments: this.segments.length,
+      cursors: Object.fromEntries([...this.cursors].map(([id, cursor]) => [id, cursor.seq])),
+      failed: this.failure !== undefined,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    await this.flushing;
+    await this.maintenance;
+    await this.deletions;
+    await this.cursorStore.settle();
+    await this.handle.close();
+    this.tail.clear();
+    this.appended.reject(new Error('the journal is closed'));
+    this.appended.promise.catch(() => undefined);
+  }
+}
+
+async function writeAll(handle: FileHandle, buffers: Buffer[]): Promise<void> {
+  let total = 0;
+  for (const buffer of buffers) total += buffer.length;
+  let { bytesWritten } = await handle.writev(buffers);
+  if (bytesWritten === total) return;
+  // A short write is rare on files; finish it from one joined buffer.
+  const all = Buffer.concat(buffers);
+  while (bytesWritten < total) bytesWritten += (await handle.write(all, bytesWritten, total - bytesWritten)).bytesWritten;
+}

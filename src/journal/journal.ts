@@ -1,0 +1,64 @@
+// The journal contract (DESIGN.md): the embedded FileJournal implements it now; a NATS JetStream
+// journal can later. Appends are durable when they resolve; readers see only durable records.
+import type { StartAt } from '../config/gateway-config.js';
+import type { ActivityEvent, JournalRecord } from '../event.js';
+
+export interface Journal {
+  /** Stores the events in order; resolves after they are durable. Throws JournalFullError or JournalFailedError. */
+  append(environment: string, events: readonly ActivityEvent[], json?: readonly Buffer[]): Promise<{ firstSeq: number; lastSeq: number }>;
+  /**
+   * The subscription's cursor (last delivered seq), created at `startAt` if it has none. An open
+   * cursor holds its undelivered events against retention; drops are counted per its environment.
+   */
+  openCursor(subscriptionId: string, environment: string, startAt: StartAt): Promise<number>;
+  /** Records with seq > afterSeq, in order; waits for appends. */
+  reader(afterSeq: number): JournalReader;
+  /** Acknowledges delivery up to `upTo` (inclusive); resolves when the cursor is durable. */
+  commit(subscriptionId: string, upTo: number): Promise<void>;
+  /** Stops holding a cursor (subscription removed); its file stays for a later re-add. */
+  releaseCursor(subscriptionId: string): void;
+  stats(): JournalStats;
+  close(): Promise<void>;
+}
+
+export interface JournalReader {
+  /** At least one record (up to `max`), waiting for appends when caught up. Rejects with the signal's reason. */
+  read(max: number, signal?: AbortSignal): Promise<JournalRecord[]>;
+  /** The seq the next read starts from. */
+  readonly nextSeq: number;
+  close(): Promise<void>;
+}
+
+export interface JournalStats {
+  firstSeq: number;
+  lastSeq: number;
+  bytes: number;
+  maxBytes: number;
+  segments: number;
+  cursors: Record<string, number>;
+  failed: boolean;
+}
+
+/** Dropped by retention (age or size) before a subscription delivered them. */
+export interface DropReport {
+  subscriptionId: string;
+  environment: string;
+  count: number;
+  fromSeq: number;
+  toSeq: number;
+  reason: 'age' | 'size' | 'corrupt';
+}
+
+export class JournalFullError extends Error {
+  readonly code = 'JOURNAL_FULL';
+  constructor(readonly retryAfterSeconds: number) {
+    super('the journal is full (storage.maxMB) and storage.whenFull is reject');
+  }
+}
+
+export class JournalFailedError extends Error {
+  readonly code = 'JOURNAL_FAILED';
+  constructor(cause: unknown) {
+    super(`the journal cannot write: ${(cause as Error).message ?? String(cause)}`, { cause });
+  }
+}
