@@ -1,38 +1,63 @@
-// The running gateway: owns the listeners and the current configuration, applies new
-// configurations live, and stops in order. Later parts (journal, pipelines) hang off this object.
-import { mkdirSync } from 'node:fs';
+// The running gateway: owns the listeners, the journal, the metrics and the current
+// configuration, applies new configurations live, and stops in order.
 import type { FastifyInstance } from 'fastify';
 import { registerHealthRoutes, type Readiness } from './admin/health-routes.js';
+import { registerMetricsRoute } from './admin/metrics-route.js';
+import { TokenAuthenticator } from './auth/token-authenticator.js';
 import type { GatewayConfig } from './config/gateway-config.js';
+import { registerEventsRoute, type IngestSettings } from './ingest/events-route.js';
+import { FileJournal } from './journal/file-journal.js';
 import type { Logger } from './logger.js';
+import { GatewayMetrics } from './observability/metrics.js';
 import { boundAddress, createListener } from './server/create-listener.js';
 
 export class Gateway {
   private stopping = false;
+  private auth: TokenAuthenticator;
+  private ingestSettings: IngestSettings;
 
   private constructor(
     private config: GatewayConfig,
     private readonly logger: Logger,
+    readonly journal: FileJournal,
+    readonly metrics: GatewayMetrics,
     private readonly ingest: FastifyInstance,
     private readonly admin: FastifyInstance,
-  ) {}
+  ) {
+    this.auth = new TokenAuthenticator(config.auth.tokens);
+    this.ingestSettings = this.settingsFor(config);
+  }
 
   static async start(config: GatewayConfig, logger: Logger): Promise<Gateway> {
-    mkdirSync(config.storage.dir, { recursive: true });
-    const bodyLimit = config.server.maxBodyKB * 1024;
-    const ingest = createListener(config.server.ingest, bodyLimit);
-    const admin = createListener(config.server.admin, bodyLimit);
-    const gateway = new Gateway(config, logger, ingest, admin);
-    registerHealthRoutes(admin, () => gateway.readiness());
+    const metrics = new GatewayMetrics();
+    const journal = await FileJournal.open({
+      dir: config.storage.dir,
+      maxBytes: config.storage.maxMB * 1024 * 1024,
+      maxAgeMs: config.storage.maxAgeHours * 3_600_000,
+      whenFull: config.storage.whenFull,
+      logger,
+      onDrop: (drop) => metrics.eventsDropped.inc({ environment: drop.environment, subscription: drop.subscriptionId, reason: drop.reason === 'corrupt' ? 'corrupt' : 'retention' }, drop.count),
+    });
+    metrics.observeJournal(() => journal.stats());
+    let ingest: FastifyInstance | undefined;
+    let admin: FastifyInstance | undefined;
     try {
+      for (const subscription of config.subscriptions) await journal.openCursor(subscription.id, subscription.environment, subscription.startAt);
+      ingest = createListener(config.server.ingest);
+      admin = createListener(config.server.admin);
+      const gateway = new Gateway(config, logger, journal, metrics, ingest, admin);
+      registerEventsRoute(ingest, { settings: () => gateway.ingestSettings, journal, metrics, logger });
+      registerHealthRoutes(admin, () => gateway.readiness());
+      registerMetricsRoute(admin, metrics, () => ({ auth: gateway.auth, public: gateway.config.metrics.public }));
       await listen(ingest, config.server.ingest.address, 'ingest');
       await listen(admin, config.server.admin.address, 'admin');
+      logger.info({ ...gateway.addresses(), subscriptions: config.subscriptions.length }, 'listening');
+      return gateway;
     } catch (error) {
-      await Promise.allSettled([ingest.close(), admin.close()]);
+      await Promise.allSettled([ingest?.close(), admin?.close()]);
+      await journal.close();
       throw error;
     }
-    logger.info({ ...gateway.addresses(), subscriptions: config.subscriptions.length }, 'listening');
-    return gateway;
   }
 
   /** The bound addresses, `host:port` (useful with port 0). */
@@ -46,26 +71,37 @@ export class Gateway {
 
   /**
    * Applies a validated configuration without a restart. Listener addresses and the storage
-   * directory are bound at start: a change there is logged and takes effect after a restart.
+   * settings are bound at start: a change there is logged and takes effect after a restart.
    */
-  apply(next: GatewayConfig): void {
+  async apply(next: GatewayConfig): Promise<void> {
     const previous = this.config;
-    const needsRestart: string[] = [];
-    if (next.server.ingest.listen !== previous.server.ingest.listen) needsRestart.push('server.ingest.listen');
-    if (next.server.admin.listen !== previous.server.admin.listen) needsRestart.push('server.admin.listen');
-    if (JSON.stringify(next.server.ingest.tls) !== JSON.stringify(previous.server.ingest.tls)) needsRestart.push('server.ingest.tls');
-    if (JSON.stringify(next.server.admin.tls) !== JSON.stringify(previous.server.admin.tls)) needsRestart.push('server.admin.tls');
-    if (next.server.maxBodyKB !== previous.server.maxBodyKB) needsRestart.push('server.maxBodyKB');
-    if (next.storage.dir !== previous.storage.dir) needsRestart.push('storage.dir');
-    for (const key of needsRestart) this.logger.warn({ key }, `${key} changed; it takes effect after a restart`);
+    const bound = {
+      'server.ingest.listen': [previous.server.ingest.listen, next.server.ingest.listen],
+      'server.admin.listen': [previous.server.admin.listen, next.server.admin.listen],
+      'server.ingest.tls': [previous.server.ingest.tls, next.server.ingest.tls],
+      'server.admin.tls': [previous.server.admin.tls, next.server.admin.tls],
+      storage: [previous.storage, next.storage],
+    };
+    for (const [key, [before, after]] of Object.entries(bound)) {
+      if (JSON.stringify(before) !== JSON.stringify(after)) this.logger.warn({ key }, `${key} changed; it takes effect after a restart`);
+    }
+    const kept = new Set(next.subscriptions.map((subscription) => subscription.id));
+    for (const subscription of previous.subscriptions) if (!kept.has(subscription.id)) this.journal.releaseCursor(subscription.id);
+    for (const subscription of next.subscriptions) await this.journal.openCursor(subscription.id, subscription.environment, subscription.startAt);
     this.logger.level = next.logging.level;
+    this.auth = new TokenAuthenticator(next.auth.tokens);
+    this.ingestSettings = this.settingsFor(next);
     this.config = next;
     this.logger.info({ subscriptions: next.subscriptions.length, environments: next.environments.length }, 'configuration reloaded');
   }
 
+  private settingsFor(config: GatewayConfig): IngestSettings {
+    return { auth: this.auth, environments: new Set(config.environments.map((environment) => environment.id)), limitBytes: config.server.maxBodyKB * 1024 };
+  }
+
   readiness(): Readiness {
     return {
-      ready: !this.stopping,
+      ready: !this.stopping && !this.journal.stats().failed,
       subscriptions: this.config.subscriptions.map((subscription) => ({
         id: subscription.id,
         environment: subscription.environment,
@@ -74,10 +110,11 @@ export class Gateway {
     };
   }
 
-  /** Stops accepting, then closes everything. Bounded by the caller (shutdownTimeoutMs). */
+  /** Stops accepting, lets in-flight requests finish, then closes the journal. Bounded by the caller. */
   async stop(): Promise<void> {
     this.stopping = true;
     await Promise.all([this.ingest.close(), this.admin.close()]);
+    await this.journal.close();
   }
 }
 

@@ -59,15 +59,23 @@ function installSignalHandlers(gateway: Gateway, file: string, logger: Logger): 
   process.on('SIGHUP', () => reload(gateway, file, logger));
 }
 
+// Reloads run one at a time, in signal order.
+let reloading: Promise<void> = Promise.resolve();
+
 function reload(gateway: Gateway, file: string, logger: Logger): void {
-  logger.info({ file }, 'SIGHUP: reloading the configuration');
-  try {
-    const { config, warnings } = loadConfigFile(file);
-    for (const warning of warnings) logger.warn(warning);
-    gateway.apply(config);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    for (const problem of error.problems) logger.error(problem);
-    logger.error({ problems: error.problems.length }, 'configuration reload refused; still running on the previous configuration');
-  }
+  reloading = reloading.then(async () => {
+    logger.info({ file }, 'SIGHUP: reloading the configuration');
+    try {
+      const { config, warnings } = loadConfigFile(file);
+      for (const warning of warnings) logger.warn(warning);
+      await gateway.apply(config);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) {
+        logger.error({ err: error }, 'configuration reload failed; still running on the previous configuration');
+        return;
+      }
+      for (const problem of error.problems) logger.error(problem);
+      logger.error({ problems: error.problems.length }, 'configuration reload refused; still running on the previous configuration');
+    }
+  });
 }

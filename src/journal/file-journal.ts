@@ -11,6 +11,7 @@ import { FileJournalReader, type ReaderSource } from './file-journal-reader.js';
 import { fsyncDirectory } from './fsync-dir.js';
 import { JournalFailedError, JournalFullError, type DropReport, type Journal, type JournalReader, type JournalStats } from './journal.js';
 import { MemoryTail } from './memory-tail.js';
+import { asError } from '../util/as-error.js';
 import { deferred } from '../util/deferred.js';
 import { encodeRecordInto, recordSize } from './record-codec.js';
 import { listSegments, segmentHeaderBytes, segmentMagic, segmentPath, SegmentFileReader, type SegmentInfo } from './segment-file.js';
@@ -191,7 +192,7 @@ export class FileJournal implements Journal, ReaderSource {
     try {
       this.ensureCapacity(bytes);
     } catch (error) {
-      return Promise.reject(error as Error);
+      return Promise.reject(asError(error));
     }
     const buffer = Buffer.allocUnsafe(bytes);
     const receivedAt = this.now();
@@ -275,7 +276,7 @@ export class FileJournal implements Journal, ReaderSource {
         },
         (error: unknown) => {
           signal.removeEventListener('abort', onAbort);
-          reject(error as Error);
+          reject(asError(error));
         },
       );
     });

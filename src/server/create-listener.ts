@@ -6,7 +6,7 @@ import type { GatewayConfig } from '../config/gateway-config.js';
 
 type ListenerConfig = GatewayConfig['server']['ingest'];
 
-export function createListener(listener: ListenerConfig, bodyLimitBytes: number): FastifyInstance {
+export function createListener(listener: ListenerConfig): FastifyInstance {
   const tls = listener.tls;
   const https = tls && {
     cert: readListenerFile(tls.certFile),
@@ -14,7 +14,7 @@ export function createListener(listener: ListenerConfig, bodyLimitBytes: number)
     ...(tls.clientCaFile === undefined ? {} : { ca: readListenerFile(tls.clientCaFile), requestCert: true, rejectUnauthorized: true }),
   };
   // One instance type for plain and TLS listeners: the gateway uses only what both share.
-  return Fastify({ logger: false, bodyLimit: bodyLimitBytes, ...(https ? { https } : {}) });
+  return Fastify({ logger: false, ...(https ? { https } : {}) });
 }
 
 function readListenerFile(file: string): Buffer {

@@ -1,0 +1,16 @@
+// GET /metrics on the admin listener, behind a token with the metrics scope unless metrics.public.
+import type { FastifyInstance } from 'fastify';
+import { allows, type TokenAuthenticator } from '../auth/token-authenticator.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
+
+export function registerMetricsRoute(server: FastifyInstance, metrics: GatewayMetrics, settings: () => { auth: TokenAuthenticator; public: boolean }): void {
+  server.get('/metrics', async (request, reply) => {
+    const { auth, public: open } = settings();
+    if (!open) {
+      const token = auth.authenticate(request.headers.authorization);
+      if (token === undefined) return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'a valid bearer token is required' });
+      if (!allows(token, 'metrics')) return reply.code(403).send({ error: 'forbidden', message: 'this token does not have the metrics scope' });
+    }
+    return reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+}

@@ -1,0 +1,54 @@
+// Every refusal of the events API: its status, a fixed reason (the metrics label) and a message.
+
+export interface EventProblem {
+  /** Position of the event in the request (0-based), when known. */
+  index?: number;
+  /** NDJSON line (1-based), when the body is NDJSON. */
+  line?: number;
+  /** JSON pointer into the event. */
+  path: string;
+  message: string;
+}
+
+export type RejectReason =
+  | 'unauthorized'
+  | 'forbidden'
+  | 'unknown_environment'
+  | 'too_large'
+  | 'unsupported_media_type'
+  | 'malformed_json'
+  | 'invalid_utf8'
+  | 'too_deep'
+  | 'invalid_event'
+  | 'empty_body'
+  | 'bad_gzip'
+  | 'journal_full'
+  | 'journal_unavailable';
+
+export const maxReportedProblems = 100;
+
+export interface IngestErrorDetails {
+  problems?: EventProblem[];
+  /** Events in the refused request, when the body was read far enough to count them. */
+  events?: number;
+  retryAfterSeconds?: number;
+}
+
+export class IngestError extends Error {
+  readonly problems: EventProblem[];
+  readonly events: number;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(
+    readonly status: number,
+    readonly reason: RejectReason,
+    message: string,
+    details: IngestErrorDetails = {},
+  ) {
+    super(message);
+    this.name = 'IngestError';
+    this.problems = details.problems ?? [];
+    this.events = details.events ?? 0;
+    this.retryAfterSeconds = details.retryAfterSeconds;
+  }
+}

@@ -1,0 +1,179 @@
+// Reads an ingest body into validated events, all or nothing: a JSON object, a JSON array, or
+// NDJSON parsed line by line as it streams in. Bounded before and after gunzip, UTF-8 checked,
+// nesting limited, and every problem named by index (or line), JSON pointer and message.
+import { Transform, pipeline, type Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import split2 from 'split2';
+import type { ActivityEvent } from '../event.js';
+import { IngestError, maxReportedProblems, type EventProblem } from './ingest-error.js';
+import { jsonErrorOffset } from './json-error-offset.js';
+import { maxJsonDepth, nestsDeeperThan, validateEvent } from './validate-event.js';
+
+export type BodyFormat = 'json' | 'ndjson';
+
+export interface ReadOptions {
+  format: BodyFormat;
+  gzip: boolean;
+  limitBytes: number;
+}
+
+export async function readEvents(raw: Readable, options: ReadOptions): Promise<ActivityEvent[]> {
+  const body = decodedBody(raw, options);
+  try {
+    return options.format === 'json' ? parseJson(await collect(body)) : await parseNdjson(body);
+  } catch (error) {
+    throw toIngestError(error);
+  }
+}
+
+/** The body after the byte limit, gunzip (if any) and the byte limit again (no zip bombs). */
+function decodedBody(raw: Readable, options: ReadOptions): Readable {
+  const kb = Math.round(options.limitBytes / 1024);
+  const stages: Transform[] = [byteLimit(options.limitBytes, `the body is larger than server.maxBodyKB (${kb} KB)`)];
+  if (options.gzip) stages.push(createGunzip(), byteLimit(options.limitBytes, `the body inflates to more than server.maxBodyKB (${kb} KB)`));
+  return pipeline([raw, ...stages], () => undefined) as unknown as Readable;
+}
+
+function byteLimit(limit: number, message: string): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      seen += chunk.length;
+      if (seen > limit) done(new IngestError(413, 'too_large', message));
+      else done(null, chunk);
+    },
+  });
+}
+
+async function collect(body: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function toIngestError(error: unknown): IngestError {
+  if (error instanceof IngestError) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (typeof code === 'string' && code.startsWith('Z_')) return new IngestError(400, 'bad_gzip', 'the body is not valid gzip (Content-Encoding: gzip)');
+  throw error;
+}
+
+const utf8 = () => new TextDecoder('utf-8', { fatal: true });
+const invalidUtf8 = () => new IngestError(400, 'invalid_utf8', 'the body is not valid UTF-8');
+
+function parseJson(bytes: Buffer): ActivityEvent[] {
+  let text: string;
+  try {
+    text = utf8().decode(bytes);
+  } catch {
+    throw invalidUtf8();
+  }
+  if (text.trim() === '') throw new IngestError(400, 'empty_body', 'the body is empty; send a JSON object, a JSON array or NDJSON');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    const message = `malformed JSON${syntaxErrorPlace(error as SyntaxError, text)}`;
+    throw new IngestError(400, 'malformed_json', `${message}; nothing was stored`, { problems: [{ path: '', message }] });
+  }
+  if (nestsDeeperThan(value, maxJsonDepth)) {
+    throw new IngestError(400, 'too_deep', `the body nests deeper than ${maxJsonDepth} levels; nothing was stored`, { problems: [{ path: '', message: `nests deeper than ${maxJsonDepth} levels` }] });
+  }
+  const events = Array.isArray(value) ? (value as unknown[]) : [value];
+  const problems: EventProblem[] = [];
+  let invalid = 0;
+  for (let index = 0; index < events.length; index++) {
+    const found = validateEvent(events[index], { index });
+    if (found.length === 0) continue;
+    invalid++;
+    problems.push(...found.slice(0, maxReportedProblems - problems.length));
+  }
+  if (invalid > 0) throw invalidEvents(problems, invalid, events.length);
+  return events as ActivityEvent[];
+}
+
+async function parseNdjson(body: Readable): Promise<ActivityEvent[]> {
+  const decoder = utf8();
+  const checked = body.pipe(
+    new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        try {
+          decoder.decode(chunk, { stream: true });
+          done(null, chunk);
+        } catch {
+          done(invalidUtf8());
+        }
+      },
+      flush(done) {
+        try {
+          decoder.decode();
+          done();
+        } catch {
+          done(invalidUtf8());
+        }
+      },
+    }),
+  );
+  body.on('error', (error) => checked.destroy(error));
+  const lines = checked.pipe(split2());
+  checked.on('error', (error) => lines.destroy(error));
+
+  const events: unknown[] = [];
+  const problems: EventProblem[] = [];
+  let invalid = 0;
+  let malformed = 0;
+  let tooDeep = 0;
+  let lineNumber = 0;
+  const report = (found: EventProblem[]) => {
+    invalid++;
+    problems.push(...found.slice(0, maxReportedProblems - problems.length));
+  };
+  for await (const text of lines as AsyncIterable<string>) {
+    lineNumber++;
+    if (text.trim() === '') continue;
+    const position = { index: events.length, line: lineNumber };
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      malformed++;
+      report([{ ...position, path: '', message: `line ${lineNumber}: malformed JSON${syntaxErrorPlace(error as SyntaxError, text)}` }]);
+      events.push(undefined);
+      continue;
+    }
+    events.push(value);
+    if (nestsDeeperThan(value, maxJsonDepth)) {
+      tooDeep++;
+      report([{ ...position, path: '', message: `line ${lineNumber}: nests deeper than ${maxJsonDepth} levels` }]);
+      continue;
+    }
+    const found = validateEvent(value, position);
+    if (found.length > 0) report(found);
+  }
+  if (events.length === 0) throw new IngestError(400, 'empty_body', 'the body is empty; send one JSON object per line');
+  if (invalid > 0) {
+    const error = invalidEvents(problems, invalid, events.length);
+    if (malformed > 0) throw new IngestError(400, 'malformed_json', error.message, { problems: error.problems, events: events.length });
+    if (tooDeep > 0) throw new IngestError(400, 'too_deep', error.message, { problems: error.problems, events: events.length });
+    throw error;
+  }
+  return events as ActivityEvent[];
+}
+
+function invalidEvents(problems: EventProblem[], invalid: number, total: number): IngestError {
+  const more = invalid > problems.length ? ` (the first ${problems.length} problems are listed)` : '';
+  return new IngestError(400, 'invalid_event', `${invalid} of ${total} events are invalid${more}; nothing was stored`, { problems, events: total });
+}
+
+/** ` at character 17 (line 2, column 5): Expected ',' or ']' after array element`. */
+function syntaxErrorPlace(error: SyntaxError, text: string): string {
+  // V8 names the position for most errors; for the others the offset is found by a small scanner.
+  const match = / in JSON at position (\d+)/.exec(error.message);
+  const position = match ? Number(match[1]) : jsonErrorOffset(text);
+  // Keep V8's reason but not its echo of the input.
+  const reason = error.message.replace(/ in JSON at position \d+.*$/s, '').replace(/, ".*" is not valid JSON$/s, '');
+  const before = text.slice(0, position);
+  const line = before.split('\n').length;
+  const column = position - before.lastIndexOf('\n');
+  return ` at character ${position} (line ${line}, column ${column}): ${reason}`;
+}

@@ -1,0 +1,52 @@
+// The fields every event must have (SPEC §1): id, recordedAt, action.type. Everything else is
+// optional and kept verbatim.
+import type { EventProblem } from './ingest-error.js';
+
+export const maxJsonDepth = 64;
+const isoDateTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Problems of one parsed event (empty when valid). */
+export function validateEvent(value: unknown, position: { index?: number; line?: number }): EventProblem[] {
+  const at = (path: string, message: string): EventProblem => ({ ...position, path, message });
+  if (!isObject(value)) return [at('', `must be a JSON object, not ${describe(value)}`)];
+  const problems: EventProblem[] = [];
+  const id = value.id;
+  if (id === undefined) problems.push(at('/id', 'is required'));
+  else if (typeof id !== 'string' || id === '') problems.push(at('/id', `must be a non-empty string, not ${describe(id)}`));
+  else if (id.length > 1024) problems.push(at('/id', 'must be at most 1024 characters'));
+  const recordedAt = value.recordedAt;
+  if (recordedAt === undefined) problems.push(at('/recordedAt', 'is required'));
+  else if (typeof recordedAt !== 'string') problems.push(at('/recordedAt', `must be an ISO-8601 date-time string, not ${describe(recordedAt)}`));
+  else if (!isoDateTime.test(recordedAt) || Number.isNaN(Date.parse(recordedAt))) problems.push(at('/recordedAt', 'must be an ISO-8601 date-time with a zone, for example 2026-11-23T10:15:00.000Z'));
+  const action = value.action;
+  if (action === undefined) problems.push(at('/action/type', 'is required'));
+  else if (!isObject(action)) problems.push(at('/action', `must be an object, not ${describe(action)}`));
+  else if (action.type === undefined) problems.push(at('/action/type', 'is required'));
+  else if (typeof action.type !== 'string' || action.type === '') problems.push(at('/action/type', `must be a non-empty string, not ${describe(action.type)}`));
+  return problems;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (value === '') return 'an empty string';
+  return `a ${typeof value}`;
+}
+
+/** True when `value` nests objects and arrays deeper than `max` (the value itself is level 1). */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  // Iterative, so a hostile depth cannot exhaust the stack.
+  const stack: { value: unknown; depth: number }[] = [{ value, depth: 1 }];
+  while (stack.length > 0) {
+    const { value: current, depth } = stack.pop()!;
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth > max) return true;
+    const children = Array.isArray(current) ? current : Object.values(current);
+    for (const child of children) if (typeof child === 'object' && child !== null) stack.push({ value: child, depth: depth + 1 });
+  }
+  return false;
+}

@@ -1,0 +1,49 @@
+// A gateway in this process on loopback ports, with its own temporary storage directory.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { parseConfigText } from '../../src/config/load-config.js';
+import { Gateway } from '../../src/gateway.js';
+import { captureLogger } from './capture-logger.js';
+import { tempDir } from './temp-dir.js';
+
+export const ingestToken = 'ingest-token-for-prod-0123';
+export const devToken = 'ingest-token-for-dev-01234';
+export const opsToken = 'ops-token-admin-metrics-0123';
+
+/** A base file with environments prod and dev and three tokens; `extra` is appended (top-level keys). */
+export async function startGateway(t: TestContext, options: { extra?: string; maxBodyKB?: number } = {}) {
+  const dir = tempDir(t);
+  const file = join(dir, 'gateway.yaml');
+  const text = `server:
+  ingest: { listen: "127.0.0.1:0" }
+  admin: { listen: "127.0.0.1:0" }
+  maxBodyKB: ${options.maxBodyKB ?? 4096}
+environments: [ { id: prod }, { id: dev } ]
+auth:
+  tokens:
+    - { name: collector, token: "${ingestToken}", scopes: [ingest], environments: [prod] }
+    - { name: dev-collector, token: "${devToken}", scopes: [ingest], environments: [dev] }
+    - { name: ops, token: "${opsToken}", scopes: [admin, metrics] }
+${options.extra ?? ''}`;
+  writeFileSync(file, text);
+  const { config } = parseConfigText(text, file);
+  const { logger, lines } = captureLogger();
+  const gateway = await Gateway.start(config, logger);
+  t.after(() => gateway.stop());
+  const { ingest, admin } = gateway.addresses();
+  return { gateway, dir, lines, ingestUrl: `http://${ingest}`, adminUrl: `http://${admin}` };
+}
+
+/** The gateway's metrics text, scraped over HTTP with the ops token. */
+export async function scrape(adminUrl: string): Promise<string> {
+  const response = await fetch(`${adminUrl}/metrics`, { headers: { authorization: `Bearer ${opsToken}` } });
+  if (response.status !== 200) throw new Error(`/metrics answered ${response.status}`);
+  return response.text();
+}
+
+/** The value of one sample line, e.g. `siem_gateway_ingest_rejected_total{reason="too_large"}`; 0 when absent. */
+export function sample(metrics: string, series: string): number {
+  const line = metrics.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? 0 : Number(line.slice(series.length + 1));
+}
