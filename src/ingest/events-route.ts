@@ -69,9 +69,9 @@ async function ingest(request: FastifyRequest<{ Params: { envId: string } }>, en
   const declared = Number(request.headers['content-length']);
   if (declared > settings.limitBytes) throw new IngestError(413, 'too_large', `the body is larger than server.maxBodyKB (${Math.round(settings.limitBytes / 1024)} KB)`);
 
-  const events = await readEvents(request.body as Readable, { format, gzip: encoding === 'gzip', limitBytes: settings.limitBytes });
+  const { events, payload } = await readEvents(request.body as Readable, { format, gzip: encoding === 'gzip', limitBytes: settings.limitBytes });
   try {
-    await journal.append(environment, events);
+    await journal.append(environment, events, payload);
   } catch (error) {
     if (error instanceof JournalFullError) {
       throw new IngestError(503, 'journal_full', 'the journal is full; retry later', { events: events.length, retryAfterSeconds: error.retryAfterSeconds });

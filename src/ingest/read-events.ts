@@ -5,6 +5,7 @@ import { Transform, pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import split2 from 'split2';
 import type { ActivityEvent } from '../event.js';
+import type { RawPayload } from '../journal/record-codec.js';
 import { IngestError, maxReportedProblems, type EventProblem } from './ingest-error.js';
 import { jsonErrorOffset } from './json-error-offset.js';
 import { maxJsonDepth, nestsDeeperThan, validateEvent } from './validate-event.js';
@@ -17,21 +18,30 @@ export interface ReadOptions {
   limitBytes: number;
 }
 
-export async function readEvents(raw: Readable, options: ReadOptions): Promise<ActivityEvent[]> {
-  const body = decodedBody(raw, options);
+export interface ReadEvents {
+  events: ActivityEvent[];
+  /** The (inflated) body: exactly these events, stored as is by the journal. */
+  payload: RawPayload;
+}
+
+export async function readEvents(raw: Readable, options: ReadOptions): Promise<ReadEvents> {
+  const kb = Math.round(options.limitBytes / 1024);
+  const limit = {
+    bytes: options.limitBytes,
+    message: options.gzip ? `the body inflates to more than server.maxBodyKB (${kb} KB)` : `the body is larger than server.maxBodyKB (${kb} KB)`,
+  };
+  // Compressed bytes are bounded too, so a client cannot stream an endless gzip body.
+  const body = options.gzip ? (pipeline([raw, byteLimit(options.limitBytes, `the body is larger than server.maxBodyKB (${kb} KB)`), createGunzip()], () => undefined) as unknown as Readable) : raw;
   try {
-    return options.format === 'json' ? parseJson(await collect(body)) : await parseNdjson(body);
+    return options.format === 'json' ? parseJson(await collect(body, limit)) : await parseNdjson(body, limit);
   } catch (error) {
     throw toIngestError(error);
   }
 }
 
-/** The body after the byte limit, gunzip (if any) and the byte limit again (no zip bombs). */
-function decodedBody(raw: Readable, options: ReadOptions): Readable {
-  const kb = Math.round(options.limitBytes / 1024);
-  const stages: Transform[] = [byteLimit(options.limitBytes, `the body is larger than server.maxBodyKB (${kb} KB)`)];
-  if (options.gzip) stages.push(createGunzip(), byteLimit(options.limitBytes, `the body inflates to more than server.maxBodyKB (${kb} KB)`));
-  return pipeline([raw, ...stages], () => undefined) as unknown as Readable;
+interface Limit {
+  bytes: number;
+  message: string;
 }
 
 function byteLimit(limit: number, message: string): Transform {
@@ -45,10 +55,15 @@ function byteLimit(limit: number, message: string): Transform {
   });
 }
 
-async function collect(body: Readable): Promise<Buffer> {
+async function collect(body: Readable, limit: Limit): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > limit.bytes) throw new IngestError(413, 'too_large', limit.message);
+    chunks.push(chunk as Buffer);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
 }
 
 function toIngestError(error: unknown): IngestError {
@@ -61,7 +76,7 @@ function toIngestError(error: unknown): IngestError {
 const utf8 = () => new TextDecoder('utf-8', { fatal: true });
 const invalidUtf8 = () => new IngestError(400, 'invalid_utf8', 'the body is not valid UTF-8');
 
-function parseJson(bytes: Buffer): ActivityEvent[] {
+function parseJson(bytes: Buffer): ReadEvents {
   let text: string;
   try {
     text = utf8().decode(bytes);
@@ -89,16 +104,21 @@ function parseJson(bytes: Buffer): ActivityEvent[] {
     problems.push(...found.slice(0, maxReportedProblems - problems.length));
   }
   if (invalid > 0) throw invalidEvents(problems, invalid, events.length);
-  return events as ActivityEvent[];
+  return { events: events as ActivityEvent[], payload: { format: Array.isArray(value) ? 'array' : 'object', bytes } };
 }
 
-async function parseNdjson(body: Readable): Promise<ActivityEvent[]> {
+async function parseNdjson(body: Readable, limit: Limit): Promise<ReadEvents> {
   const decoder = utf8();
+  const chunks: Buffer[] = [];
+  let size = 0;
   const checked = body.pipe(
     new Transform({
       transform(chunk: Buffer, _encoding, done) {
+        size += chunk.length;
+        if (size > limit.bytes) return done(new IngestError(413, 'too_large', limit.message));
         try {
           decoder.decode(chunk, { stream: true });
+          chunks.push(chunk);
           done(null, chunk);
         } catch {
           done(invalidUtf8());
@@ -157,7 +177,7 @@ async function parseNdjson(body: Readable): Promise<ActivityEvent[]> {
     if (tooDeep > 0) throw new IngestError(400, 'too_deep', error.message, { problems: error.problems, events: events.length });
     throw error;
   }
-  return events as ActivityEvent[];
+  return { events: events as ActivityEvent[], payload: { format: 'ndjson', bytes: Buffer.concat(chunks, size) } };
 }
 
 function invalidEvents(problems: EventProblem[], invalid: number, total: number): IngestError {

@@ -39,14 +39,20 @@ function describe(value: unknown): string {
 
 /** True when `value` nests objects and arrays deeper than `max` (the value itself is level 1). */
 export function nestsDeeperThan(value: unknown, max: number): boolean {
-  // Iterative, so a hostile depth cannot exhaust the stack.
-  const stack: { value: unknown; depth: number }[] = [{ value, depth: 1 }];
-  while (stack.length > 0) {
-    const { value: current, depth } = stack.pop()!;
-    if (typeof current !== 'object' || current === null) continue;
+  // Iterative, so a hostile depth cannot exhaust the stack; parallel arrays avoid an object per node.
+  const values: unknown[] = [value];
+  const depths: number[] = [1];
+  while (values.length > 0) {
+    const current = values.pop() as Record<string, unknown>;
+    const depth = depths.pop()!;
     if (depth > max) return true;
-    const children = Array.isArray(current) ? current : Object.values(current);
-    for (const child of children) if (typeof child === 'object' && child !== null) stack.push({ value: child, depth: depth + 1 });
+    for (const key in current) {
+      const child = current[key];
+      if (typeof child === 'object' && child !== null) {
+        values.push(child);
+        depths.push(depth + 1);
+      }
+    }
   }
   return false;
 }

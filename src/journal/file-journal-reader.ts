@@ -4,6 +4,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { JournalRecord } from '../event.js';
 import type { JournalReader } from './journal.js';
 import type { MemoryTail } from './memory-tail.js';
+import { parsePayload } from './record-codec.js';
 import { SegmentFileReader, type SegmentInfo } from './segment-file.js';
 
 /** What a reader needs from the journal. */
@@ -20,6 +21,8 @@ export interface ReaderSource {
 export class FileJournalReader implements JournalReader {
   private disk: SegmentFileReader | undefined;
   private diskSegment: SegmentInfo | undefined;
+  /** Records read from disk beyond what the last read returned; they start at nextSeq. */
+  private buffered: JournalRecord[] = [];
 
   constructor(
     private readonly source: ReaderSource,
@@ -30,6 +33,7 @@ export class FileJournalReader implements JournalReader {
     for (;;) {
       signal?.throwIfAborted();
       if (this.source.isClosed) throw new Error('the journal is closed');
+      if (this.buffered.length > 0) return this.take(this.buffered.splice(0, max));
       if (this.nextSeq > this.source.durableSeq) {
         await this.source.waitForAppend(signal);
         continue;
@@ -42,20 +46,21 @@ export class FileJournalReader implements JournalReader {
       const fromMemory = this.source.tail.read(this.nextSeq, max);
       if (fromMemory.length > 0) {
         await this.closeDisk();
-        this.nextSeq = fromMemory.at(-1)!.seq + 1;
-        return fromMemory;
+        return this.take(fromMemory);
       }
-      const fromDisk = await this.readDisk(max);
-      if (fromDisk.length > 0) return fromDisk;
+      await this.readDisk();
     }
   }
 
-  private async readDisk(max: number): Promise<JournalRecord[]> {
+  private take(records: JournalRecord[]): JournalRecord[] {
+    this.nextSeq = records.at(-1)!.seq + 1;
+    return records;
+  }
+
+  /** Reads the next stored batches of the segment holding nextSeq into `buffered`. */
+  private async readDisk(): Promise<void> {
     const located = this.source.segmentFor(this.nextSeq);
-    if (located === undefined) {
-      await yieldToLoop();
-      return [];
-    }
+    if (located === undefined) return void (await yieldToLoop());
     if (this.diskSegment !== located.segment) {
       await this.closeDisk();
       const opened = await SegmentFileReader.open(located.segment.path);
@@ -64,34 +69,40 @@ export class FileJournalReader implements JournalReader {
       this.diskSegment = located.segment;
     }
     const disk = this.disk!;
-    const batch = await disk.readBatch(max);
-    const out: JournalRecord[] = [];
+    const read = await disk.read(16);
+    // Newer records are served from memory (or are not durable yet).
     const stopAt = Math.min(this.source.durableSeq + 1, this.source.tail.firstSeq);
-    for (const record of batch.records) {
-      if (record.seq < this.nextSeq) continue;
-      if (record.seq >= stopAt) {
-        // Newer records are served from memory (or not durable yet): re-open here next time.
-        await this.closeDisk();
-        return out;
+    for (const batch of read.batches) {
+      if (batch.firstSeq + batch.count <= this.nextSeq) continue;
+      if (batch.firstSeq >= stopAt) return this.closeDisk();
+      let events;
+      try {
+        events = parsePayload(batch);
+      } catch (error) {
+        return this.skipSegment(located.next, disk.path, read.offset, `unreadable payload: ${(error as Error).message}`);
       }
-      out.push({ seq: record.seq, environment: record.environment, receivedAt: record.receivedAt, event: JSON.parse(record.json.toString('utf8')) as JournalRecord['event'] });
-      this.nextSeq = record.seq + 1;
+      for (let i = 0; i < events.length; i++) {
+        const seq = batch.firstSeq + i;
+        if (seq >= this.nextSeq && seq < stopAt) this.buffered.push({ seq, environment: batch.environment, receivedAt: batch.receivedAt, event: events[i]! });
+      }
     }
-    if (batch.state === 'corrupt') return [...out, ...(await this.skipSegment(located.next, disk.path, batch.offset, batch.reason ?? 'corrupt'))];
-    if (batch.state === 'end' && out.length === 0) {
+    if (read.state === 'corrupt') {
+      if (this.buffered.length === 0) return this.skipSegment(located.next, disk.path, read.offset, read.reason ?? 'corrupt');
+      // Hand out what came before the damage; the next read reopens and then skips the rest.
+      return this.closeDisk();
+    }
+    if (read.state === 'end' && this.buffered.length === 0) {
       await this.closeDisk();
       if (located.next !== undefined && this.nextSeq < located.next.firstSeq) this.nextSeq = located.next.firstSeq;
       else await yieldToLoop();
     }
-    return out;
   }
 
-  private async skipSegment(next: SegmentInfo | undefined, file: string, offset: number, reason: string): Promise<JournalRecord[]> {
+  private async skipSegment(next: SegmentInfo | undefined, file: string, offset: number, reason: string): Promise<void> {
     await this.closeDisk();
     const toSeq = next ? next.firstSeq - 1 : this.source.durableSeq;
     if (toSeq >= this.nextSeq) this.source.reportCorrupt(file, offset, reason, this.nextSeq, toSeq);
     this.nextSeq = toSeq + 1;
-    return [];
   }
 
   private async closeDisk(): Promise<void> {
@@ -102,6 +113,7 @@ export class FileJournalReader implements JournalReader {
   }
 
   async close(): Promise<void> {
+    this.buffered = [];
     await this.closeDisk();
   }
 }

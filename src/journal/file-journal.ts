@@ -13,7 +13,7 @@ import { JournalFailedError, JournalFullError, type DropReport, type Journal, ty
 import { MemoryTail } from './memory-tail.js';
 import { asError } from '../util/as-error.js';
 import { deferred } from '../util/deferred.js';
-import { encodeRecordInto, recordSize } from './record-codec.js';
+import { encodeBatchHeader, type RawPayload, type StoredBatch } from './record-codec.js';
 import { listSegments, segmentHeaderBytes, segmentMagic, segmentPath, SegmentFileReader, type SegmentInfo } from './segment-file.js';
 
 export interface FileJournalOptions {
@@ -33,9 +33,10 @@ export interface FileJournalOptions {
 }
 
 interface PendingAppend {
-  buffer: Buffer;
+  buffers: [Buffer, Buffer];
+  bytes: number;
   records: JournalRecord[];
-  sizes: number[];
+  eventBytes: number;
   resolve: () => void;
   reject: (error: Error) => void;
 }
@@ -118,25 +119,26 @@ export class FileJournal implements Journal, ReaderSource {
     }
     let cutAt: number | undefined;
     let why = 'torn record';
+    let offset = segmentHeaderBytes;
     try {
-      for (;;) {
-        const batch = await reader.readBatch(4096);
-        for (const record of batch.records) {
-          if (record.seq !== lastSeq + 1) {
-            cutAt = batch.offset - batch.records.slice(batch.records.indexOf(record)).reduce((sum, r) => sum + r.size, 0);
-            why = `record out of sequence (seq ${record.seq} after ${lastSeq})`;
-            break;
+      reading: for (;;) {
+        const read = await reader.read(256);
+        for (const batch of read.batches) {
+          if (batch.firstSeq !== lastSeq + 1 || batch.count < 1) {
+            cutAt = offset;
+            why = `record out of sequence (seq ${batch.firstSeq} after ${lastSeq})`;
+            break reading;
           }
-          lastSeq = record.seq;
+          lastSeq = batch.firstSeq + batch.count - 1;
+          offset += batch.size;
         }
-        if (cutAt !== undefined) break;
-        if (batch.state === 'corrupt') {
-          cutAt = batch.offset;
-          why = `corrupt record (${batch.reason})`;
+        if (read.state === 'corrupt') {
+          cutAt = read.offset;
+          why = `corrupt record (${read.reason})`;
           break;
         }
-        if (batch.state === 'end') {
-          if (batch.offset < segment.bytes) cutAt = batch.offset;
+        if (read.state === 'end') {
+          if (read.offset < segment.bytes) cutAt = read.offset;
           break;
         }
       }
@@ -179,35 +181,31 @@ export class FileJournal implements Journal, ReaderSource {
 
   // ---- append and group commit -----------------------------------------------------------------
 
-  append(environment: string, events: readonly ActivityEvent[], json?: readonly Buffer[]): Promise<{ firstSeq: number; lastSeq: number }> {
+  /**
+   * Stores the events as one record. `raw` is the request body holding exactly these events; it is
+   * stored as is, so the hot path never serialises an event again.
+   */
+  append(environment: string, events: readonly ActivityEvent[], raw?: RawPayload): Promise<{ firstSeq: number; lastSeq: number }> {
     if (this.failure) return Promise.reject(new JournalFailedError(this.failure));
     if (this.closed) return Promise.reject(new Error('the journal is closed'));
-    const bodies = json ?? events.map((event) => Buffer.from(JSON.stringify(event)));
-    let bytes = 0;
-    const sizes = new Array<number>(bodies.length);
-    for (let i = 0; i < bodies.length; i++) {
-      sizes[i] = bodies[i]!.length;
-      bytes += recordSize(environment, bodies[i]!);
-    }
+    const count = events.length;
+    if (count === 0) return Promise.resolve({ firstSeq: this.lastSeq + 1, lastSeq: this.lastSeq });
+    const payload = raw ?? { format: 'array', bytes: Buffer.from(JSON.stringify(events)) };
+    const receivedAt = this.now();
+    const firstSeq = this.lastSeq + 1;
+    const header = encodeBatchHeader(firstSeq, receivedAt, count, environment, payload);
+    const bytes = header.length + payload.bytes.length;
     try {
       this.ensureCapacity(bytes);
     } catch (error) {
       return Promise.reject(asError(error));
     }
-    const buffer = Buffer.allocUnsafe(bytes);
-    const receivedAt = this.now();
-    const firstSeq = this.lastSeq + 1;
-    const records = new Array<JournalRecord>(bodies.length);
-    let offset = 0;
-    for (let i = 0; i < bodies.length; i++) {
-      const seq = ++this.lastSeq;
-      offset = encodeRecordInto(buffer, offset, seq, receivedAt, environment, bodies[i]!);
-      records[i] = { seq, environment, receivedAt, event: events[i]! };
-    }
+    this.lastSeq += count;
+    const records = new Array<JournalRecord>(count);
+    for (let i = 0; i < count; i++) records[i] = { seq: firstSeq + i, environment, receivedAt, event: events[i]! };
     const lastSeq = this.lastSeq;
-    if (records.length === 0) return Promise.resolve({ firstSeq, lastSeq });
     return new Promise((resolve, reject) => {
-      this.pending.push({ buffer, records, sizes, resolve: () => resolve({ firstSeq, lastSeq }), reject });
+      this.pending.push({ buffers: [header, payload.bytes], bytes, records, eventBytes: payload.bytes.length / count, resolve: () => resolve({ firstSeq, lastSeq }), reject });
       this.pendingBytes += bytes;
       this.flushing ??= this.flush();
     });
@@ -219,12 +217,12 @@ export class FileJournal implements Journal, ReaderSource {
       const batch = this.pending;
       this.pending = [];
       let bytes = 0;
-      for (const append of batch) bytes += append.buffer.length;
+      for (const append of batch) bytes += append.bytes;
       this.pendingBytes -= bytes;
       try {
         const active = this.segments.at(-1)!;
         if (active.bytes >= this.segmentBytes && active.firstSeq <= this.durableSeq) await this.roll(batch[0]!.records[0]!.seq);
-        await writeAll(this.handle, batch.map((append) => append.buffer));
+        await writeAll(this.handle, batch.flatMap((append) => append.buffers));
         await this.handle.datasync();
       } catch (error) {
         this.fail(error as Error, batch);
@@ -234,7 +232,7 @@ export class FileJournal implements Journal, ReaderSource {
       segment.bytes += bytes;
       segment.lastWriteMs = this.now();
       this.totalBytes += bytes;
-      for (const append of batch) this.tail.push(append.records, append.sizes);
+      for (const append of batch) this.tail.push(append.records, append.eventBytes);
       this.durableSeq = batch.at(-1)!.records.at(-1)!.seq;
       for (const append of batch) append.resolve();
       this.signalAppended();
@@ -343,20 +341,13 @@ export class FileJournal implements Journal, ReaderSource {
   private async reportDrops(segment: SegmentInfo, lastSeq: number, reason: 'age' | 'size'): Promise<void> {
     const lagging = [...this.cursors].filter(([, cursor]) => cursor.seq < lastSeq);
     const counts = new Map<string, number>(lagging.map(([id]) => [id, 0]));
-    const reader = await SegmentFileReader.open(segment.path);
-    if (typeof reader !== 'string') {
-      try {
-        for (let batch = await reader.readBatch(4096); batch.records.length > 0; batch = await reader.readBatch(4096)) {
-          for (const record of batch.records) {
-            for (const [id, cursor] of lagging) {
-              if (record.seq > cursor.seq && record.environment === cursor.environment) counts.set(id, counts.get(id)! + 1);
-            }
-          }
-        }
-      } finally {
-        await reader.close();
+    await forEachBatch(segment.path, (batch) => {
+      const last = batch.firstSeq + batch.count - 1;
+      for (const [id, cursor] of lagging) {
+        if (batch.environment === cursor.environment && last > cursor.seq) counts.set(id, counts.get(id)! + last - Math.max(cursor.seq, batch.firstSeq - 1));
       }
-    }
+      return false;
+    });
     for (const [id, cursor] of lagging) {
       const count = counts.get(id)!;
       const report: DropReport = { subscriptionId: id, environment: cursor.environment, count, fromSeq: Math.max(cursor.seq + 1, segment.firstSeq), toSeq: lastSeq, reason };
@@ -390,16 +381,13 @@ export class FileJournal implements Journal, ReaderSource {
     const at = startAt.at.getTime();
     for (const segment of this.segments) {
       if (segment.lastWriteMs < at) continue;
-      const reader = await SegmentFileReader.open(segment.path);
-      if (typeof reader === 'string') continue;
-      try {
-        for (let batch = await reader.readBatch(4096); batch.records.length > 0; batch = await reader.readBatch(4096)) {
-          const found = batch.records.find((record) => record.receivedAt >= at && record.seq <= this.durableSeq);
-          if (found) return found.seq - 1;
-        }
-      } finally {
-        await reader.close();
-      }
+      let found: number | undefined;
+      await forEachBatch(segment.path, (batch) => {
+        if (batch.receivedAt < at || batch.firstSeq > this.durableSeq) return false;
+        found = batch.firstSeq - 1;
+        return true;
+      });
+      if (found !== undefined) return found;
     }
     return this.durableSeq;
   }
@@ -465,6 +453,19 @@ export class FileJournal implements Journal, ReaderSource {
     this.tail.clear();
     this.appended.reject(new Error('the journal is closed'));
     this.appended.promise.catch(() => undefined);
+  }
+}
+
+/** Calls `visit` for each stored batch of a segment until it returns true. */
+async function forEachBatch(path: string, visit: (batch: StoredBatch) => boolean): Promise<void> {
+  const reader = await SegmentFileReader.open(path);
+  if (typeof reader === 'string') return;
+  try {
+    for (let read = await reader.read(256); read.batches.length > 0; read = await reader.read(256)) {
+      for (const batch of read.batches) if (visit(batch)) return;
+    }
+  } finally {
+    await reader.close();
   }
 }
 

@@ -2,10 +2,14 @@
 // journal can later. Appends are durable when they resolve; readers see only durable records.
 import type { StartAt } from '../config/gateway-config.js';
 import type { ActivityEvent, JournalRecord } from '../event.js';
+import type { RawPayload } from './record-codec.js';
 
 export interface Journal {
-  /** Stores the events in order; resolves after they are durable. Throws JournalFullError or JournalFailedError. */
-  append(environment: string, events: readonly ActivityEvent[], json?: readonly Buffer[]): Promise<{ firstSeq: number; lastSeq: number }>;
+  /**
+   * Stores the events in order, optionally as the raw JSON that holds exactly them; resolves after
+   * they are durable. Rejects with JournalFullError or JournalFailedError.
+   */
+  append(environment: string, events: readonly ActivityEvent[], raw?: RawPayload): Promise<{ firstSeq: number; lastSeq: number }>;
   /**
    * The subscription's cursor (last delivered seq), created at `startAt` if it has none. An open
    * cursor holds its undelivered events against retention; drops are counted per its environment.

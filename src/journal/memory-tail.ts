@@ -10,13 +10,13 @@ export class MemoryTail {
 
   constructor(private readonly maxBytes: number) {}
 
-  /** Appends records whose seqs follow the last one held. */
-  push(records: readonly JournalRecord[], sizes: readonly number[]): void {
-    for (let i = 0; i < records.length; i++) {
-      this.records.push(records[i]!);
-      this.sizes.push(sizes[i]!);
-      this.bytes += sizes[i]!;
+  /** Appends records whose seqs follow the last one held; `eventBytes` is each one's JSON size. */
+  push(records: readonly JournalRecord[], eventBytes: number): void {
+    for (const record of records) {
+      this.records.push(record);
+      this.sizes.push(eventBytes);
     }
+    this.bytes += eventBytes * records.length;
     while (this.bytes > this.maxBytes && this.records.length - this.head > 1) {
       this.bytes -= this.sizes[this.head]!;
       this.head++;

@@ -1,53 +1,65 @@
-// The on-disk record: a length and a CRC-32 in front of a body, so a torn or corrupt tail is
-// recognised at start-up.
+// The on-disk record: one accepted request (a batch of events, all of one environment) as the
+// bytes the client sent, behind a length and a CRC-32, so a torn or corrupt tail is recognised at
+// start-up and the hot path never re-serialises an event.
 //
 //   u32 LE  body length
 //   u32 LE  CRC-32 of the body (zlib.crc32, native)
-//   body:   f64 LE seq | f64 LE receivedAt | u8 environment length | environment | event JSON
+//   body:   f64 LE first seq | f64 LE receivedAt | u32 LE event count | u8 payload format
+//           | u8 environment length | environment (latin1) | payload (UTF-8 JSON)
 import { crc32 } from 'node:zlib';
+import type { ActivityEvent } from '../event.js';
 
 export const recordPrefixBytes = 8;
-const fixedBodyBytes = 17;
+const fixedBodyBytes = 22;
 /** Larger than any accepted request (maxBodyKB ≤ 64 MiB): a bigger length means corruption. */
 export const maxRecordBodyBytes = 80 * 1024 * 1024;
 
-export interface DecodedRecord {
-  seq: number;
+/** How the payload holds its events. */
+export type PayloadFormat = 'array' | 'object' | 'ndjson';
+const formatCodes: Record<PayloadFormat, number> = { array: 0, object: 1, ndjson: 2 };
+const formatNames: PayloadFormat[] = ['array', 'object', 'ndjson'];
+
+export interface RawPayload {
+  format: PayloadFormat;
+  /** UTF-8 JSON holding exactly the appended events, in order. */
+  bytes: Buffer;
+}
+
+export interface StoredBatch {
+  firstSeq: number;
+  count: number;
   receivedAt: number;
   environment: string;
-  /** The event JSON, still as bytes (parsed only when a reader needs it). */
-  json: Buffer;
+  format: PayloadFormat;
+  /** A view into the read buffer; parsed only when a reader needs the events. */
+  payload: Buffer;
   /** Bytes the whole record takes, prefix included. */
   size: number;
 }
 
-/** Bytes one record takes on disk. */
-export function recordSize(environment: string, json: Buffer): number {
-  return recordPrefixBytes + fixedBodyBytes + Buffer.byteLength(environment, 'latin1') + json.length;
-}
-
-/** Writes one record into `out` at `offset` and returns the offset after it. */
-export function encodeRecordInto(out: Buffer, offset: number, seq: number, receivedAt: number, environment: string, json: Buffer): number {
-  const body = offset + recordPrefixBytes;
-  const environmentBytes = out.write(environment, body + fixedBodyBytes, 'latin1');
-  const end = body + fixedBodyBytes + environmentBytes + json.length;
-  out.writeUInt32LE(end - body, offset);
-  out.writeDoubleLE(seq, body);
-  out.writeDoubleLE(receivedAt, body + 8);
-  out.writeUInt8(environmentBytes, body + 16);
-  json.copy(out, body + fixedBodyBytes + environmentBytes);
-  out.writeUInt32LE(crc32(out.subarray(body, end)), offset + 4);
-  return end;
+/** The record header (prefix + fixed body + environment); the payload is written after it as is. */
+export function encodeBatchHeader(firstSeq: number, receivedAt: number, count: number, environment: string, payload: RawPayload): Buffer {
+  const environmentBytes = Buffer.byteLength(environment, 'latin1');
+  const header = Buffer.allocUnsafe(recordPrefixBytes + fixedBodyBytes + environmentBytes);
+  header.writeUInt32LE(fixedBodyBytes + environmentBytes + payload.bytes.length, 0);
+  header.writeDoubleLE(firstSeq, 8);
+  header.writeDoubleLE(receivedAt, 16);
+  header.writeUInt32LE(count, 24);
+  header.writeUInt8(formatCodes[payload.format], 28);
+  header.writeUInt8(environmentBytes, 29);
+  header.write(environment, 30, 'latin1');
+  header.writeUInt32LE(crc32(payload.bytes, crc32(header.subarray(recordPrefixBytes))), 4);
+  return header;
 }
 
 export type DecodeResult =
-  | { kind: 'record'; record: DecodedRecord }
+  | { kind: 'batch'; batch: StoredBatch }
   /** Not enough bytes for a whole record: the caller reads more, or it is a torn tail. */
   | { kind: 'incomplete'; needBytes: number }
   | { kind: 'corrupt'; reason: string };
 
-/** Decodes the record starting at `offset` of `buffer`. The JSON is a view into `buffer`. */
-export function decodeRecord(buffer: Buffer, offset: number): DecodeResult {
+/** Decodes the record starting at `offset` of `buffer`. */
+export function decodeBatch(buffer: Buffer, offset: number): DecodeResult {
   const available = buffer.length - offset;
   if (available < recordPrefixBytes) return { kind: 'incomplete', needBytes: recordPrefixBytes };
   const bodyLength = buffer.readUInt32LE(offset);
@@ -56,16 +68,30 @@ export function decodeRecord(buffer: Buffer, offset: number): DecodeResult {
   if (available < size) return { kind: 'incomplete', needBytes: size };
   const body = buffer.subarray(offset + recordPrefixBytes, offset + size);
   if (crc32(body) !== buffer.readUInt32LE(offset + 4)) return { kind: 'corrupt', reason: 'checksum mismatch' };
-  const environmentBytes = body.readUInt8(16);
-  if (fixedBodyBytes + environmentBytes > bodyLength) return { kind: 'corrupt', reason: 'environment longer than the record' };
+  const format = formatNames[body.readUInt8(20)];
+  const environmentBytes = body.readUInt8(21);
+  if (format === undefined || fixedBodyBytes + environmentBytes > bodyLength) return { kind: 'corrupt', reason: 'malformed record header' };
   return {
-    kind: 'record',
-    record: {
-      seq: body.readDoubleLE(0),
+    kind: 'batch',
+    batch: {
+      firstSeq: body.readDoubleLE(0),
       receivedAt: body.readDoubleLE(8),
+      count: body.readUInt32LE(16),
+      format,
       environment: body.toString('latin1', fixedBodyBytes, fixedBodyBytes + environmentBytes),
-      json: body.subarray(fixedBodyBytes + environmentBytes),
+      payload: body.subarray(fixedBodyBytes + environmentBytes),
       size,
     },
   };
+}
+
+/** The events of a stored batch, parsed; throws when the payload does not hold `count` of them. */
+export function parsePayload(batch: Pick<StoredBatch, 'format' | 'payload' | 'count'>): ActivityEvent[] {
+  const text = batch.payload.toString('utf8');
+  let events: ActivityEvent[];
+  if (batch.format === 'array') events = JSON.parse(text) as ActivityEvent[];
+  else if (batch.format === 'object') events = [JSON.parse(text) as ActivityEvent];
+  else events = text.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as ActivityEvent);
+  if (events.length !== batch.count) throw new Error(`the payload holds ${events.length} events, the header says ${batch.count}`);
+  return events;
 }

@@ -2,7 +2,7 @@
 // sequentially in large chunks; only the last segment is ever scanned at start-up.
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeRecord, type DecodedRecord } from './record-codec.js';
+import { decodeBatch, type StoredBatch } from './record-codec.js';
 
 export const segmentMagic = Buffer.from('SGJRNL01', 'latin1');
 export const segmentHeaderBytes = segmentMagic.length;
@@ -34,11 +34,11 @@ export async function listSegments(dir: string): Promise<SegmentInfo[]> {
 
 export type BatchState = 'more' | 'end' | 'corrupt';
 
-export interface SegmentBatch {
-  records: DecodedRecord[];
+export interface SegmentRead {
+  batches: StoredBatch[];
   /** `end`: no further complete record in the file (yet); `corrupt`: a bad record at `offset`. */
   state: BatchState;
-  /** File offset just after the last record returned (where a corrupt record starts). */
+  /** File offset just after the last batch returned (where a corrupt record starts). */
   offset: number;
   reason?: string;
 }
@@ -48,7 +48,6 @@ export class SegmentFileReader {
   private buffer = Buffer.alloc(0);
   private bufferOffset = 0; // file offset of buffer[0]
   private position = 0; // read position inside buffer
-  private fileEnd = false;
 
   private constructor(
     private readonly handle: FileHandle,
@@ -69,21 +68,21 @@ export class SegmentFileReader {
     return reader;
   }
 
-  /** Up to `max` records from the current position. */
-  async readBatch(max: number): Promise<SegmentBatch> {
-    const records: DecodedRecord[] = [];
-    while (records.length < max) {
-      const decoded = decodeRecord(this.buffer, this.position);
-      if (decoded.kind === 'record') {
-        records.push(decoded.record);
-        this.position += decoded.record.size;
+  /** Up to `max` stored batches from the current position. */
+  async read(max: number): Promise<SegmentRead> {
+    const batches: StoredBatch[] = [];
+    while (batches.length < max) {
+      const decoded = decodeBatch(this.buffer, this.position);
+      if (decoded.kind === 'batch') {
+        batches.push(decoded.batch);
+        this.position += decoded.batch.size;
         continue;
       }
-      if (decoded.kind === 'corrupt') return { records, state: 'corrupt', offset: this.offset, reason: decoded.reason };
-      if (records.length > 0) break; // hand out what we have before blocking on I/O
-      if (!(await this.fill(decoded.needBytes))) return { records, state: 'end', offset: this.offset };
+      if (decoded.kind === 'corrupt') return { batches, state: 'corrupt', offset: this.offset, reason: decoded.reason };
+      if (batches.length > 0) break; // hand out what we have before blocking on I/O
+      if (!(await this.fill(decoded.needBytes))) return { batches, state: 'end', offset: this.offset };
     }
-    return { records, state: 'more', offset: this.offset };
+    return { batches, state: 'more', offset: this.offset };
   }
 
   get offset(): number {
@@ -94,20 +93,14 @@ export class SegmentFileReader {
   private async fill(needBytes: number): Promise<boolean> {
     const remaining = this.buffer.subarray(this.position);
     const size = Math.max(chunkBytes, needBytes);
-    // Records handed out are views into the old buffer, so a fresh buffer is allocated, never reused.
+    // Batches handed out are views into the old buffer, so a fresh buffer is allocated, never reused.
     const next = Buffer.allocUnsafe(size);
     remaining.copy(next, 0);
     this.bufferOffset += this.position;
     this.position = 0;
     const { bytesRead } = await this.handle.read(next, remaining.length, size - remaining.length, this.bufferOffset + remaining.length);
     this.buffer = next.subarray(0, remaining.length + bytesRead);
-    this.fileEnd = bytesRead === 0;
     return this.buffer.length >= needBytes;
-  }
-
-  /** True once a read returned nothing more. */
-  get atFileEnd(): boolean {
-    return this.fileEnd;
   }
 
   async close(): Promise<void> {

@@ -58,7 +58,7 @@ describe('FileJournal', () => {
     const dir = tempDir(t);
     const { journal } = await openJournal(t, dir);
     const raw = Buffer.from('{"id":"r1","recordedAt":"2026-11-23T10:00:00Z","action":{"type":"X"},"__proto__":{"polluted":1},"unknown":[1,2]}');
-    await journal.append('prod', [JSON.parse(raw.toString()) as ActivityEvent], [raw]);
+    await journal.append('prod', [JSON.parse(raw.toString()) as ActivityEvent], { format: 'object', bytes: raw });
     await journal.close();
     const reopened = await openJournal(t, dir);
     const [record] = await readAll(reopened.journal);
