@@ -69,19 +69,19 @@ async function ingest(request: FastifyRequest<{ Params: { envId: string } }>, en
   const declared = Number(request.headers['content-length']);
   if (declared > settings.limitBytes) throw new IngestError(413, 'too_large', `the body is larger than server.maxBodyKB (${Math.round(settings.limitBytes / 1024)} KB)`);
 
-  const { events, payload } = await readEvents(request.body as Readable, { format, gzip: encoding === 'gzip', limitBytes: settings.limitBytes });
+  const batch = await readEvents(request.body as Readable, { format, gzip: encoding === 'gzip', limitBytes: settings.limitBytes });
   try {
-    await journal.append(environment, events, payload);
+    await journal.append(environment, batch);
   } catch (error) {
     if (error instanceof JournalFullError) {
-      throw new IngestError(503, 'journal_full', 'the journal is full; retry later', { events: events.length, retryAfterSeconds: error.retryAfterSeconds });
+      throw new IngestError(503, 'journal_full', 'the journal is full; retry later', { events: batch.count, retryAfterSeconds: error.retryAfterSeconds });
     }
     if (error instanceof JournalFailedError) {
-      throw new IngestError(503, 'journal_unavailable', 'the journal cannot store events; retry later', { events: events.length, retryAfterSeconds: 30 });
+      throw new IngestError(503, 'journal_unavailable', 'the journal cannot store events; retry later', { events: batch.count, retryAfterSeconds: 30 });
     }
     throw error;
   }
-  return events.length;
+  return batch.count;
 }
 
 function sendError(reply: FastifyReply, error: IngestError): FastifyReply {

@@ -1,6 +1,7 @@
 // Reads an ingest body into validated events, all or nothing: a JSON object, a JSON array, or
 // NDJSON parsed line by line as it streams in. Bounded before and after gunzip, UTF-8 checked,
 // nesting limited, and every problem named by index (or line), JSON pointer and message.
+import { isUtf8 } from 'node:buffer';
 import { Transform, pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import split2 from 'split2';
@@ -8,6 +9,7 @@ import type { ActivityEvent } from '../event.js';
 import type { RawPayload } from '../journal/record-codec.js';
 import { IngestError, maxReportedProblems, type EventProblem } from './ingest-error.js';
 import { jsonErrorOffset } from './json-error-offset.js';
+import { scanJson } from './json-validator.js';
 import { maxJsonDepth, nestsDeeperThan, validateEvent } from './validate-event.js';
 
 export type BodyFormat = 'json' | 'ndjson';
@@ -19,7 +21,9 @@ export interface ReadOptions {
 }
 
 export interface ReadEvents {
-  events: ActivityEvent[];
+  count: number;
+  /** The parsed events, when reading needed them anyway (NDJSON); JSON bodies are only validated. */
+  events?: ActivityEvent[];
   /** The (inflated) body: exactly these events, stored as is by the journal. */
   payload: RawPayload;
 }
@@ -73,27 +77,47 @@ function toIngestError(error: unknown): IngestError {
   throw error;
 }
 
-const utf8 = () => new TextDecoder('utf-8', { fatal: true });
+const utf8 = () => new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const invalidUtf8 = () => new IngestError(400, 'invalid_utf8', 'the body is not valid UTF-8');
 
-function parseJson(bytes: Buffer): ReadEvents {
-  let text: string;
-  try {
-    text = utf8().decode(bytes);
-  } catch {
-    throw invalidUtf8();
+function parseJson(body: Buffer): ReadEvents {
+  // A UTF-8 byte order mark is not JSON; drop it rather than store what JSON.parse refuses.
+  const bytes = body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? body.subarray(3) : body;
+  if (!isUtf8(bytes)) throw invalidUtf8();
+  if (isBlank(bytes)) {
+    throw new IngestError(400, 'empty_body', 'the body is empty; send a JSON object, a JSON array or NDJSON');
   }
-  if (text.trim() === '') throw new IngestError(400, 'empty_body', 'the body is empty; send a JSON object, a JSON array or NDJSON');
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
+  const scan = scanJson(bytes, maxJsonDepth, maxReportedProblems);
+  if (scan.kind === 'too-deep') throw tooDeep();
+  if (scan.kind === 'syntax') {
+    const text = bytes.toString('utf8');
+    let error: unknown;
+    try {
+      JSON.parse(text);
+    } catch (caught) {
+      error = caught;
+    }
+    // JSON.parse is the reference: should the scanner ever refuse what it accepts, it decides.
+    if (error === undefined) return validateParsed(JSON.parse(text) as unknown, bytes);
     const message = `malformed JSON${syntaxErrorPlace(error as SyntaxError, text)}`;
     throw new IngestError(400, 'malformed_json', `${message}; nothing was stored`, { problems: [{ path: '', message }] });
   }
-  if (nestsDeeperThan(value, maxJsonDepth)) {
-    throw new IngestError(400, 'too_deep', `the body nests deeper than ${maxJsonDepth} levels; nothing was stored`, { problems: [{ path: '', message: `nests deeper than ${maxJsonDepth} levels` }] });
-  }
+  if (scan.invalid > 0) throw invalidEvents(scan.problems, scan.invalid, scan.count);
+  return { count: scan.count, payload: { format: scan.format, bytes } };
+}
+
+function isBlank(bytes: Buffer): boolean {
+  for (const byte of bytes) if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) return false;
+  return true;
+}
+
+function tooDeep(): IngestError {
+  return new IngestError(400, 'too_deep', `the body nests deeper than ${maxJsonDepth} levels; nothing was stored`, { problems: [{ path: '', message: `nests deeper than ${maxJsonDepth} levels` }] });
+}
+
+/** The object-based path, for the (unexpected) case the scanner and JSON.parse disagree. */
+function validateParsed(value: unknown, bytes: Buffer): ReadEvents {
+  if (nestsDeeperThan(value, maxJsonDepth)) throw tooDeep();
   const events = Array.isArray(value) ? (value as unknown[]) : [value];
   const problems: EventProblem[] = [];
   let invalid = 0;
@@ -104,7 +128,7 @@ function parseJson(bytes: Buffer): ReadEvents {
     problems.push(...found.slice(0, maxReportedProblems - problems.length));
   }
   if (invalid > 0) throw invalidEvents(problems, invalid, events.length);
-  return { events: events as ActivityEvent[], payload: { format: Array.isArray(value) ? 'array' : 'object', bytes } };
+  return { count: events.length, events: events as ActivityEvent[], payload: { format: Array.isArray(value) ? 'array' : 'object', bytes } };
 }
 
 async function parseNdjson(body: Readable, limit: Limit): Promise<ReadEvents> {
@@ -177,7 +201,7 @@ async function parseNdjson(body: Readable, limit: Limit): Promise<ReadEvents> {
     if (tooDeep > 0) throw new IngestError(400, 'too_deep', error.message, { problems: error.problems, events: events.length });
     throw error;
   }
-  return { events: events as ActivityEvent[], payload: { format: 'ndjson', bytes: Buffer.concat(chunks, size) } };
+  return { count: events.length, events: events as ActivityEvent[], payload: { format: 'ndjson', bytes: Buffer.concat(chunks, size) } };
 }
 
 function invalidEvents(problems: EventProblem[], invalid: number, total: number): IngestError {

@@ -3,7 +3,7 @@
 import type { EventProblem } from './ingest-error.js';
 
 export const maxJsonDepth = 64;
-const isoDateTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+export const isoDateTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -31,10 +31,14 @@ export function validateEvent(value: unknown, position: { index?: number; line?:
 }
 
 function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
   if (value === '') return 'an empty string';
-  return `a ${typeof value}`;
+  return article(value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value);
+}
+
+/** `a string`, `an object`, `an array`, `null`: how messages name a JSON kind. */
+export function article(kind: string): string {
+  if (kind === 'null') return 'null';
+  return /^[aeiou]/.test(kind) ? `an ${kind}` : `a ${kind}`;
 }
 
 /** True when `value` nests objects and arrays deeper than `max` (the value itself is level 1). */

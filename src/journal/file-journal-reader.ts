@@ -3,7 +3,7 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { JournalRecord } from '../event.js';
 import type { JournalReader } from './journal.js';
-import type { MemoryTail } from './memory-tail.js';
+import { UnreadableBatchError, type MemoryTail } from './memory-tail.js';
 import { parsePayload } from './record-codec.js';
 import { SegmentFileReader, type SegmentInfo } from './segment-file.js';
 
@@ -43,7 +43,15 @@ export class FileJournalReader implements JournalReader {
         this.nextSeq = this.source.firstAvailableSeq;
         await this.closeDisk();
       }
-      const fromMemory = this.source.tail.read(this.nextSeq, max);
+      let fromMemory: JournalRecord[];
+      try {
+        fromMemory = this.source.tail.read(this.nextSeq, max);
+      } catch (error) {
+        if (!(error instanceof UnreadableBatchError)) throw error;
+        this.source.reportCorrupt('(memory)', 0, error.message, this.nextSeq, error.toSeq);
+        this.nextSeq = error.toSeq + 1;
+        continue;
+      }
       if (fromMemory.length > 0) {
         await this.closeDisk();
         return this.take(fromMemory);
@@ -72,20 +80,30 @@ export class FileJournalReader implements JournalReader {
     const read = await disk.read(16);
     // Newer records are served from memory (or are not durable yet).
     const stopAt = Math.min(this.source.durableSeq + 1, this.source.tail.firstSeq);
+    let next = this.nextSeq; // `buffered` is empty here: read() hands it out before reading more
     for (const batch of read.batches) {
-      if (batch.firstSeq + batch.count <= this.nextSeq) continue;
-      if (batch.firstSeq >= stopAt) return this.closeDisk();
+      const toSeq = batch.firstSeq + batch.count - 1;
+      if (toSeq < next) continue;
+      if (batch.firstSeq >= stopAt) {
+        await this.closeDisk();
+        break;
+      }
       let events;
       try {
         events = parsePayload(batch);
       } catch (error) {
-        return this.skipSegment(located.next, disk.path, read.offset, `unreadable payload: ${(error as Error).message}`);
+        this.source.reportCorrupt(disk.path, read.offset, `unreadable payload: ${(error as Error).message}`, Math.max(next, batch.firstSeq), toSeq);
+        next = toSeq + 1;
+        continue;
       }
       for (let i = 0; i < events.length; i++) {
         const seq = batch.firstSeq + i;
-        if (seq >= this.nextSeq && seq < stopAt) this.buffered.push({ seq, environment: batch.environment, receivedAt: batch.receivedAt, event: events[i]! });
+        if (seq >= next && seq < stopAt) this.buffered.push({ seq, environment: batch.environment, receivedAt: batch.receivedAt, event: events[i]! });
       }
+      next = Math.min(toSeq + 1, stopAt);
     }
+    if (this.buffered.length === 0) this.nextSeq = next;
+    if (this.disk === undefined) return;
     if (read.state === 'corrupt') {
       if (this.buffered.length === 0) return this.skipSegment(located.next, disk.path, read.offset, read.reason ?? 'corrupt');
       // Hand out what came before the damage; the next read reopens and then skips the rest.

@@ -4,16 +4,15 @@
 import { mkdir, open, rename, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StartAt } from '../config/gateway-config.js';
-import type { ActivityEvent, JournalRecord } from '../event.js';
 import type { Logger } from '../logger.js';
 import { CursorStore } from './cursor-store.js';
 import { FileJournalReader, type ReaderSource } from './file-journal-reader.js';
 import { fsyncDirectory } from './fsync-dir.js';
-import { JournalFailedError, JournalFullError, type DropReport, type Journal, type JournalReader, type JournalStats } from './journal.js';
-import { MemoryTail } from './memory-tail.js';
+import { JournalFailedError, JournalFullError, type AppendBatch, type DropReport, type Journal, type JournalReader, type JournalStats } from './journal.js';
+import { MemoryTail, type TailBatch } from './memory-tail.js';
 import { asError } from '../util/as-error.js';
 import { deferred } from '../util/deferred.js';
-import { encodeBatchHeader, type RawPayload, type StoredBatch } from './record-codec.js';
+import { encodeBatchHeader, type StoredBatch } from './record-codec.js';
 import { listSegments, segmentHeaderBytes, segmentMagic, segmentPath, SegmentFileReader, type SegmentInfo } from './segment-file.js';
 
 export interface FileJournalOptions {
@@ -25,7 +24,7 @@ export interface FileJournalOptions {
   logger: Logger;
   /** A segment is closed once it reaches this size. Default: maxBytes / 16, between 1 MiB and 64 MiB. */
   segmentBytes?: number;
-  /** Event JSON bytes kept parsed in memory for caught-up readers. Default 16 MiB. */
+  /** Payload bytes of the newest batches kept in memory for caught-up readers. Default 8 MiB. */
   tailBytes?: number;
   maintenanceIntervalMs?: number;
   now?: () => number;
@@ -35,8 +34,7 @@ export interface FileJournalOptions {
 interface PendingAppend {
   buffers: [Buffer, Buffer];
   bytes: number;
-  records: JournalRecord[];
-  eventBytes: number;
+  tail: TailBatch;
   resolve: () => void;
   reject: (error: Error) => void;
 }
@@ -70,7 +68,7 @@ export class FileJournal implements Journal, ReaderSource {
     this.journalDir = join(options.dir, 'journal');
     this.cursorStore = new CursorStore(join(options.dir, 'cursors'));
     this.segmentBytes = options.segmentBytes ?? Math.min(64 << 20, Math.max(1 << 20, Math.floor(options.maxBytes / 16)));
-    this.tail = new MemoryTail(options.tailBytes ?? 16 << 20);
+    this.tail = new MemoryTail(options.tailBytes ?? 8 << 20);
     this.now = options.now ?? Date.now;
     this.logger = options.logger;
   }
@@ -181,16 +179,12 @@ export class FileJournal implements Journal, ReaderSource {
 
   // ---- append and group commit -----------------------------------------------------------------
 
-  /**
-   * Stores the events as one record. `raw` is the request body holding exactly these events; it is
-   * stored as is, so the hot path never serialises an event again.
-   */
-  append(environment: string, events: readonly ActivityEvent[], raw?: RawPayload): Promise<{ firstSeq: number; lastSeq: number }> {
+  /** Stores the batch as one record: the payload bytes as given, behind a checksummed header. */
+  append(environment: string, batch: AppendBatch): Promise<{ firstSeq: number; lastSeq: number }> {
     if (this.failure) return Promise.reject(new JournalFailedError(this.failure));
     if (this.closed) return Promise.reject(new Error('the journal is closed'));
-    const count = events.length;
+    const { count, payload } = batch;
     if (count === 0) return Promise.resolve({ firstSeq: this.lastSeq + 1, lastSeq: this.lastSeq });
-    const payload = raw ?? { format: 'array', bytes: Buffer.from(JSON.stringify(events)) };
     const receivedAt = this.now();
     const firstSeq = this.lastSeq + 1;
     const header = encodeBatchHeader(firstSeq, receivedAt, count, environment, payload);
@@ -201,11 +195,10 @@ export class FileJournal implements Journal, ReaderSource {
       return Promise.reject(asError(error));
     }
     this.lastSeq += count;
-    const records = new Array<JournalRecord>(count);
-    for (let i = 0; i < count; i++) records[i] = { seq: firstSeq + i, environment, receivedAt, event: events[i]! };
     const lastSeq = this.lastSeq;
+    const tail: TailBatch = { firstSeq, count, environment, receivedAt, payload, events: batch.events };
     return new Promise((resolve, reject) => {
-      this.pending.push({ buffers: [header, payload.bytes], bytes, records, eventBytes: payload.bytes.length / count, resolve: () => resolve({ firstSeq, lastSeq }), reject });
+      this.pending.push({ buffers: [header, payload.bytes], bytes, tail, resolve: () => resolve({ firstSeq, lastSeq }), reject });
       this.pendingBytes += bytes;
       this.flushing ??= this.flush();
     });
@@ -221,7 +214,7 @@ export class FileJournal implements Journal, ReaderSource {
       this.pendingBytes -= bytes;
       try {
         const active = this.segments.at(-1)!;
-        if (active.bytes >= this.segmentBytes && active.firstSeq <= this.durableSeq) await this.roll(batch[0]!.records[0]!.seq);
+        if (active.bytes >= this.segmentBytes && active.firstSeq <= this.durableSeq) await this.roll(batch[0]!.tail.firstSeq);
         await writeAll(this.handle, batch.flatMap((append) => append.buffers));
         await this.handle.datasync();
       } catch (error) {
@@ -232,8 +225,9 @@ export class FileJournal implements Journal, ReaderSource {
       segment.bytes += bytes;
       segment.lastWriteMs = this.now();
       this.totalBytes += bytes;
-      for (const append of batch) this.tail.push(append.records, append.eventBytes);
-      this.durableSeq = batch.at(-1)!.records.at(-1)!.seq;
+      for (const append of batch) this.tail.push(append.tail);
+      const last = batch.at(-1)!.tail;
+      this.durableSeq = last.firstSeq + last.count - 1;
       for (const append of batch) append.resolve();
       this.signalAppended();
     }

@@ -5,11 +5,8 @@ import type { ActivityEvent, JournalRecord } from '../event.js';
 import type { RawPayload } from './record-codec.js';
 
 export interface Journal {
-  /**
-   * Stores the events in order, optionally as the raw JSON that holds exactly them; resolves after
-   * they are durable. Rejects with JournalFullError or JournalFailedError.
-   */
-  append(environment: string, events: readonly ActivityEvent[], raw?: RawPayload): Promise<{ firstSeq: number; lastSeq: number }>;
+  /** Stores one batch of events in order; resolves after it is durable. Rejects with JournalFullError or JournalFailedError. */
+  append(environment: string, batch: AppendBatch): Promise<{ firstSeq: number; lastSeq: number }>;
   /**
    * The subscription's cursor (last delivered seq), created at `startAt` if it has none. An open
    * cursor holds its undelivered events against retention; drops are counted per its environment.
@@ -23,6 +20,19 @@ export interface Journal {
   releaseCursor(subscriptionId: string): void;
   stats(): JournalStats;
   close(): Promise<void>;
+}
+
+/** Events to append: the JSON that holds exactly them, stored as is (no re-serialisation). */
+export interface AppendBatch {
+  count: number;
+  payload: RawPayload;
+  /** The parsed events, when the caller has them: readers then need not parse the payload. */
+  events?: readonly ActivityEvent[];
+}
+
+/** A batch for events that exist only as objects (tests, normalised IdP webhooks). */
+export function batchOf(events: readonly ActivityEvent[]): AppendBatch {
+  return { count: events.length, payload: { format: 'array', bytes: Buffer.from(JSON.stringify(events)) }, events };
 }
 
 export interface JournalReader {

@@ -1,52 +1,110 @@
-// The newest durable records, parsed, so subscriptions that keep up never touch the disk.
-// Bounded by the bytes of event JSON it holds; the oldest records fall out first.
-import type { JournalRecord } from '../event.js';
+// The newest durable batches, so subscriptions that keep up never touch the disk. Each batch is
+// held as the bytes that were stored and parsed at most once, by the first reader that needs it;
+// every other reader shares those (immutable) records. Bounded by payload bytes; oldest go first.
+import type { ActivityEvent, JournalRecord } from '../event.js';
+import { parsePayload, type RawPayload } from './record-codec.js';
+
+export interface TailBatch {
+  firstSeq: number;
+  count: number;
+  environment: string;
+  receivedAt: number;
+  payload: RawPayload;
+  events?: readonly ActivityEvent[];
+  records?: JournalRecord[];
+}
+
+/** A stored payload that does not parse (the journal reports it as corrupt and skips it). */
+export class UnreadableBatchError extends Error {
+  constructor(
+    readonly fromSeq: number,
+    readonly toSeq: number,
+    reason: string,
+  ) {
+    super(reason);
+  }
+}
 
 export class MemoryTail {
-  private records: JournalRecord[] = [];
-  private sizes: number[] = [];
+  private batches: TailBatch[] = [];
   private head = 0;
   private bytes = 0;
 
   constructor(private readonly maxBytes: number) {}
 
-  /** Appends records whose seqs follow the last one held; `eventBytes` is each one's JSON size. */
-  push(records: readonly JournalRecord[], eventBytes: number): void {
-    for (const record of records) {
-      this.records.push(record);
-      this.sizes.push(eventBytes);
-    }
-    this.bytes += eventBytes * records.length;
-    while (this.bytes > this.maxBytes && this.records.length - this.head > 1) {
-      this.bytes -= this.sizes[this.head]!;
+  push(batch: TailBatch): void {
+    this.batches.push(batch);
+    this.bytes += batch.payload.bytes.length;
+    while (this.bytes > this.maxBytes && this.batches.length - this.head > 1) {
+      this.bytes -= this.batches[this.head]!.payload.bytes.length;
+      this.batches[this.head] = undefined as unknown as TailBatch; // let the evicted batch be collected
       this.head++;
     }
     // Compact now and then instead of shifting on every eviction.
-    if (this.head > 4096 && this.head * 2 > this.records.length) {
-      this.records = this.records.slice(this.head);
-      this.sizes = this.sizes.slice(this.head);
+    if (this.head > 1024 && this.head * 2 > this.batches.length) {
+      this.batches = this.batches.slice(this.head);
       this.head = 0;
     }
   }
 
   /** Seq of the oldest record held, or Infinity when empty. */
   get firstSeq(): number {
-    return this.records[this.head]?.seq ?? Number.POSITIVE_INFINITY;
+    return this.batches[this.head]?.firstSeq ?? Number.POSITIVE_INFINITY;
   }
 
   /** Up to `max` records starting at `seq`; empty when `seq` is not held. */
   read(seq: number, max: number): JournalRecord[] {
-    const first = this.firstSeq;
-    if (seq < first) return [];
-    const start = this.head + (seq - first);
-    if (start >= this.records.length) return [];
-    return this.records.slice(start, Math.min(start + max, this.records.length));
+    let index = this.find(seq);
+    if (index < 0) return [];
+    const out: JournalRecord[] = [];
+    while (index < this.batches.length && out.length < max) {
+      const batch = this.batches[index]!;
+      const records = recordsOf(batch);
+      const from = Math.max(0, seq - batch.firstSeq);
+      const take = Math.min(records.length - from, max - out.length);
+      if (out.length === 0 && from === 0 && take === records.length) out.push(...records);
+      else for (let k = 0; k < take; k++) out.push(records[from + k]!);
+      seq = batch.firstSeq + from + take;
+      index++;
+    }
+    return out;
+  }
+
+  /** Index of the batch holding `seq` (binary search), or -1. */
+  private find(seq: number): number {
+    let low = this.head;
+    let high = this.batches.length - 1;
+    if (high < low || seq < this.batches[low]!.firstSeq) return -1;
+    const last = this.batches[high]!;
+    if (seq >= last.firstSeq + last.count) return -1;
+    while (low < high) {
+      const middle = (low + high + 1) >>> 1;
+      if (this.batches[middle]!.firstSeq <= seq) low = middle;
+      else high = middle - 1;
+    }
+    return low;
   }
 
   clear(): void {
-    this.records = [];
-    this.sizes = [];
+    this.batches = [];
     this.head = 0;
     this.bytes = 0;
   }
+}
+
+function recordsOf(batch: TailBatch): JournalRecord[] {
+  if (batch.records) return batch.records;
+  let events = batch.events;
+  if (events === undefined) {
+    try {
+      events = parsePayload({ ...batch.payload, count: batch.count, payload: batch.payload.bytes });
+    } catch (error) {
+      throw new UnreadableBatchError(batch.firstSeq, batch.firstSeq + batch.count - 1, (error as Error).message);
+    }
+  }
+  const records = new Array<JournalRecord>(batch.count);
+  for (let i = 0; i < batch.count; i++) records[i] = { seq: batch.firstSeq + i, environment: batch.environment, receivedAt: batch.receivedAt, event: events[i]! };
+  batch.records = records;
+  batch.events = undefined;
+  return records;
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import type { ActivityEvent, JournalRecord } from '../../src/event.js';
 import { FileJournal, type FileJournalOptions } from '../../src/journal/file-journal.js';
-import { JournalFullError, type DropReport } from '../../src/journal/journal.js';
+import { JournalFullError, batchOf, type DropReport } from '../../src/journal/journal.js';
 import { captureLogger } from '../helpers/capture-logger.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -34,10 +34,10 @@ describe('FileJournal', () => {
   test('appends in order and reads back from memory and, after reopening, from disk', async (t) => {
     const dir = tempDir(t);
     const first = await openJournal(t, dir, { segmentBytes: 4096 });
-    const a = await first.journal.append('prod', [event('a1'), event('a2')]);
-    const b = await first.journal.append('dev', [event('b1')]);
+    const a = await first.journal.append('prod', batchOf([event('a1'), event('a2')]));
+    const b = await first.journal.append('dev', batchOf([event('b1')]));
     assert.deepEqual([a, b], [{ firstSeq: 1, lastSeq: 2 }, { firstSeq: 3, lastSeq: 3 }]);
-    for (let i = 0; i < 100; i++) await first.journal.append('prod', [event(`c${i}`, 100)]);
+    for (let i = 0; i < 100; i++) await first.journal.append('prod', batchOf([event(`c${i}`, 100)]));
     const fromMemory = await readAll(first.journal);
     assert.deepEqual(ids(fromMemory).slice(0, 3), ['a1', 'a2', 'b1']);
     assert.deepEqual(fromMemory.map((r) => r.seq), Array.from({ length: 103 }, (_, i) => i + 1));
@@ -49,7 +49,7 @@ describe('FileJournal', () => {
     const fromDisk = await readAll(second.journal);
     assert.deepEqual(fromDisk, fromMemory.map((r) => ({ ...r })));
     // Appends continue the sequence.
-    assert.deepEqual(await second.journal.append('prod', [event('d1')]), { firstSeq: 104, lastSeq: 104 });
+    assert.deepEqual(await second.journal.append('prod', batchOf([event('d1')])), { firstSeq: 104, lastSeq: 104 });
     // A reader starting in the middle of the backlog.
     assert.deepEqual(ids(await readAll(second.journal, 100)), ['c97', 'c98', 'c99', 'd1']);
   });
@@ -58,7 +58,7 @@ describe('FileJournal', () => {
     const dir = tempDir(t);
     const { journal } = await openJournal(t, dir);
     const raw = Buffer.from('{"id":"r1","recordedAt":"2026-11-23T10:00:00Z","action":{"type":"X"},"__proto__":{"polluted":1},"unknown":[1,2]}');
-    await journal.append('prod', [JSON.parse(raw.toString()) as ActivityEvent], { format: 'object', bytes: raw });
+    await journal.append('prod', { count: 1, payload: { format: 'object', bytes: raw } });
     await journal.close();
     const reopened = await openJournal(t, dir);
     const [record] = await readAll(reopened.journal);
@@ -70,7 +70,7 @@ describe('FileJournal', () => {
     const { journal } = await openJournal(t, tempDir(t));
     const reader = journal.reader(0);
     const waiting = reader.read(10);
-    await journal.append('prod', [event('w1'), event('w2')]);
+    await journal.append('prod', batchOf([event('w1'), event('w2')]));
     assert.deepEqual(ids(await waiting), ['w1', 'w2']);
     const aborted = new AbortController();
     const pending = reader.read(10, aborted.signal);
@@ -80,7 +80,7 @@ describe('FileJournal', () => {
 
   test('group commit: concurrent appends each resolve with their own contiguous seqs', async (t) => {
     const { journal } = await openJournal(t, tempDir(t));
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => journal.append('prod', [event(`g${i}a`), event(`g${i}b`)])));
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => journal.append('prod', batchOf([event(`g${i}a`), event(`g${i}b`)]))));
     results.forEach((result, i) => assert.deepEqual(result, { firstSeq: 2 * i + 1, lastSeq: 2 * i + 2 }));
     const records = await readAll(journal);
     assert.deepEqual(ids(records), Array.from({ length: 50 }, (_, i) => [`g${i}a`, `g${i}b`]).flat());
@@ -90,9 +90,9 @@ describe('FileJournal', () => {
     const dir = tempDir(t);
     let clock = 1_000_000;
     const first = await openJournal(t, dir, { now: () => clock });
-    await first.journal.append('prod', [event('e1'), event('e2')]);
+    await first.journal.append('prod', batchOf([event('e1'), event('e2')]));
     clock = 2_000_000;
-    await first.journal.append('prod', [event('e3')]);
+    await first.journal.append('prod', batchOf([event('e3')]));
     assert.equal(await first.journal.openCursor('latest', 'prod', { kind: 'latest' }), 3);
     assert.equal(await first.journal.openCursor('earliest', 'prod', { kind: 'earliest' }), 0);
     assert.equal(await first.journal.openCursor('since', 'prod', { kind: 'time', at: new Date(1_500_000) }), 2);
@@ -111,7 +111,7 @@ describe('FileJournal', () => {
   test('coalesced cursor commits all resolve, and the newest value is stored', async (t) => {
     const dir = tempDir(t);
     const { journal } = await openJournal(t, dir);
-    await journal.append('prod', Array.from({ length: 20 }, (_, i) => event(`k${i}`)));
+    await journal.append('prod', batchOf(Array.from({ length: 20 }, (_, i) => event(`k${i}`))));
     await journal.openCursor('s', 'prod', { kind: 'earliest' });
     await Promise.all(Array.from({ length: 20 }, (_, i) => journal.commit('s', i + 1)));
     await journal.close();
@@ -124,7 +124,7 @@ describe('torn and corrupt tails', () => {
   async function writeThenDamage(t: TestContext, damage: (file: string) => void) {
     const dir = tempDir(t);
     const { journal } = await openJournal(t, dir);
-    for (let i = 0; i < 10; i++) await journal.append('prod', [event(`t${i}`, 50)]);
+    for (let i = 0; i < 10; i++) await journal.append('prod', batchOf([event(`t${i}`, 50)]));
     await journal.close();
     const [name] = readdirSync(join(dir, 'journal'));
     const file = join(dir, 'journal', name!);
@@ -144,7 +144,7 @@ describe('torn and corrupt tails', () => {
     assert.match(cut.msg, new RegExp(`at the end of ${file} at byte ${8 + 9 * recordBytes} \\(${recordBytes - 40} bytes removed\\)`));
     assert.deepEqual(ids(await readAll(journal)), ['t0', 't1', 't2', 't3', 't4', 't5', 't6', 't7', 't8']);
     assert.equal(statSync(file).size, 8 + 9 * recordBytes);
-    assert.deepEqual(await journal.append('prod', [event('after')]), { firstSeq: 10, lastSeq: 10 });
+    assert.deepEqual(await journal.append('prod', batchOf([event('after')])), { firstSeq: 10, lastSeq: 10 });
   });
 
   test('garbage appended after the last record is cut as corrupt', async (t) => {
@@ -174,9 +174,9 @@ describe('retention and whenFull', () => {
     const { journal, drops, lines } = await openJournal(t, tempDir(t), { segmentBytes: 1024, maxAgeMs: 60_000, now: () => clock });
     await journal.openCursor('lagging', 'prod', { kind: 'earliest' });
     await journal.openCursor('other-env', 'dev', { kind: 'earliest' });
-    for (let i = 0; i < 10; i++) await journal.append('prod', [event(`old${i}`, 200)]);
+    for (let i = 0; i < 10; i++) await journal.append('prod', batchOf([event(`old${i}`, 200)]));
     clock += 120_000;
-    await journal.append('prod', [event('new', 200)]);
+    await journal.append('prod', batchOf([event('new', 200)]));
     await journal.runMaintenance();
     const remaining = await readAll(journal);
     assert.ok(remaining.length < 11 && remaining.at(-1)!.event.id === 'new');
@@ -196,7 +196,7 @@ describe('retention and whenFull', () => {
     let full: unknown;
     for (let i = 0; i < 100 && full === undefined; i++) {
       try {
-        await journal.append('prod', [event(`f${i}`, 300)]);
+        await journal.append('prod', batchOf([event(`f${i}`, 300)]));
         accepted.push(`f${i}`);
       } catch (error) {
         full = error;
@@ -207,14 +207,14 @@ describe('retention and whenFull', () => {
     assert.deepEqual(ids(await readAll(journal)), accepted);
     // Once the subscription has delivered everything, the next append fits again.
     await journal.commit('sub', journal.stats().lastSeq);
-    await journal.append('prod', [event('fits-now', 300)]);
+    await journal.append('prod', batchOf([event('fits-now', 300)]));
     assert.ok(journal.stats().bytes <= 8192 + 2048);
   });
 
   test('whenFull drop-oldest: the oldest segments go and every lost event is counted', async (t) => {
     const { journal, drops } = await openJournal(t, tempDir(t), { segmentBytes: 2048, maxBytes: 8192, whenFull: 'drop-oldest' });
     await journal.openCursor('sub', 'prod', { kind: 'earliest' });
-    for (let i = 0; i < 60; i++) await journal.append('prod', [event(`d${i}`, 300)]);
+    for (let i = 0; i < 60; i++) await journal.append('prod', batchOf([event(`d${i}`, 300)]));
     await journal.runMaintenance();
     const remaining = await readAll(journal);
     assert.equal(remaining.at(-1)!.event.id, 'd59');
