@@ -16,7 +16,8 @@ export function validateEvent(value: unknown, position: { index?: number; line?:
   const problems: EventProblem[] = [];
   const id = value.id;
   if (id === undefined) problems.push(at('/id', 'is required'));
-  else if (typeof id !== 'string' || id === '') problems.push(at('/id', `must be a non-empty string, not ${describe(id)}`));
+  else if (typeof id !== 'string') problems.push(at('/id', `must be a non-empty string, not ${describe(id)}`));
+  else if (id === '') problems.push(at('/id', 'must be a non-empty string, not an empty string'));
   else if (id.length > 1024) problems.push(at('/id', 'must be at most 1024 characters'));
   const recordedAt = value.recordedAt;
   if (recordedAt === undefined) problems.push(at('/recordedAt', 'is required'));
@@ -26,12 +27,12 @@ export function validateEvent(value: unknown, position: { index?: number; line?:
   if (action === undefined) problems.push(at('/action/type', 'is required'));
   else if (!isObject(action)) problems.push(at('/action', `must be an object, not ${describe(action)}`));
   else if (action.type === undefined) problems.push(at('/action/type', 'is required'));
-  else if (typeof action.type !== 'string' || action.type === '') problems.push(at('/action/type', `must be a non-empty string, not ${describe(action.type)}`));
+  else if (typeof action.type !== 'string') problems.push(at('/action/type', `must be a non-empty string, not ${describe(action.type)}`));
+  else if (action.type === '') problems.push(at('/action/type', 'must be a non-empty string, not an empty string'));
   return problems;
 }
 
 function describe(value: unknown): string {
-  if (value === '') return 'an empty string';
   return article(value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value);
 }
 
