@@ -17,20 +17,23 @@ export async function runGateway(file: string): Promise<number> {
   const logger = createLogger(loaded.config.logging.level);
   for (const warning of loaded.warnings) logger.warn(warning);
 
-  let gateway: Gateway;
+  // Handlers go in before start-up: a signal that arrives while the listeners open is handled
+  // once the gateway runs, instead of killing the process (SIGHUP's default action).
+  const starting = Gateway.start(loaded.config, logger);
+  installSignalHandlers(starting, file, logger);
   try {
-    gateway = await Gateway.start(loaded.config, logger);
+    await starting;
   } catch (error) {
     logger.fatal((error as Error).message);
     return 1;
   }
-  installSignalHandlers(gateway, file, logger);
   return -1;
 }
 
-function installSignalHandlers(gateway: Gateway, file: string, logger: Logger): void {
+function installSignalHandlers(starting: Promise<Gateway>, file: string, logger: Logger): void {
   let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
+  const stop = (signal: NodeJS.Signals) => void starting.then((gateway) => stopGateway(gateway, signal), () => process.exit(1));
+  const stopGateway = (gateway: Gateway, signal: NodeJS.Signals) => {
     if (stopping) {
       logger.warn({ signal }, 'second signal: stopping now');
       process.exit(1);
@@ -56,7 +59,7 @@ function installSignalHandlers(gateway: Gateway, file: string, logger: Logger): 
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
-  process.on('SIGHUP', () => reload(gateway, file, logger));
+  process.on('SIGHUP', () => void starting.then((gateway) => reload(gateway, file, logger), () => undefined));
 }
 
 // Reloads run one at a time, in signal order.
