@@ -55,6 +55,14 @@ export function checkCrossFieldRules(config: RawConfig, report: RuleReporter): v
   });
 }
 
+function safePath(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return '';
+  }
+}
+
 function uniqueIds(items: readonly { id: string }[], path: ConfigPath, what: string, report: RuleReporter): Set<string> {
   const seen = new Map<string, number>();
   items.forEach((item, index) => {
@@ -171,7 +179,11 @@ function checkSubscription(config: RawConfig, subscription: RawSubscription, pat
     report.problem([...path, 'payloadOptions', 'maximumPayloadLimit', 'size'], `must be ${range.min}..${range.max} for ${limit.type}`);
   }
   const https = subscription.payloadOptions.payloadFormat.https;
-  if (https.prettyPrint && (https.format ?? defaultHttpsFormat(subscription.format)) === 'ND_JSON') {
+  const encoding = https.format ?? defaultHttpsFormat(subscription.format);
+  if (protocol === 'HTTPS' && subscription.format === 'SPLUNK' && encoding === 'JSON_ARRAY' && destination !== undefined && /\/services\/collector(\/|$)/.test(safePath(destination.url))) {
+    report.warning([...path, 'payloadOptions', 'payloadFormat', 'https', 'format'], 'is JSON_ARRAY for a Splunk HEC URL: HEC expects concatenated events; use ND_JSON');
+  }
+  if (https.prettyPrint && encoding === 'ND_JSON') {
     report.problem([...path, 'payloadOptions', 'payloadFormat', 'https', 'prettyPrint'], 'only applies to format JSON_ARRAY');
   }
   const startAt = parseStartAt(subscription.startAt);

@@ -34,6 +34,20 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly eventsFiltered = new Counter({
+    name: 'siem_gateway_events_filtered_total',
+    help: "Events of a subscription's environment that its filters left out.",
+    labelNames: ['environment', 'subscription'] as const,
+    registers: [this.registry],
+  });
+
+  readonly eventsOversize = new Counter({
+    name: 'siem_gateway_events_oversize_total',
+    help: 'Events larger than the payload limit, sent alone in their own batch.',
+    labelNames: ['environment', 'subscription'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'siem_gateway_' });
   }

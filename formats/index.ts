@@ -1,0 +1,11 @@
+// The format registry: adding a SIEM shape is one file in formats/ and one line here.
+import type { Formatter } from '../src/pipeline/formatter.js';
+import { activityFormatter } from './activity.js';
+import { newRelicFormatter } from './newrelic.js';
+import { splunkFormatter } from './splunk.js';
+
+export const formatters: Record<Formatter['name'], Formatter> = {
+  ACTIVITY: activityFormatter,
+  SPLUNK: splunkFormatter,
+  NEWRELIC: newRelicFormatter,
+};

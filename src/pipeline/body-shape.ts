@@ -1,0 +1,55 @@
+// How items become a body, with every size known before the body exists: a prefix, the items with
+// a separator between them, a suffix. JSON_ARRAY (compact or pretty) and ND_JSON.
+import type { Formatter, FormatContext, HttpsEncoding } from './formatter.js';
+
+export interface BodyShape {
+  readonly prefix: Buffer;
+  readonly separator: Buffer;
+  readonly suffix: Buffer;
+  readonly contentType: string;
+  encodeItem(value: unknown): Buffer;
+}
+
+const marker = '\u0000siem-gateway-items\u0000';
+
+export function bodyShape(encoding: HttpsEncoding, prettyPrint: boolean, formatter: Formatter, context: FormatContext): BodyShape {
+  if (encoding === 'ND_JSON') {
+    return {
+      prefix: Buffer.alloc(0),
+      separator: Buffer.from('\n'),
+      suffix: Buffer.from('\n'),
+      contentType: 'application/x-ndjson',
+      encodeItem: (value) => Buffer.from(JSON.stringify(value)),
+    };
+  }
+  // The envelope is written once around a marker and split there, so a pretty body indents its
+  // items exactly as JSON.stringify would indent the whole document.
+  const envelope = formatter.arrayEnvelope?.(context, marker) ?? [marker];
+  const whole = JSON.stringify(envelope, null, prettyPrint ? 2 : undefined);
+  const at = whole.indexOf(JSON.stringify(marker));
+  const prefix = whole.slice(0, at);
+  const suffix = whole.slice(at + JSON.stringify(marker).length);
+  const indent = prettyPrint ? prefix.slice(prefix.lastIndexOf('\n') + 1) : '';
+  return {
+    prefix: Buffer.from(prefix),
+    separator: Buffer.from(prettyPrint ? `,\n${indent}` : ','),
+    suffix: Buffer.from(suffix),
+    contentType: 'application/json',
+    encodeItem: prettyPrint ? (value) => Buffer.from(JSON.stringify(value, null, 2).replace(/\n/g, `\n${indent}`)) : (value) => Buffer.from(JSON.stringify(value)),
+  };
+}
+
+/** Bytes of a body holding `count` items of `itemBytes` bytes in all. */
+export function bodySize(shape: BodyShape, count: number, itemBytes: number): number {
+  return shape.prefix.length + itemBytes + shape.separator.length * Math.max(0, count - 1) + shape.suffix.length;
+}
+
+export function joinBody(shape: BodyShape, items: readonly Buffer[]): Buffer {
+  const parts: Buffer[] = [shape.prefix];
+  items.forEach((item, index) => {
+    if (index > 0) parts.push(shape.separator);
+    parts.push(item);
+  });
+  parts.push(shape.suffix);
+  return Buffer.concat(parts);
+}

@@ -1,0 +1,36 @@
+// The Transport contract (DESIGN.md), implemented in transports/*: send one encoded batch and say
+// what happened. HTTP statuses are results, not exceptions.
+
+export interface EncodedBatch {
+  /** Stable for retries: `<subscription>:<first seq>-<last seq>`. */
+  id: string;
+  subscriptionId: string;
+  environment: string;
+  body: Buffer;
+  contentType: string;
+  /** Events in the body. */
+  events: number;
+  /** Journal range this batch acknowledges when delivered (filtered records included). */
+  firstSeq: number;
+  lastSeq: number;
+  firstEventId: string;
+  lastEventId: string;
+  /** One event bigger than the payload limit, sent alone. */
+  oversize: boolean;
+}
+
+export interface SendResult {
+  ok: boolean;
+  status?: number;
+  /** From Retry-After, when the destination sent one. */
+  retryAfterMs?: number;
+  /** The start of the response body, for logs and dead letters. */
+  bodyExcerpt?: string;
+  /** A network or TLS failure, in words. */
+  error?: string;
+}
+
+export interface Transport {
+  send(batch: EncodedBatch, signal: AbortSignal): Promise<SendResult>;
+  close(): Promise<void>;
+}
