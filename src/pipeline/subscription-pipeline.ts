@@ -67,6 +67,7 @@ export class SubscriptionPipeline {
     const { journal, subscription } = this.options;
     const cursor = await journal.openCursor(subscription.id, subscription.environment, subscription.startAt);
     this.consumedSeq = this.committedSeq = cursor;
+    this.lastCommitAt = this.clock.now();
     this.reader = journal.reader(cursor);
     this.running = this.run();
   }
@@ -99,10 +100,21 @@ export class SubscriptionPipeline {
     let deadline: number | undefined;
     fill: for (;;) {
       if (this.carriedIndex >= this.carried.length) {
-        const wait = deadline === undefined ? undefined : deadline - this.clock.now();
-        if (wait !== undefined && wait <= 0) break;
+        // Wait for more events, but not past the batch's deadline, nor past the moment a cursor
+        // that only moved over filtered events is due to be saved.
+        let wait = deadline === undefined ? undefined : deadline - this.clock.now();
+        if (wait === undefined && this.consumedSeq > this.committedSeq) wait = this.lastCommitAt + filteredCommitIntervalMs - this.clock.now();
+        if (wait !== undefined && wait <= 0) {
+          if (deadline !== undefined) break;
+          await this.commit(this.consumedSeq);
+          continue;
+        }
         const records = await this.read(wait);
-        if (records === undefined) break; // the flush deadline passed
+        if (records === undefined) {
+          if (deadline !== undefined) break; // the flush deadline passed
+          await this.commit(this.consumedSeq);
+          continue;
+        }
         this.carried = records;
         this.carriedIndex = 0;
       }
@@ -123,7 +135,6 @@ export class SubscriptionPipeline {
         deadline ??= this.clock.now() + subscription.payloadOptions.flushMs;
         if (builder.full) break fill;
       }
-      if (builder.count === 0) await this.commitFilteredProgress();
     }
     if (builder.count === 0) return undefined;
     const batch = builder.take(subscription, firstSeq, this.consumedSeq);
@@ -167,11 +178,6 @@ export class SubscriptionPipeline {
       await this.clock.sleep(result.retryAfterMs ?? backoffMs, signal);
     }
     await this.commit(batch.lastSeq);
-  }
-
-  private async commitFilteredProgress(): Promise<void> {
-    if (this.consumedSeq <= this.committedSeq || this.clock.now() - this.lastCommitAt < filteredCommitIntervalMs) return;
-    await this.commit(this.consumedSeq);
   }
 
   private async commit(seq: number): Promise<void> {

@@ -147,3 +147,23 @@ subscriptions:
     'g.yaml:10 subscriptions[1].verifyTlsCertificates: is false: any server certificate is accepted (untrusted mode); events can be intercepted',
   ]);
 });
+
+test('SPLUNK with JSON_ARRAY to a HEC /services/collector URL is warned about', () => {
+  const text = (url: string, format = 'JSON_ARRAY') => `environments: [ { id: p } ]
+auth: { tokens: [ { name: a, token: "ingest-token-0123456789", scopes: [ingest] } ] }
+subscriptions:
+  - id: hec
+    environment: p
+    format: SPLUNK
+    httpEndpoint: { url: "${url}" }
+    filterOptions: { includedActionTypes: ["*"] }
+    payloadOptions:
+      payloadFormat: { https: { format: ${format} } }
+`;
+  assert.deepEqual(parseConfigText(text('https://splunk.example:8088/services/collector/event'), 'g.yaml').warnings, [
+    'g.yaml:10 subscriptions[0].payloadOptions.payloadFormat.https.format: is JSON_ARRAY for a Splunk HEC URL: HEC expects concatenated events; use ND_JSON',
+  ]);
+  assert.equal(parseConfigText(text('https://splunk.example:8088/services/collector'), 'g.yaml').warnings.length, 1);
+  assert.deepEqual(parseConfigText(text('https://splunk.example:8088/services/collector/event', 'ND_JSON'), 'g.yaml').warnings, []);
+  assert.deepEqual(parseConfigText(text('https://receiver.example/ingest'), 'g.yaml').warnings, []);
+});

@@ -5,7 +5,7 @@ import type { TestContext } from 'node:test';
 import { parseConfigText } from '../../src/config/load-config.js';
 import { Gateway } from '../../src/gateway.js';
 import { captureLogger } from './capture-logger.js';
-import { tempDir } from './temp-dir.js';
+import { tempDirClosing } from './temp-dir.js';
 
 export const ingestToken = 'ingest-token-for-prod-0123';
 export const devToken = 'ingest-token-for-dev-01234';
@@ -13,7 +13,8 @@ export const opsToken = 'ops-token-admin-metrics-0123';
 
 /** A base file with environments prod and dev and three tokens; `extra` is appended (top-level keys). */
 export async function startGateway(t: TestContext, options: { extra?: string; maxBodyKB?: number } = {}) {
-  const dir = tempDir(t);
+  let stop: () => Promise<void> = () => Promise.resolve();
+  const dir = tempDirClosing(t, () => stop());
   const file = join(dir, 'gateway.yaml');
   const text = `server:
   ingest: { listen: "127.0.0.1:0" }
@@ -30,7 +31,7 @@ ${options.extra ?? ''}`;
   const { config } = parseConfigText(text, file);
   const { logger, lines } = captureLogger();
   const gateway = await Gateway.start(config, logger);
-  t.after(() => gateway.stop());
+  stop = () => gateway.stop();
   const { ingest, admin } = gateway.addresses();
   return { gateway, dir, lines, ingestUrl: `http://${ingest}`, adminUrl: `http://${admin}` };
 }

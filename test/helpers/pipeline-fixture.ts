@@ -9,7 +9,7 @@ import { SubscriptionPipeline } from '../../src/pipeline/subscription-pipeline.j
 import type { Clock } from '../../src/util/clock.js';
 import { captureLogger } from './capture-logger.js';
 import { RecordingTransport } from './recording-transport.js';
-import { tempDir } from './temp-dir.js';
+import { tempDirClosing } from './temp-dir.js';
 
 /** A validated subscription from YAML lines (indented 4 spaces, under `- id: sub`). */
 export function subscriptionFrom(yaml: string, environment = 'prod'): Subscription {
@@ -19,13 +19,15 @@ export function subscriptionFrom(yaml: string, environment = 'prod'): Subscripti
 
 export async function pipelineFixture(t: TestContext, subscription: Subscription, options: { clock?: Clock; transport?: RecordingTransport; readMax?: number } = {}) {
   const { logger, lines } = captureLogger();
-  const journal = await FileJournal.open({ dir: tempDir(t), maxBytes: 1 << 30, maxAgeMs: 3_600_000, whenFull: 'reject', logger });
+  let stop: () => Promise<void> = () => Promise.resolve();
+  const dir = tempDirClosing(t, () => stop());
+  const journal = await FileJournal.open({ dir, maxBytes: 1 << 30, maxAgeMs: 3_600_000, whenFull: 'reject', logger });
   const transport = options.transport ?? new RecordingTransport();
   const metrics = new GatewayMetrics();
   const pipeline = new SubscriptionPipeline({ subscription, journal, transport, formatter: formatters[subscription.format], logger, metrics, clock: options.clock, readMax: options.readMax });
-  t.after(async () => {
+  stop = async () => {
     await pipeline.stop();
     await journal.close();
-  });
+  };
   return { journal, transport, pipeline, metrics, lines };
 }

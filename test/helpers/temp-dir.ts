@@ -9,3 +9,16 @@ export function tempDir(t: TestContext, prefix = 'siem-gateway-'): string {
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
+
+/**
+ * A fresh directory and the one after-hook that first runs `close` and only then removes it
+ * (after-hooks run in the order they were added, so a separate removal could run too early).
+ */
+export function tempDirClosing(t: TestContext, close: () => Promise<void>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'siem-gateway-'));
+  t.after(async () => {
+    await close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return dir;
+}
