@@ -13,6 +13,7 @@ import { resolveReferences } from './references.js';
 import { schemaProblems } from './schema-problems.js';
 import type { RawConfig, RawSubscription } from './schema.js';
 import { YamlLocator } from './yaml-locator.js';
+import { KeyMaterialError, loadCertificates, loadKeyPair } from '../tls/key-material.js';
 
 /** Every problem of one file, each already formatted as `file:line path: message`. */
 export class ConfigError extends Error {
@@ -86,8 +87,30 @@ export function parseConfigText(text: string, label: string, options: LoadOption
   const referenceProblems = problems.length;
   for (const problem of schemaProblems(resolved)) report.problem(problem.path, problem.message);
   if (problems.length === referenceProblems) checkCrossFieldRules(resolved as RawConfig, report);
+  if (problems.length === referenceProblems) checkKeyFiles(resolved as RawConfig, baseDir, report);
   if (problems.length > 0) throw new ConfigError(problems.sort((a, b) => a.line - b.line).map((problem) => problem.text));
   return { config: normalize(resolved as RawConfig, resolve(label), baseDir), warnings };
+}
+
+/** Opens every key pair and certificate file now, so a bad one is a configuration error, not a failed delivery. */
+function checkKeyFiles(raw: RawConfig, baseDir: string, report: { problem(path: ConfigPath, message: string): void }): void {
+  const path = (value: string | undefined) => (value === undefined ? undefined : resolve(baseDir, value));
+  raw.keys.forEach((key, index) => {
+    try {
+      loadKeyPair({ certFile: path(key.certFile), keyFile: path(key.keyFile), pkcs12File: path(key.pkcs12File), passphrase: key.passphrase });
+    } catch (error) {
+      if (!(error instanceof KeyMaterialError)) throw error;
+      report.problem(['keys', index], `key "${key.id}": ${error.message}`);
+    }
+  });
+  raw.certificates.forEach((certificate, index) => {
+    try {
+      loadCertificates({ file: path(certificate.file)! });
+    } catch (error) {
+      if (!(error instanceof KeyMaterialError)) throw error;
+      report.problem(['certificates', index], `certificate "${certificate.id}": ${error.message}`);
+    }
+  });
 }
 
 function normalize(raw: RawConfig, file: string, baseDir: string): GatewayConfig {

@@ -1,9 +1,19 @@
 // Every configuration problem is one line naming the file line and the key path.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ConfigError, parseConfigText } from '../../src/config/load-config.js';
+import { writeKeyMaterial } from '../helpers/certificates.js';
 
 const token = 'collector-token-0123456789';
+
+// Real key files: the loader opens every key and certificate (absolute paths, so the label's directory does not matter).
+const keyDir = mkdtempSync(join(tmpdir(), 'siem-gateway-keys-'));
+writeKeyMaterial(keyDir);
+process.on('exit', () => rmSync(keyDir, { recursive: true, force: true }));
+const keyFiles = `certFile: ${join(keyDir, 'c.pem')}, keyFile: ${join(keyDir, 'k.pem')}`;
 
 // Lines 1-11; the first subscription starts on line 12.
 const base = `environments:
@@ -13,9 +23,9 @@ auth:
   tokens:
     - { name: collector, token: "${token}", scopes: [ingest], environments: [prod] }
 keys:
-  - { id: mtls, environment: prod, certFile: c.pem, keyFile: k.pem }
+  - { id: mtls, environment: prod, ${keyFiles} }
 certificates:
-  - { id: corp-ca, environment: prod, file: ca.pem }
+  - { id: corp-ca, environment: prod, file: ${join(keyDir, 'ca.pem')} }
 subscriptions:
 `;
 

@@ -4,11 +4,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadConfigFile, parseConfigText } from '../../src/config/load-config.js';
+import { writeKeyMaterial } from '../helpers/certificates.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 test('the SPEC §10 example loads, with paths made absolute and defaults filled', (t) => {
   const dir = tempDir(t);
   mkdirSync(join(dir, 'conf'));
+  writeKeyMaterial(join(dir, 'conf'));
   const file = join(dir, 'conf', 'gateway.yaml');
   writeFileSync(file, `server:
   ingest: { listen: "127.0.0.1:8080" }

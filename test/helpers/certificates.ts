@@ -1,6 +1,8 @@
 // Test certificates made at test time with node-forge: a CA, server and client certificates.
 // RSA keys come from node:crypto (native, fast); node-forge builds and signs the certificates.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import forge from 'node-forge';
 
 export interface Issued {
@@ -72,4 +74,23 @@ export function createCa(commonName = 'siem-gateway test CA'): TestCa {
       return { cert: forge.pki.certificateToPem(cert), key: leaf.pem };
     },
   };
+}
+
+/** A PKCS#12 (.p12) file holding `issued` and its key, protected by `passphrase`. */
+export function toPkcs12(issued: Issued, passphrase: string): Buffer {
+  const key = forge.pki.privateKeyFromPem(issued.key);
+  const cert = forge.pki.certificateFromPem(issued.cert);
+  const asn1 = forge.pkcs12.toPkcs12Asn1(key, [cert], passphrase, { algorithm: '3des' });
+  return Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary');
+}
+
+/** A client key pair and CA written to `dir`: ca.pem, c.pem, k.pem and c.p12 (passphrase `pass`). */
+export function writeKeyMaterial(dir: string): { ca: TestCa; client: Issued } {
+  const ca = createCa();
+  const client = ca.issue({ commonName: 'siem-gateway client', client: true });
+  writeFileSync(join(dir, 'ca.pem'), ca.cert);
+  writeFileSync(join(dir, 'c.pem'), client.cert);
+  writeFileSync(join(dir, 'k.pem'), client.key);
+  writeFileSync(join(dir, 'c.p12'), toPkcs12(client, 'pass'));
+  return { ca, client };
 }

@@ -1,0 +1,82 @@
+// Client key pairs (PEM or PKCS#12) and trusted certificates, read from disk and checked: the
+// key matches its certificate, the certificate is within its validity, a PKCS#12 passphrase opens
+// the file. node-forge reads PKCS#12; node:crypto checks the pair (RSA and EC alike).
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import forge from 'node-forge';
+import type { CertificateConfig, KeyConfig } from '../config/gateway-config.js';
+
+export interface ClientKeyPair {
+  cert: string;
+  key: string;
+  notAfter: Date;
+  subject: string;
+}
+
+export class KeyMaterialError extends Error {}
+
+function read(file: string, what: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw new KeyMaterialError(`cannot read ${what} ${file} (${(error as NodeJS.ErrnoException).code ?? 'read error'})`);
+  }
+}
+
+/** The key pair of a `keys[]` entry, checked; throws KeyMaterialError with a readable reason. */
+export function loadKeyPair(config: Pick<KeyConfig, 'certFile' | 'keyFile' | 'pkcs12File' | 'passphrase'>, now = new Date()): ClientKeyPair {
+  let cert: string;
+  let key: string;
+  if (config.pkcs12File !== undefined) {
+    ({ cert, key } = openPkcs12(read(config.pkcs12File, 'PKCS#12 file'), config.passphrase ?? ''));
+  } else {
+    cert = read(config.certFile!, 'certificate file').toString('utf8');
+    key = read(config.keyFile!, 'key file').toString('utf8');
+  }
+  let x509: X509Certificate;
+  try {
+    x509 = new X509Certificate(cert);
+  } catch {
+    throw new KeyMaterialError('the certificate is not a PEM X.509 certificate');
+  }
+  let privateKey;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch {
+    throw new KeyMaterialError('the private key is not a PEM private key (encrypted PEM keys are not supported; use PKCS#12 with a passphrase)');
+  }
+  if (!x509.checkPrivateKey(privateKey)) throw new KeyMaterialError('the private key does not match the certificate');
+  const notAfter = new Date(x509.validTo);
+  if (notAfter.getTime() <= now.getTime()) throw new KeyMaterialError(`the certificate expired on ${notAfter.toISOString()}`);
+  if (new Date(x509.validFrom).getTime() > now.getTime()) throw new KeyMaterialError(`the certificate is not valid before ${new Date(x509.validFrom).toISOString()}`);
+  return { cert, key, notAfter, subject: x509.subject };
+}
+
+function openPkcs12(der: Buffer, passphrase: string): { cert: string; key: string } {
+  let p12: forge.pkcs12.Pkcs12Pfx;
+  try {
+    p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(der.toString('binary')), passphrase);
+  } catch {
+    throw new KeyMaterialError('cannot open the PKCS#12 file: wrong passphrase or not a PKCS#12 file');
+  }
+  const bag = (type: string) => p12.getBags({ bagType: type })[type]?.[0];
+  const certBag = bag(forge.pki.oids.certBag!);
+  const keyBag = bag(forge.pki.oids.pkcs8ShroudedKeyBag!) ?? bag(forge.pki.oids.keyBag!);
+  if (certBag?.cert == null || keyBag?.key == null) throw new KeyMaterialError('the PKCS#12 file must hold one certificate and its private key');
+  return { cert: forge.pki.certificateToPem(certBag.cert), key: forge.pki.privateKeyToPem(keyBag.key) };
+}
+
+/** The PEM certificates of a `certificates[]` entry (a CA bundle or one pinned server certificate). */
+export function loadCertificates(config: Pick<CertificateConfig, 'file'>): string[] {
+  const text = read(config.file, 'certificate file').toString('utf8');
+  const pems = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (pems.length === 0) throw new KeyMaterialError(`${config.file} holds no PEM certificate`);
+  for (const pem of pems) {
+    try {
+      new X509Certificate(pem);
+    } catch {
+      throw new KeyMaterialError(`${config.file} holds a certificate that cannot be parsed`);
+    }
+  }
+  return pems.map((pem) => `${pem}\n`);
+}
