@@ -1,5 +1,6 @@
 // The running gateway: owns the listeners, the journal, the metrics and the current
 // configuration, applies new configurations live, and stops in order.
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { registerHealthRoutes, type Readiness } from './admin/health-routes.js';
 import { registerMetricsRoute } from './admin/metrics-route.js';
@@ -9,6 +10,10 @@ import { registerEventsRoute, type IngestSettings } from './ingest/events-route.
 import { FileJournal } from './journal/file-journal.js';
 import type { Logger } from './logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
+import { DeadLetterStore } from './pipeline/dead-letter-store.js';
+import { PipelineRegistry } from './pipeline/pipeline-registry.js';
+import type { AttemptReport } from './pipeline/subscription-pipeline.js';
+import { transportFactory } from './pipeline/transport-factory.js';
 import { boundAddress, createListener } from './server/create-listener.js';
 
 export class Gateway {
@@ -21,6 +26,7 @@ export class Gateway {
     private readonly logger: Logger,
     readonly journal: FileJournal,
     readonly metrics: GatewayMetrics,
+    private readonly pipelines: PipelineRegistry,
     private readonly ingest: FastifyInstance,
     private readonly admin: FastifyInstance,
   ) {
@@ -39,13 +45,22 @@ export class Gateway {
       onDrop: (drop) => metrics.eventsDropped.inc({ environment: drop.environment, subscription: drop.subscriptionId, reason: drop.reason === 'corrupt' ? 'corrupt' : 'retention' }, drop.count),
     });
     metrics.observeJournal(() => journal.stats());
+    const pipelines = new PipelineRegistry({
+      journal,
+      transports: transportFactory(config, logger),
+      deadLetters: new DeadLetterStore(join(config.storage.dir, 'dead-letters')),
+      maxAgeMs: config.storage.maxAgeHours * 3_600_000,
+      logger,
+      metrics,
+      onAttempt: (report) => logDeliveryAttempt(logger, report),
+    });
     let ingest: FastifyInstance | undefined;
     let admin: FastifyInstance | undefined;
     try {
-      for (const subscription of config.subscriptions) await journal.openCursor(subscription.id, subscription.environment, subscription.startAt);
+      await pipelines.apply(config.subscriptions);
       ingest = createListener(config.server.ingest);
       admin = createListener(config.server.admin);
-      const gateway = new Gateway(config, logger, journal, metrics, ingest, admin);
+      const gateway = new Gateway(config, logger, journal, metrics, pipelines, ingest, admin);
       registerEventsRoute(ingest, { settings: () => gateway.ingestSettings, journal, metrics, logger });
       registerHealthRoutes(admin, () => gateway.readiness());
       registerMetricsRoute(admin, metrics, () => ({ auth: gateway.auth, public: gateway.config.metrics.public }));
@@ -55,6 +70,7 @@ export class Gateway {
       return gateway;
     } catch (error) {
       await Promise.allSettled([ingest?.close(), admin?.close()]);
+      await pipelines.stopAll();
       await journal.close();
       throw error;
     }
@@ -85,9 +101,7 @@ export class Gateway {
     for (const [key, [before, after]] of Object.entries(bound)) {
       if (JSON.stringify(before) !== JSON.stringify(after)) this.logger.warn({ key }, `${key} changed; it takes effect after a restart`);
     }
-    const kept = new Set(next.subscriptions.map((subscription) => subscription.id));
-    for (const subscription of previous.subscriptions) if (!kept.has(subscription.id)) this.journal.releaseCursor(subscription.id);
-    for (const subscription of next.subscriptions) await this.journal.openCursor(subscription.id, subscription.environment, subscription.startAt);
+    await this.pipelines.apply(next.subscriptions, transportFactory(next, this.logger));
     this.logger.level = next.logging.level;
     this.auth = new TokenAuthenticator(next.auth.tokens);
     this.ingestSettings = this.settingsFor(next);
@@ -105,7 +119,7 @@ export class Gateway {
       subscriptions: this.config.subscriptions.map((subscription) => ({
         id: subscription.id,
         environment: subscription.environment,
-        state: subscription.enabled ? 'ok' : 'suspended',
+        state: this.pipelines.state(subscription.id),
       })),
     };
   }
@@ -114,8 +128,30 @@ export class Gateway {
   async stop(): Promise<void> {
     this.stopping = true;
     await Promise.all([this.ingest.close(), this.admin.close()]);
+    await this.pipelines.stopAll();
     await this.journal.close();
   }
+}
+
+/** The delivery log: one line per attempt (SPEC §7). No URL or header is logged, so no secret can be. */
+function logDeliveryAttempt(logger: Logger, { batch, attempt, result, durationMs }: AttemptReport): void {
+  logger.info(
+    {
+      subscription: batch.subscriptionId,
+      environment: batch.environment,
+      batch: batch.id,
+      firstEventId: batch.firstEventId,
+      lastEventId: batch.lastEventId,
+      events: batch.events,
+      bytes: batch.body.length,
+      attempt,
+      status: result.status,
+      durationMs,
+      outcome: result.ok ? 'delivered' : 'failed',
+      ...(result.error === undefined ? {} : { error: result.error }),
+    },
+    'delivery',
+  );
 }
 
 async function listen(server: FastifyInstance, address: { host: string; port: number }, name: string): Promise<void> {

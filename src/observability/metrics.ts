@@ -48,6 +48,20 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly eventsDelivered = new Counter({
+    name: 'siem_gateway_events_delivered_total',
+    help: 'Events a destination accepted.',
+    labelNames: ['environment', 'subscription'] as const,
+    registers: [this.registry],
+  });
+
+  readonly eventsDeadLettered = new Counter({
+    name: 'siem_gateway_events_dead_lettered_total',
+    help: 'Events moved to the dead-letter store: refused one by one, or expired while failing.',
+    labelNames: ['environment', 'subscription', 'reason'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'siem_gateway_' });
   }

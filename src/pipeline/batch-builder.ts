@@ -18,9 +18,8 @@ export function payloadLimit(subscription: Pick<Subscription, 'payloadOptions'>)
 
 export class BatchBuilder {
   private items: Buffer[] = [];
+  private records: JournalRecord[] = [];
   private itemBytes = 0;
-  private first: JournalRecord | undefined;
-  private last: JournalRecord | undefined;
   private oversize = false;
 
   constructor(
@@ -40,13 +39,10 @@ export class BatchBuilder {
   }
 
   add(item: Buffer, record: JournalRecord): void {
-    if (this.items.length === 0) {
-      this.first = record;
-      this.oversize = bodySize(this.shape, 1, item.length) > this.limit.maxBytes;
-    }
+    if (this.items.length === 0) this.oversize = bodySize(this.shape, 1, item.length) > this.limit.maxBytes;
     this.items.push(item);
+    this.records.push(record);
     this.itemBytes += item.length;
-    this.last = record;
   }
 
   /** No further event can join (the count is reached, or an oversize event fills it). */
@@ -60,23 +56,30 @@ export class BatchBuilder {
 
   /** The batch, acknowledging the journal up to `lastSeq` (filtered records after its last event included). */
   take(subscription: Pick<Subscription, 'id' | 'environment'>, firstSeq: number, lastSeq: number): EncodedBatch {
-    const batch: EncodedBatch = {
-      id: `${subscription.id}:${firstSeq}-${lastSeq}`,
-      subscriptionId: subscription.id,
-      environment: subscription.environment,
-      body: joinBody(this.shape, this.items),
-      contentType: this.shape.contentType,
-      events: this.items.length,
-      firstSeq,
-      lastSeq,
-      firstEventId: this.first!.event.id,
-      lastEventId: this.last!.event.id,
-      oversize: this.oversize,
-    };
+    const batch = encodeBatch(this.shape, subscription, this.items, this.records, firstSeq, lastSeq, this.oversize);
     this.items = [];
+    this.records = [];
     this.itemBytes = 0;
-    this.first = this.last = undefined;
     this.oversize = false;
     return batch;
   }
+}
+
+/** A batch of already encoded items (also used for the halves of a refused batch). */
+export function encodeBatch(shape: BodyShape, subscription: Pick<Subscription, 'id' | 'environment'>, items: readonly Buffer[], records: readonly JournalRecord[], firstSeq: number, lastSeq: number, oversize: boolean): EncodedBatch {
+  return {
+    id: `${subscription.id}:${firstSeq}-${lastSeq}`,
+    subscriptionId: subscription.id,
+    environment: subscription.environment,
+    body: joinBody(shape, items),
+    contentType: shape.contentType,
+    events: items.length,
+    firstSeq,
+    lastSeq,
+    firstEventId: records[0]!.event.id,
+    lastEventId: records.at(-1)!.event.id,
+    oversize,
+    records,
+    items,
+  };
 }

@@ -7,14 +7,17 @@ import type { Journal } from '../journal/journal.js';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { Clock } from '../util/clock.js';
-import { SubscriptionPipeline } from './subscription-pipeline.js';
+import type { DeadLetterStore } from './dead-letter-store.js';
+import { SubscriptionPipeline, type AttemptReport } from './subscription-pipeline.js';
+import type { TransportFactory } from './transport-factory.js';
 import type { Transport } from './transport.js';
-
-export type TransportFactory = (subscription: Subscription) => Transport;
 
 export interface RegistryOptions {
   journal: Journal;
-  transportFor: TransportFactory;
+  transports: TransportFactory;
+  deadLetters?: DeadLetterStore;
+  maxAgeMs?: number;
+  onAttempt?: (report: AttemptReport) => void;
   logger: Logger;
   metrics?: GatewayMetrics;
   clock?: Clock;
@@ -29,16 +32,26 @@ interface Running {
 
 export class PipelineRegistry {
   private readonly running = new Map<string, Running>();
+  private configured = new Set<string>();
 
   constructor(private readonly options: RegistryOptions) {}
 
-  /** Brings the running pipelines in line with `subscriptions`. */
-  async apply(subscriptions: readonly Subscription[]): Promise<void> {
+  get ids(): string[] {
+    return [...this.running.keys()];
+  }
+
+  /** Brings the running pipelines in line with `subscriptions` (built by `transports`, which may be new). */
+  async apply(subscriptions: readonly Subscription[], transports?: TransportFactory): Promise<void> {
+    if (transports) this.options.transports = transports;
     const wanted = new Map(subscriptions.filter((subscription) => subscription.enabled).map((subscription) => [subscription.id, subscription]));
     for (const [id, current] of this.running) {
       const next = wanted.get(id);
-      if (next === undefined || JSON.stringify(next) !== current.fingerprint) await this.stopOne(id, current);
+      if (next === undefined || this.options.transports.fingerprint(next) !== current.fingerprint) await this.stopOne(id, current);
     }
+    // A removed subscription stops holding events against retention; its cursor file stays for a re-add.
+    const ids = new Set(subscriptions.map((subscription) => subscription.id));
+    for (const id of this.configured) if (!ids.has(id)) this.options.journal.releaseCursor(id);
+    this.configured = ids;
     for (const subscription of subscriptions) {
       // Every configured subscription holds its cursor, enabled or not (a suspended one accumulates).
       await this.options.journal.openCursor(subscription.id, subscription.environment, subscription.startAt);
@@ -47,10 +60,17 @@ export class PipelineRegistry {
   }
 
   private async startOne(subscription: Subscription): Promise<void> {
-    const transport = this.options.transportFor(subscription);
+    let transport: Transport;
+    try {
+      transport = this.options.transports.create(subscription);
+    } catch (error) {
+      // Its cursor stays open, so its events wait in the journal until it can run.
+      this.options.logger.error({ subscription: subscription.id, err: error }, `subscription ${subscription.id} cannot start: ${(error as Error).message}; its events are kept`);
+      return;
+    }
     const pipeline = new SubscriptionPipeline({ ...this.options, subscription, transport, formatter: formatters[subscription.format] });
     await pipeline.start();
-    this.running.set(subscription.id, { pipeline, transport, fingerprint: JSON.stringify(subscription) });
+    this.running.set(subscription.id, { pipeline, transport, fingerprint: this.options.transports.fingerprint(subscription) });
     this.options.logger.info({ subscription: subscription.id, environment: subscription.environment }, 'subscription started');
   }
 
@@ -63,6 +83,13 @@ export class PipelineRegistry {
 
   has(id: string): boolean {
     return this.running.has(id);
+  }
+
+  /** `retrying` while a running subscription's destination keeps failing. */
+  state(id: string): 'ok' | 'retrying' | 'suspended' {
+    const running = this.running.get(id);
+    if (running === undefined) return 'suspended';
+    return running.pipeline.retrying ? 'retrying' : 'ok';
   }
 
   async stopAll(): Promise<void> {

@@ -6,13 +6,18 @@ import type { JournalRecord } from '../event.js';
 import type { Journal, JournalReader } from '../journal/journal.js';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
+import { asError } from '../util/as-error.js';
 import { systemClock, type Clock } from '../util/clock.js';
+import { deferred } from '../util/deferred.js';
 import { BatchBuilder, payloadLimit } from './batch-builder.js';
 import { bodyShape, type BodyShape } from './body-shape.js';
 import { compileFilter, type EventFilter } from './filter.js';
 import type { FormatContext, Formatter } from './formatter.js';
 import { compileRedactor, type Redactor } from './redact.js';
-import type { EncodedBatch, Transport } from './transport.js';
+import { encodeBatch } from './batch-builder.js';
+import type { DeadLetter, DeadLetterStore } from './dead-letter-store.js';
+import { backoffMs, hecAcceptedPrefix, onFailure } from './retry-policy.js';
+import type { EncodedBatch, SendResult, Transport } from './transport.js';
 
 export interface PipelineOptions {
   subscription: Subscription;
@@ -22,13 +27,48 @@ export interface PipelineOptions {
   logger: Logger;
   metrics?: GatewayMetrics;
   clock?: Clock;
+  /** Where events refused one by one go. */
+  deadLetters?: DeadLetterStore;
+  /** storage.maxAgeHours: events still failing past it are dead-lettered instead of retried. */
+  maxAgeMs?: number;
+  /** Jitter source for backoff (tests pin it). */
+  random?: () => number;
+  /** Called after every attempt (the delivery log). */
+  onAttempt?: (report: AttemptReport) => void;
   /** Records taken from the journal per read. */
   readMax?: number;
+}
+
+/** What happened to one attempt, for logs and metrics. */
+export interface AttemptReport {
+  batch: EncodedBatch;
+  attempt: number;
+  result: SendResult;
+  durationMs: number;
 }
 
 /** A cursor that only moved past filtered events is saved at most this often. */
 const filteredCommitIntervalMs = 1000;
 const stopped = new Error('pipeline stopped');
+
+/** `promise`, or the signal's reason once it aborts. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(asError(signal.reason));
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(asError(signal.reason));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(asError(error));
+      },
+    );
+  });
+}
 const flushDue = new Error('flush deadline');
 
 export class SubscriptionPipeline {
@@ -47,6 +87,10 @@ export class SubscriptionPipeline {
   private consumedSeq = 0;
   private committedSeq = 0;
   private lastCommitAt = 0;
+  private committing: Promise<void> = Promise.resolve();
+  private readonly inFlight = new Set<Promise<void>>();
+  /** True while the destination keeps failing (between a failed attempt and the next success). */
+  retrying = false;
 
   constructor(private readonly options: PipelineOptions) {
     const { subscription } = options;
@@ -76,15 +120,50 @@ export class SubscriptionPipeline {
   async stop(): Promise<void> {
     this.controller.abort(stopped);
     await this.running;
+    await Promise.allSettled([...this.inFlight]);
+    await this.committing.catch(() => undefined);
     await this.reader?.close();
   }
 
   private async run(): Promise<void> {
     const { logger, subscription } = this.options;
+    const maxInFlight = subscription.delivery.maxInFlight;
+    // Batches in flight, oldest first; the cursor moves to the newest one delivered with every older one delivered too.
+    const window: { lastSeq: number; done: boolean }[] = [];
+    let changed = deferred<void>();
     try {
       for (;;) {
+        if (window.length >= maxInFlight) {
+          await abortable(changed.promise, this.controller.signal);
+          continue;
+        }
         const batch = await this.nextBatch();
-        if (batch) await this.deliver(batch);
+        if (batch === undefined) continue;
+        const slot = { lastSeq: batch.lastSeq, done: false };
+        window.push(slot);
+        const delivered = this.deliver(batch).then(() => {
+          slot.done = true;
+          while (window[0]?.done) {
+            const seq = window.shift()!.lastSeq;
+            this.committing = this.committing.then(() => this.commit(seq));
+          }
+          return this.committing;
+        });
+        const tracked = delivered.then(
+          () => {
+            const current = changed;
+            changed = deferred<void>();
+            current.resolve();
+          },
+          (error: unknown) => {
+            if (this.controller.signal.aborted) return;
+            logger.error({ err: error, subscription: subscription.id }, 'delivery failed unexpectedly; the subscription stops until the gateway restarts');
+            this.controller.abort(error);
+          },
+        );
+        this.inFlight.add(tracked);
+        void tracked.finally(() => this.inFlight.delete(tracked));
+        if (maxInFlight === 1) await tracked;
       }
     } catch (error) {
       if (this.controller.signal.aborted) return;
@@ -167,17 +246,86 @@ export class SubscriptionPipeline {
     }
   }
 
-  /** Sends until the destination accepts, then moves the cursor. (Retry policy: SPEC §4.5, next issue.) */
+  /**
+   * Delivers every event of the batch or dead-letters it (SPEC §4.5): retries with backoff and
+   * Retry-After; on 400/413/422 splits in halves down to single events; keeps a HEC accepted prefix.
+   */
   private async deliver(batch: EncodedBatch): Promise<void> {
-    const { transport, logger, subscription } = this.options;
+    const { transport, subscription, metrics } = this.options;
     const signal = this.controller.signal;
-    for (let attempt = 1, backoffMs = 500; ; attempt++, backoffMs = Math.min(backoffMs * 2, 60_000)) {
+    for (let attempt = 1; ; attempt++) {
+      const started = this.clock.now();
       const result = await transport.send(batch, signal);
-      if (result.ok) break;
-      logger.warn({ subscription: subscription.id, batch: batch.id, attempt, status: result.status, error: result.error }, 'delivery failed; retrying');
-      await this.clock.sleep(result.retryAfterMs ?? backoffMs, signal);
+      this.options.onAttempt?.({ batch, attempt, result, durationMs: this.clock.now() - started });
+      this.retrying = !result.ok;
+      if (result.ok) {
+        metrics?.eventsDelivered.inc({ environment: subscription.environment, subscription: subscription.id }, batch.events);
+        return;
+      }
+      if (onFailure(result.status) === 'split') return this.deliverRefused(batch, result);
+      const expired = this.expiredPrefix(batch);
+      if (expired > 0) {
+        await this.deadLetter(batch.records.slice(0, expired), result, 'expired: older than storage.maxAgeHours while the destination kept failing');
+        if (expired === batch.events) return;
+        return this.deliver(this.part(batch, expired, batch.events));
+      }
+      await this.clock.sleep(result.retryAfterMs ?? backoffMs(attempt, this.options.random), signal);
     }
-    await this.commit(batch.lastSeq);
+  }
+
+  private async deliverRefused(batch: EncodedBatch, result: SendResult): Promise<void> {
+    const accepted = this.options.subscription.format === 'SPLUNK' ? hecAcceptedPrefix(result.bodyExcerpt) : undefined;
+    if (accepted !== undefined && accepted < batch.events) {
+      // HEC indexed the events before `accepted`; the one at `accepted` is the suspect.
+      if (accepted > 0) this.options.metrics?.eventsDelivered.inc({ environment: batch.environment, subscription: batch.subscriptionId }, accepted);
+      if (batch.events === 1) return this.deadLetter(batch.records, result, 'refused by the destination');
+      await this.deliver(this.part(batch, accepted, accepted + 1));
+      if (accepted + 1 < batch.events) await this.deliver(this.part(batch, accepted + 1, batch.events));
+      return;
+    }
+    if (batch.events === 1) return this.deadLetter(batch.records, result, 'refused by the destination');
+    const half = Math.ceil(batch.events / 2);
+    await this.deliver(this.part(batch, 0, half));
+    await this.deliver(this.part(batch, half, batch.events));
+  }
+
+  /** Events [from, to) of a batch as a batch of their own. */
+  private part(batch: EncodedBatch, from: number, to: number): EncodedBatch {
+    const records = batch.records.slice(from, to);
+    const lastSeq = to === batch.events ? batch.lastSeq : records.at(-1)!.seq;
+    return encodeBatch(this.shape, this.options.subscription, batch.items.slice(from, to), records, records[0]!.seq, lastSeq, batch.oversize);
+  }
+
+  /** How many of the batch's first events are older than retention. */
+  private expiredPrefix(batch: EncodedBatch): number {
+    const maxAgeMs = this.options.maxAgeMs;
+    if (maxAgeMs === undefined) return 0;
+    const oldest = this.clock.now() - maxAgeMs;
+    let count = 0;
+    while (count < batch.events && batch.records[count]!.receivedAt < oldest) count++;
+    return count;
+  }
+
+  private async deadLetter(records: readonly JournalRecord[], result: SendResult, reason: string): Promise<void> {
+    const { subscription, deadLetters, metrics, logger } = this.options;
+    const time = new Date(this.clock.now()).toISOString();
+    const letters: DeadLetter[] = records.map((record) => ({
+      time,
+      subscription: subscription.id,
+      environment: subscription.environment,
+      seq: record.seq,
+      ...(result.status === undefined ? {} : { status: result.status }),
+      reason: result.error === undefined ? reason : `${reason}: ${result.error}`,
+      ...(result.bodyExcerpt === undefined ? {} : { response: result.bodyExcerpt }),
+      event: record.event,
+    }));
+    if (deadLetters === undefined) throw new Error(`subscription ${subscription.id} has no dead-letter store; refusing to drop ${records.length} events`);
+    await deadLetters.add(letters);
+    const label = reason.startsWith('expired') ? 'expired' : 'refused';
+    metrics?.eventsDeadLettered.inc({ environment: subscription.environment, subscription: subscription.id, reason: label }, records.length);
+    for (const letter of letters) {
+      logger.warn({ subscription: subscription.id, seq: letter.seq, eventId: letter.event.id, status: letter.status, reason: letter.reason }, `event ${letter.event.id} dead-lettered: ${letter.reason}`);
+    }
   }
 
   private async commit(seq: number): Promise<void> {

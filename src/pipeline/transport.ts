@@ -1,5 +1,6 @@
 // The Transport contract (DESIGN.md), implemented in transports/*: send one encoded batch and say
 // what happened. HTTP statuses are results, not exceptions.
+import type { JournalRecord } from '../event.js';
 
 export interface EncodedBatch {
   /** Stable for retries: `<subscription>:<first seq>-<last seq>`. */
@@ -17,6 +18,9 @@ export interface EncodedBatch {
   lastEventId: string;
   /** One event bigger than the payload limit, sent alone. */
   oversize: boolean;
+  /** The events and their encoded items, so a refused batch can be split and its events dead-lettered. */
+  records: readonly JournalRecord[];
+  items: readonly Buffer[];
 }
 
 export interface SendResult {

@@ -26,7 +26,11 @@ test('pipelines follow the configuration: start, isolate environments, suspend, 
   let close: () => Promise<void> = () => Promise.resolve();
   const journal = await FileJournal.open({ dir: tempDirClosing(t, () => close()), maxBytes: 1 << 30, maxAgeMs: 3_600_000, whenFull: 'reject', logger });
   const transports = new Map<string, RecordingTransport>();
-  const registry = new PipelineRegistry({ journal, logger, transportFor: (subscription) => transports.set(subscription.id, new RecordingTransport()).get(subscription.id)! });
+  const registry = new PipelineRegistry({
+    journal,
+    logger,
+    transports: { create: (subscription) => transports.set(subscription.id, new RecordingTransport()).get(subscription.id)!, fingerprint: (subscription) => JSON.stringify(subscription) },
+  });
   close = async () => {
     await registry.stopAll();
     await journal.close();

@@ -1,0 +1,36 @@
+// Events a destination refused one by one (or that outlived retention while failing) are kept per
+// subscription as JSON lines, fsynced before the cursor moves past them. Nothing leaves silently.
+import { mkdir, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { JournalRecord } from '../event.js';
+
+export interface DeadLetter {
+  time: string;
+  subscription: string;
+  environment: string;
+  seq: number;
+  status?: number;
+  reason: string;
+  response?: string;
+  event: JournalRecord['event'];
+}
+
+export class DeadLetterStore {
+  constructor(private readonly dir: string) {}
+
+  path(subscriptionId: string): string {
+    return join(this.dir, `${subscriptionId}.jsonl`);
+  }
+
+  async add(letters: readonly DeadLetter[]): Promise<void> {
+    if (letters.length === 0) return;
+    await mkdir(this.dir, { recursive: true });
+    const handle = await open(this.path(letters[0]!.subscription), 'a');
+    try {
+      await handle.write(letters.map((letter) => `${JSON.stringify(letter)}\n`).join(''));
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+  }
+}

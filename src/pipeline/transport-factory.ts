@@ -1,0 +1,47 @@
+// Builds each subscription's transport from the configuration: the HTTPS target, and the TLS
+// material (trusted certificates, client key pair) read from files that are watched for rotation.
+import { HttpsTransport } from '../../transports/https.js';
+import type { GatewayConfig, Subscription } from '../config/gateway-config.js';
+import type { Logger } from '../logger.js';
+import { loadCertificates, loadKeyPair } from '../tls/key-material.js';
+import { version } from '../version.js';
+import type { Transport } from './transport.js';
+
+export interface TransportFactory {
+  create(subscription: Subscription): Transport;
+  /** Everything the transport is built from: a change means the pipeline restarts. */
+  fingerprint(subscription: Subscription): string;
+}
+
+export function transportFactory(config: GatewayConfig, logger: Logger): TransportFactory {
+  const material = (subscription: Subscription) => ({
+    key: subscription.tlsClientAuthKeyPair && config.keys.find((key) => key.id === subscription.tlsClientAuthKeyPair!.id),
+    certificates: (subscription.trustedCertificates ?? []).map((reference) => config.certificates.find((certificate) => certificate.id === reference.id)!),
+  });
+  return {
+    fingerprint: (subscription) => JSON.stringify({ subscription, ...material(subscription) }),
+    create(subscription) {
+      if (subscription.protocol !== 'HTTPS') throw new Error(`protocol ${subscription.protocol} is not supported by this version`);
+      const { key, certificates } = material(subscription);
+      const endpoint = subscription.httpEndpoint!;
+      return new HttpsTransport({
+        target: {
+          url: new URL(endpoint.url),
+          headers: endpoint.headers ?? {},
+          basicAuth: subscription.basicAuth,
+          compression: subscription.delivery.compression,
+          timeoutMs: subscription.delivery.timeoutMs,
+          maxInFlight: subscription.delivery.maxInFlight,
+          verifyTlsCertificates: subscription.verifyTlsCertificates,
+          userAgent: `siem-gateway/${version}`,
+        },
+        loadTls: () => ({ trusted: certificates.flatMap(loadCertificates), clientKeyPair: key && loadKeyPair(key) }),
+        watchFiles: [...[key?.certFile, key?.keyFile, key?.pkcs12File].filter((file): file is string => file !== undefined), ...certificates.map((certificate) => certificate.file)],
+        onTlsReload: (outcome) => {
+          if (outcome.ok) logger.info({ subscription: subscription.id }, 'TLS files changed; new connections use them');
+          else logger.error({ subscription: subscription.id, error: outcome.error }, 'TLS files changed but cannot be used; keeping the previous ones');
+        },
+      });
+    },
+  };
+}

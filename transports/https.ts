@@ -1,0 +1,144 @@
+// HTTPS (and plain HTTP) delivery on an undici Pool per subscription: keep-alive, connect and
+// request timeouts, custom headers, basic auth, optional gzip, redirects not followed. TLS is
+// verified against the system CAs plus the subscription's trusted certificates unless untrusted
+// mode is on; a client key pair gives mTLS. Key and certificate files are watched and the pool is
+// rebuilt when they change, so certificates rotate without a restart.
+import { unwatchFile, watchFile } from 'node:fs';
+import { rootCertificates } from 'node:tls';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import { Pool } from 'undici';
+import type { EncodedBatch, SendResult, Transport } from '../src/pipeline/transport.js';
+
+const gzipAsync = promisify(gzip);
+const excerptBytes = 1024;
+const maxRetryAfterMs = 600_000;
+
+/** What the transport needs to know about its subscription, resolved by the engine. */
+export interface HttpsTarget {
+  url: URL;
+  headers: Record<string, string>;
+  basicAuth?: { username: string; password: string };
+  compression: 'none' | 'gzip';
+  timeoutMs: number;
+  maxInFlight: number;
+  verifyTlsCertificates: boolean;
+  userAgent: string;
+}
+
+export interface TlsMaterial {
+  /** Extra trusted certificates (PEM); the system CAs are trusted too. */
+  trusted: string[];
+  clientKeyPair?: { cert: string; key: string };
+}
+
+export interface HttpsTransportOptions {
+  target: HttpsTarget;
+  /** Reads the TLS material from disk (throws on a bad file). */
+  loadTls: () => TlsMaterial;
+  /** Files to watch for rotation. */
+  watchFiles: string[];
+  onTlsReload?: (outcome: { ok: true } | { ok: false; error: string }) => void;
+  now?: () => number;
+}
+
+export class HttpsTransport implements Transport {
+  private pool: Pool;
+  private readonly path: string;
+  private readonly fixedHeaders: Record<string, string>;
+  private readonly now: () => number;
+
+  constructor(private readonly options: HttpsTransportOptions) {
+    const { target } = options;
+    this.path = `${target.url.pathname}${target.url.search}`;
+    this.now = options.now ?? Date.now;
+    this.fixedHeaders = { 'user-agent': target.userAgent, ...lowerCaseKeys(target.headers) };
+    if (target.basicAuth) this.fixedHeaders.authorization = `Basic ${Buffer.from(`${target.basicAuth.username}:${target.basicAuth.password}`).toString('base64')}`;
+    if (target.compression === 'gzip') this.fixedHeaders['content-encoding'] = 'gzip';
+    this.pool = this.createPool(options.loadTls());
+    for (const file of options.watchFiles) watchFile(file, { interval: 2000, persistent: false }, () => this.reloadTls());
+  }
+
+  private createPool(tls: TlsMaterial): Pool {
+    const { target } = this.options;
+    const connect: Record<string, unknown> = { timeout: target.timeoutMs, rejectUnauthorized: target.verifyTlsCertificates };
+    if (tls.trusted.length > 0) connect.ca = [...rootCertificates, ...tls.trusted];
+    if (tls.clientKeyPair) {
+      connect.cert = tls.clientKeyPair.cert;
+      connect.key = tls.clientKeyPair.key;
+    }
+    return new Pool(target.url.origin, { connections: target.maxInFlight, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: target.timeoutMs, bodyTimeout: target.timeoutMs, connect });
+  }
+
+  /** New connections use the new files; requests on the old pool finish first. */
+  private reloadTls(): void {
+    let tls: TlsMaterial;
+    try {
+      tls = this.options.loadTls();
+    } catch (error) {
+      this.options.onTlsReload?.({ ok: false, error: (error as Error).message });
+      return;
+    }
+    const old = this.pool;
+    this.pool = this.createPool(tls);
+    void old.close().catch(() => undefined);
+    this.options.onTlsReload?.({ ok: true });
+  }
+
+  async send(batch: EncodedBatch, signal: AbortSignal): Promise<SendResult> {
+    const body = this.options.target.compression === 'gzip' ? await gzipAsync(batch.body) : batch.body;
+    try {
+      const response = await this.pool.request({
+        path: this.path,
+        method: 'POST',
+        headers: { ...this.fixedHeaders, 'content-type': batch.contentType, 'x-siem-gateway-batch': batch.id },
+        body,
+        signal,
+      });
+      const bodyExcerpt = await readExcerpt(response.body);
+      const status = response.statusCode;
+      const retryAfterMs = parseRetryAfter(response.headers['retry-after'], this.now());
+      return { ok: status >= 200 && status < 300, status, bodyExcerpt, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+    } catch (error) {
+      if (signal.aborted) throw error;
+      return { ok: false, error: describeError(error) };
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const file of this.options.watchFiles) unwatchFile(file);
+    await this.pool.close();
+  }
+}
+
+function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+}
+
+async function readExcerpt(body: AsyncIterable<Buffer> & { dump?: () => Promise<void> }): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    if (size < excerptBytes) chunks.push(chunk);
+    size += chunk.length;
+  }
+  return Buffer.concat(chunks).subarray(0, excerptBytes).toString('utf8');
+}
+
+/** Retry-After in seconds or as an HTTP date, in milliseconds from now, capped at 10 minutes. */
+export function parseRetryAfter(value: string | string[] | undefined, now: number): number | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (text === undefined || text.trim() === '') return undefined;
+  const trimmed = text.trim();
+  const ms = /^\d+$/.test(trimmed) ? Number(trimmed) * 1000 : Date.parse(trimmed) - now;
+  if (Number.isNaN(ms)) return undefined;
+  return Math.min(Math.max(ms, 0), maxRetryAfterMs);
+}
+
+/** A network or TLS failure in words (no URL, so no credentials can leak). */
+function describeError(error: unknown): string {
+  const err = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+  const code = err.code ?? err.cause?.code;
+  const message = err.cause?.message ?? err.message;
+  return code ? `${code}: ${message}` : message;
+}
