@@ -1,11 +1,15 @@
 // A real FileJournal in a temporary directory and a pipeline over it, with a recording transport.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { formatters } from '../../formats/index.js';
 import { parseConfigText } from '../../src/config/load-config.js';
 import type { Subscription } from '../../src/config/gateway-config.js';
 import { FileJournal } from '../../src/journal/file-journal.js';
 import { GatewayMetrics } from '../../src/observability/metrics.js';
+import { DeadLetterStore, type DeadLetter } from '../../src/pipeline/dead-letter-store.js';
 import { SubscriptionPipeline } from '../../src/pipeline/subscription-pipeline.js';
+import type { Transport } from '../../src/pipeline/transport.js';
 import type { Clock } from '../../src/util/clock.js';
 import { captureLogger } from './capture-logger.js';
 import { RecordingTransport } from './recording-transport.js';
@@ -17,17 +21,43 @@ export function subscriptionFrom(yaml: string, environment = 'prod'): Subscripti
   return parseConfigText(text, 'test.yaml').config.subscriptions[0]!;
 }
 
-export async function pipelineFixture(t: TestContext, subscription: Subscription, options: { clock?: Clock; transport?: RecordingTransport; readMax?: number } = {}) {
+export interface FixtureOptions {
+  clock?: Clock;
+  /** Default: a RecordingTransport. */
+  transport?: Transport;
+  readMax?: number;
+  maxAgeMs?: number;
+}
+
+export async function pipelineFixture(t: TestContext, subscription: Subscription, options: FixtureOptions = {}) {
   const { logger, lines } = captureLogger();
   let stop: () => Promise<void> = () => Promise.resolve();
   const dir = tempDirClosing(t, () => stop());
   const journal = await FileJournal.open({ dir, maxBytes: 1 << 30, maxAgeMs: 3_600_000, whenFull: 'reject', logger });
-  const transport = options.transport ?? new RecordingTransport();
+  const transport = (options.transport ?? new RecordingTransport()) as RecordingTransport;
   const metrics = new GatewayMetrics();
-  const pipeline = new SubscriptionPipeline({ subscription, journal, transport, formatter: formatters[subscription.format], logger, metrics, clock: options.clock, readMax: options.readMax });
+  const deadLetters = new DeadLetterStore(join(dir, 'dead-letters'));
+  const pipeline = new SubscriptionPipeline({
+    subscription,
+    journal,
+    transport,
+    formatter: formatters[subscription.format],
+    logger,
+    metrics,
+    deadLetters,
+    clock: options.clock,
+    readMax: options.readMax,
+    maxAgeMs: options.maxAgeMs,
+    random: () => 0, // no jitter: retries come at once, unless a test's clock says otherwise
+  });
   stop = async () => {
     await pipeline.stop();
     await journal.close();
   };
-  return { journal, transport, pipeline, metrics, lines };
+  /** The dead letters written so far. */
+  const deadLettered = (): DeadLetter[] => {
+    const file = deadLetters.path(subscription.id);
+    return existsSync(file) ? readFileSync(file, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as DeadLetter) : [];
+  };
+  return { journal, transport, pipeline, metrics, lines, deadLettered };
 }
