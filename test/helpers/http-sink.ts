@@ -32,15 +32,15 @@ export class HttpSink {
   ) {}
 
   static async start(options: SinkOptions = {}): Promise<HttpSink> {
-    let sink: HttpSink | undefined;
-    const listener = (request: IncomingMessage, response: ServerResponse) => void sink!.handle(request, response, options.handler ?? (() => ({ status: 200, body: '{"text":"Success","code":0}' })));
+    const ready: { sink?: HttpSink } = {};
+    const listener = (request: IncomingMessage, response: ServerResponse) => void ready.sink!.handle(request, response, options.handler ?? (() => ({ status: 200, body: '{"text":"Success","code":0}' })));
     const server = options.tls
       ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key, ca: options.tls.ca, requestCert: options.tls.requestCert ?? false, rejectUnauthorized: options.tls.requestCert ?? false }, listener)
       : createHttpServer(listener);
     await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    sink = new HttpSink(server, `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`);
-    return sink;
+    ready.sink = new HttpSink(server, `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`);
+    return ready.sink;
   }
 
   get port(): number {
