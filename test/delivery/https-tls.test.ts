@@ -9,6 +9,7 @@ import type { EncodedBatch } from '../../src/pipeline/transport.js';
 import { captureLogger } from '../helpers/capture-logger.js';
 import { createCa, toPkcs12, type TestCa } from '../helpers/certificates.js';
 import { HttpSink } from '../helpers/http-sink.js';
+import { until } from '../helpers/manual-clock.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const batch: EncodedBatch = {
@@ -94,4 +95,40 @@ test('a certificate for another host name is refused even from a trusted CA', as
   assert.equal(result.ok, false);
   assert.match(result.error!, /ERR_TLS_CERT_ALTNAME_INVALID|does not match|altnames/i);
   assert.equal(sink.requests.length, 0);
+});
+
+test('a rotated client key pair is used for new connections without a restart', async (t) => {
+  const ca = createCa();
+  const server = serverCertificate(ca);
+  const sink = await HttpSink.start({ tls: { cert: server.cert, key: server.key, ca: ca.cert, requestCert: true } });
+  t.after(() => sink.close());
+  const dir = tempDir(t);
+  const first = ca.issue({ commonName: 'before-rotation', client: true });
+  writeFileSync(join(dir, 'ca.pem'), ca.cert);
+  writeFileSync(join(dir, 'c.pem'), first.cert);
+  writeFileSync(join(dir, 'k.pem'), first.key);
+  const text = `environments: [ { id: prod } ]
+keys: [ { id: k, environment: prod, certFile: c.pem, keyFile: k.pem } ]
+certificates: [ { id: ca, environment: prod, file: ca.pem } ]
+subscriptions:
+  - { id: s, environment: prod, httpEndpoint: { url: "${sink.url}" }, tlsClientAuthKeyPair: { id: k }, trustedCertificates: [ { id: ca } ], filterOptions: { includedActionTypes: ["*"] } }
+`;
+  const { config } = parseConfigText(text, join(dir, 'gateway.yaml'));
+  const { logger, lines } = captureLogger();
+  const transport = transportFactory(config, logger).create(config.subscriptions[0]!);
+  t.after(() => transport.close());
+  assert.equal((await transport.send(batch, new AbortController().signal)).ok, true);
+
+  const second = ca.issue({ commonName: 'after-rotation', client: true });
+  writeFileSync(join(dir, 'k.pem'), second.key);
+  writeFileSync(join(dir, 'c.pem'), second.cert);
+  // The watcher may see the pair half-written (and keep the old one); it settles on the new pair.
+  await until(() => lines.some((line) => line.msg === 'TLS files changed; new connections use them'), 15_000);
+  let result = await transport.send(batch, new AbortController().signal);
+  for (let attempt = 0; attempt < 20 && sink.requests.at(-1)?.clientCertificate !== 'after-rotation'; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    result = await transport.send(batch, new AbortController().signal);
+  }
+  assert.equal(result.ok, true);
+  assert.deepEqual([sink.requests[0]!.clientCertificate, sink.requests.at(-1)!.clientCertificate], ['before-rotation', 'after-rotation']);
 });
