@@ -1,0 +1,281 @@
+// npm run bench: the gateway end to end, as its own process, on this machine.
+//   generator (this process, undici) → gateway (journal with fsync on) → sink (its own process, HEC-like)
+// Prints one JSON line. Flags:
+//   --duration S --warmup S --connections N --subscriptions N --tls --format SPLUNK|ACTIVITY|NEWRELIC
+//   --rate R (open loop, events/s, for latency) --backlog N (fill N events with the sink down, then
+//   measure start-up to first delivery and drain rate) --max-events N --profile DIR (gateway --cpu-prof)
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Pool } from 'undici';
+import { createCa } from '../test/helpers/certificates.js';
+import { pingOneEvent } from './pingone-events.js';
+import { cpuSeconds, peakRssMb } from './process-usage.js';
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '20' },
+    warmup: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '4' },
+    subscriptions: { type: 'string', default: '1' },
+    tls: { type: 'boolean', default: false },
+    format: { type: 'string', default: 'SPLUNK' },
+    rate: { type: 'string' },
+    backlog: { type: 'string' },
+    'max-events': { type: 'string', default: '50000000' },
+    profile: { type: 'string' },
+  },
+});
+const token = 'bench-ingest-token-0123456789';
+const batchSize = 100;
+const subscriptions = Number(values.subscriptions);
+const dir = mkdtempSync(join(tmpdir(), 'siem-gateway-bench-'));
+const children: ChildProcess[] = [];
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+// ---- the sink --------------------------------------------------------------------------------
+
+interface SinkStats {
+  events: number;
+  bytes: number;
+  requests: number;
+  firstAt: number;
+  histogram: [number, number][];
+}
+
+async function startSink(port: number, tls: { cert: string; key: string } | undefined): Promise<{ port: number; stats: () => Promise<SinkStats>; reset: () => void; child: ChildProcess }> {
+  const child = fork(fileURLToPath(new URL('./sink.js', import.meta.url)), [], { env: { ...process.env, SINK_PORT: String(port), SINK_CERT: tls?.cert ?? '', SINK_KEY: tls?.key ?? '' } });
+  children.push(child);
+  const listening = await new Promise<number>((resolve) => child.once('message', (message: { port: number }) => resolve(message.port)));
+  const stats = () =>
+    new Promise<SinkStats>((resolve) => {
+      const onMessage = (message: SinkStats & { type: string }) => {
+        if (message.type !== 'stats') return;
+        child.off('message', onMessage);
+        resolve(message);
+      };
+      child.on('message', onMessage);
+      child.send({ type: 'stats' });
+    });
+  return { port: listening, stats, reset: () => child.send({ type: 'reset' }), child };
+}
+
+// ---- the gateway -----------------------------------------------------------------------------
+
+function writeConfig(sinkPort: number, caFile: string | undefined): string {
+  const scheme = caFile ? 'https' : 'http';
+  const subscriptionLines = Array.from({ length: subscriptions }, (_, i) => `  - id: bench-${i}
+    environment: prod
+    format: ${values.format}
+    httpEndpoint: { url: "${scheme}://127.0.0.1:${sinkPort}/services/collector/event" }
+${caFile ? '    trustedCertificates: [ { id: sink-ca } ]\n' : ''}    filterOptions: { includedActionTypes: ["*"] }
+    payloadOptions:
+      maximumPayloadLimit: { type: EVENTS_PER_PAYLOAD, size: 500 }
+      payloadFormat: { https: { format: ND_JSON } }
+`).join('');
+  const file = join(dir, 'gateway.yaml');
+  writeFileSync(file, `server:
+  ingest: { listen: "127.0.0.1:0" }
+  admin: { listen: "127.0.0.1:0" }
+storage: { dir: data, maxMB: 65536 }
+auth: { tokens: [ { name: bench, token: "${token}", scopes: [ingest] } ] }
+environments: [ { id: prod } ]
+${caFile ? `certificates: [ { id: sink-ca, environment: prod, file: ${caFile} } ]\n` : ''}logging: { level: info }
+subscriptions:
+${subscriptionLines}`);
+  return file;
+}
+
+async function startGateway(file: string): Promise<{ child: ChildProcess; ingest: string; startedAt: number }> {
+  const profile = values.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values.profile}`];
+  const startedAt = Date.now();
+  const child = spawn(process.execPath, [...profile, fileURLToPath(new URL('../src/cli/main.js', import.meta.url)), 'start', '--config', file], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env } });
+  children.push(child);
+  // The log (delivery lines included, as operators run it) is read to the end so the pipe never blocks.
+  const ingest = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line.includes('"msg":"listening"')) resolve((JSON.parse(line) as { ingest: string }).ingest);
+    });
+    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)));
+  });
+  return { child, ingest, startedAt };
+}
+
+async function stopGateway(child: ChildProcess): Promise<void> {
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.once('exit', resolve));
+}
+
+// ---- the generator ---------------------------------------------------------------------------
+
+/** Bodies of 100 events with a `sentAt` placeholder, filled in per request (cheap string joins). */
+const templates = Array.from({ length: 32 }, (_, b) => JSON.stringify(Array.from({ length: batchSize }, (_, i) => ({ ...pingOneEvent(b * batchSize + i), sentAt: -1 }))).split('"sentAt":-1'));
+const bodyBytes = Buffer.byteLength(templates[0]!.join('"sentAt":1795430000000'));
+
+interface Load {
+  accepted: number;
+  refused: number;
+  stop(): Promise<void>;
+}
+
+function generate(ingest: string, options: { connections: number; rate?: number; maxEvents: number }): Load {
+  const pool = new Pool(`http://${ingest}`, { connections: Math.max(options.connections, 1), pipelining: 1 });
+  const load = { accepted: 0, refused: 0, stopped: false } as Load & { stopped: boolean };
+  let n = 0;
+  const send = async () => {
+    const parts = templates[n++ % templates.length]!;
+    const body = parts.join(`"sentAt":${Date.now()}`);
+    const response = await pool.request({ path: '/v1/environments/prod/events', method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
+    await response.body.dump();
+    if (response.statusCode === 202) load.accepted += batchSize;
+    else load.refused += batchSize;
+  };
+  const running: Promise<void>[] = [];
+  if (options.rate === undefined) {
+    for (let c = 0; c < options.connections; c++) {
+      running.push((async () => {
+        while (!load.stopped && load.accepted < options.maxEvents) await send();
+      })());
+    }
+  } else {
+    // Open loop: requests leave on a fixed schedule whatever the answers (bounded in flight).
+    const intervalMs = (batchSize / options.rate) * 1000;
+    const started = performance.now();
+    let inFlight = 0;
+    running.push((async () => {
+      for (let k = 0; !load.stopped && load.accepted < options.maxEvents; k++) {
+        const due = started + k * intervalMs - performance.now();
+        if (due > 0) await new Promise((resolve) => setTimeout(resolve, due));
+        if (inFlight >= 256) continue;
+        inFlight++;
+        void send().finally(() => inFlight--);
+      }
+    })());
+  }
+  load.stop = async () => {
+    load.stopped = true;
+    await Promise.all(running);
+    await pool.close();
+  };
+  return load;
+}
+
+// ---- measuring -------------------------------------------------------------------------------
+
+function percentile(histogram: [number, number][], p: number): number {
+  const sorted = [...histogram].sort((a, b) => a[0] - b[0]);
+  const total = sorted.reduce((sum, [, weight]) => sum + weight, 0);
+  let seen = 0;
+  for (const [latency, weight] of sorted) {
+    seen += weight;
+    if (seen >= total * p) return latency;
+  }
+  return sorted.at(-1)?.[0] ?? 0;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    if (await condition()) return true;
+    await sleep(100);
+  }
+  return false;
+}
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+function tlsMaterial(): { sink: { cert: string; key: string }; caFile: string } | undefined {
+  if (!values.tls) return undefined;
+  const ca = createCa('bench CA');
+  const server = ca.issue({ commonName: '127.0.0.1', ips: ['127.0.0.1'] });
+  const caFile = join(dir, 'ca.pem');
+  writeFileSync(caFile, ca.cert);
+  return { sink: server, caFile };
+}
+
+async function throughput(): Promise<Record<string, unknown>> {
+  const tls = tlsMaterial();
+  const sink = await startSink(0, tls?.sink);
+  const gateway = await startGateway(writeConfig(sink.port, tls?.caFile));
+  const load = generate(gateway.ingest, { connections: Number(values.connections), rate: values.rate === undefined ? undefined : Number(values.rate), maxEvents: Number(values['max-events']) });
+  await sleep(Number(values.warmup) * 1000);
+  sink.reset();
+  const before = { accepted: load.accepted, sink: await sink.stats(), cpu: cpuSeconds(gateway.child.pid!), at: performance.now() };
+  await sleep(Number(values.duration) * 1000);
+  const after = { accepted: load.accepted, sink: await sink.stats(), cpu: cpuSeconds(gateway.child.pid!), at: performance.now() };
+  await load.stop();
+  const expected = load.accepted * subscriptions;
+  await waitFor(async () => (await sink.stats()).events >= expected, 120_000);
+  const final = await sink.stats();
+  const rss = peakRssMb(gateway.child.pid!);
+  await stopGateway(gateway.child);
+  const seconds = (after.at - before.at) / 1000;
+  return {
+    bench: 'end-to-end',
+    format: values.format,
+    tls: values.tls,
+    subscriptions,
+    connections: Number(values.connections),
+    rate: values.rate === undefined ? null : Number(values.rate),
+    events_per_s: Math.round((after.accepted - before.accepted) / seconds),
+    delivered_per_s: Math.round((after.sink.events - before.sink.events) / seconds),
+    mb_per_s: Math.round((((after.accepted - before.accepted) / batchSize) * bodyBytes) / seconds / 1_048_576 * 10) / 10,
+    p50_ms: percentile(after.sink.histogram, 0.5),
+    p99_ms: percentile(after.sink.histogram, 0.99),
+    cpu_pct: Math.round(((after.cpu - before.cpu) / seconds) * 100),
+    rss_mb: rss,
+    accepted: load.accepted,
+    delivered: final.events,
+    lost: Math.max(0, expected - final.events),
+    refused: load.refused,
+  };
+}
+
+async function backlog(count: number): Promise<Record<string, unknown>> {
+  const tls = tlsMaterial();
+  const port = await freePort();
+  const file = writeConfig(port, tls?.caFile);
+  const filling = await startGateway(file);
+  const load = generate(filling.ingest, { connections: Number(values.connections), maxEvents: count });
+  await waitFor(() => Promise.resolve(load.accepted >= count), 600_000);
+  await load.stop();
+  await stopGateway(filling.child);
+  const sink = await startSink(port, tls?.sink);
+  const gateway = await startGateway(file);
+  await waitFor(async () => (await sink.stats()).events > 0, 120_000);
+  const first = await sink.stats();
+  const drained = await waitFor(async () => (await sink.stats()).events >= load.accepted * subscriptions, 600_000);
+  const final = await sink.stats();
+  const doneAt = Date.now();
+  const rss = peakRssMb(gateway.child.pid!);
+  await stopGateway(gateway.child);
+  return {
+    bench: 'backlog',
+    backlog: load.accepted,
+    startup_to_first_delivery_ms: first.firstAt - gateway.startedAt,
+    drain_events_per_s: Math.round(final.events / ((doneAt - first.firstAt) / 1000)),
+    rss_mb: rss,
+    delivered: final.events,
+    lost: drained ? Math.max(0, load.accepted * subscriptions - final.events) : load.accepted * subscriptions - final.events,
+  };
+}
+
+const result = values.backlog === undefined ? await throughput() : await backlog(Number(values.backlog));
+console.log(JSON.stringify(result));
+process.exit(0);
