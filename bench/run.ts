@@ -101,7 +101,7 @@ async function startGateway(file: string): Promise<{ child: ChildProcess; ingest
   children.push(child);
   // The log (delivery lines included, as operators run it) is read to the end so the pipe never blocks.
   const ingest = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       if (line.includes('"msg":"listening"')) resolve((JSON.parse(line) as { ingest: string }).ingest);
     });
     child.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)));

@@ -5,4 +5,5 @@ import type { Formatter } from '../src/pipeline/formatter.js';
 export const activityFormatter: Formatter = {
   name: 'ACTIVITY',
   format: (event: ActivityEvent) => event,
+  formatJson: (eventJson: string) => eventJson,
 };

@@ -7,17 +7,30 @@ import type { FormatContext, Formatter } from '../src/pipeline/formatter.js';
 export const splunkDefaults = { source: 'siem-gateway', sourcetype: 'pingone:activity' } as const;
 const machine = hostname();
 
+function envelope(context: FormatContext) {
+  const splunk = context.splunk ?? {};
+  return {
+    host: splunk.host ?? machine,
+    source: splunk.source ?? splunkDefaults.source,
+    sourcetype: splunk.sourcetype ?? splunkDefaults.sourcetype,
+    ...(splunk.index === undefined ? {} : { index: splunk.index }),
+  };
+}
+
+// The envelope's fixed part as JSON text, per context object (one per subscription).
+const envelopeText = new WeakMap<FormatContext, string>();
+
 export const splunkFormatter: Formatter = {
   name: 'SPLUNK',
   format(event: ActivityEvent, context: FormatContext) {
-    const splunk = context.splunk ?? {};
-    return {
-      time: Date.parse(event.recordedAt) / 1000,
-      host: splunk.host ?? machine,
-      source: splunk.source ?? splunkDefaults.source,
-      sourcetype: splunk.sourcetype ?? splunkDefaults.sourcetype,
-      ...(splunk.index === undefined ? {} : { index: splunk.index }),
-      event,
-    };
+    return { time: Date.parse(event.recordedAt) / 1000, ...envelope(context), event };
+  },
+  formatJson(eventJson: string, recordedAt: string, context: FormatContext) {
+    let fixed = envelopeText.get(context);
+    if (fixed === undefined) {
+      fixed = JSON.stringify(envelope(context)).slice(1, -1);
+      envelopeText.set(context, fixed);
+    }
+    return `{"time":${JSON.stringify(Date.parse(recordedAt) / 1000)},${fixed},"event":${eventJson}}`;
   },
 };

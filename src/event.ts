@@ -1,5 +1,6 @@
 // The canonical event (SPEC §1): the PingOne audit activity object. Only the fields the gateway
 // itself relies on are typed; every other field is kept verbatim.
+import type { RawEvent } from './journal/stored-record.js';
 export interface ActivityEvent {
   id: string;
   recordedAt: string;
@@ -15,4 +16,6 @@ export interface JournalRecord {
   /** Milliseconds since the epoch when the gateway accepted it. */
   receivedAt: number;
   event: ActivityEvent;
+  /** The event's stored bytes and what was read from them without parsing, when available. */
+  readonly raw?: RawEvent;
 }

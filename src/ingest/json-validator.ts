@@ -29,6 +29,7 @@ const ID = 1;
 const RECORDED_AT = 2;
 const ACTION = 3;
 const TYPE = 4;
+const SOURCE = 5;
 
 /** A captured value: a string span, or the kind of a non-string value. */
 interface Captured {
@@ -45,7 +46,18 @@ interface Fields {
   type?: Captured;
 }
 
-export function scanJson(bytes: Buffer, maxDepth: number, maxProblems: number): ScanResult {
+/** Where one event and the parts the pipeline needs sit in the bytes (when the caller asks). */
+export interface ScannedEvent extends Fields {
+  start: number;
+  end: number;
+  /** The top-level "source" member: key quote, value start, value end; how many there were. */
+  sourceKeyStart?: number;
+  sourceValueStart?: number;
+  sourceValueEnd?: number;
+  sources: number;
+}
+
+export function scanJson(bytes: Buffer, maxDepth: number, maxProblems: number, events?: ScannedEvent[]): ScanResult {
   const n = bytes.length;
   const containers = new Uint8Array(maxDepth + 2);
   const found: Found = { invalid: 0, problems: [], maxProblems };
@@ -58,7 +70,9 @@ export function scanJson(bytes: Buffer, maxDepth: number, maxProblems: number): 
   /** Depth inside the event object: 1 for a single object body, 2 inside the top-level array. */
   const eventDepth = format === 'array' ? 2 : 1;
   let state = VALUE;
-  let fields: Fields = {};
+  let fields: ScannedEvent = { start: 0, end: 0, sources: 0 };
+  let keyStart = 0;
+  let sourceDepth = -1;
   let eventKey = OTHER;
   let actionKey = OTHER;
   let inAction = false;
@@ -81,6 +95,10 @@ export function scanJson(bytes: Buffer, maxDepth: number, maxProblems: number): 
       case VALUE_OR_CLOSE: {
         if (state === VALUE_OR_CLOSE && c === 0x5d) {
           i++;
+          if (depth === sourceDepth) {
+            fields.sourceValueEnd = i;
+            sourceDepth = -1;
+          }
           depth--;
           state = AFTER_VALUE;
           break;
@@ -90,7 +108,14 @@ export function scanJson(bytes: Buffer, maxDepth: number, maxProblems: number): 
         const capture = depth === eventDepth && (eventKey === ID || eventKey === RECORDED_AT || eventKey === ACTION) ? eventKey : depth === eventDepth + 1 && inAction && actionKey === TYPE ? TYPE : OTHER;
         if (isEvent) {
           count++;
-          fields = {};
+          fields = { start: i, end: 0, sources: 0 };
+          sourceDepth = -1;
+        }
+        if (depth === eventDepth && eventKey === SOURCE) {
+          fields.sources++;
+          fields.sourceKeyStart = keyStart;
+          fields.sourceValueStart = i;
+          sourceDepth = c === 0x7b || c === 0x5b ? depth + 1 : -1;
         }
         if (c === 0x7b || c === 0x5b) {
           if (++depth > maxDepth) return { kind: 'too-deep' };
@@ -142,6 +167,7 @@ export function scanJson(bytes: Buffer, maxDepth: number, maxProblems: number): 
           fields.type = undefined;
           inAction = false;
         } else if (capture !== OTHER) setField(fields, capture, { start, end: stringEnd, escaped: stringEscaped, kind });
+        if (depth === eventDepth && eventKey === SOURCE) fields.sourceValueEnd = i;
         if (isEvent) addProblems(found, [{ index: count - 1, path: '', message: `must be a JSON object, not ${article(kind)}` }]);
         state = AFTER_VALUE;
         break;
@@ -152,7 +178,15 @@ export function scanJson(bytes: Buffer, maxDepth: number, maxProblems: number): 
           // (closing an object is written out twice: a shared closure would slow the whole loop)
           i++;
           if (depth === eventDepth + 1 && inAction) inAction = false;
-          if (depth === eventDepth) addProblems(found, checkFields(bytes, fields, count - 1));
+          if (depth === sourceDepth) {
+            fields.sourceValueEnd = i;
+            sourceDepth = -1;
+          }
+          if (depth === eventDepth) {
+            addProblems(found, checkFields(bytes, fields, count - 1));
+            fields.end = i;
+            events?.push(fields);
+          }
           depth--;
           state = AFTER_VALUE;
           break;
@@ -160,7 +194,10 @@ export function scanJson(bytes: Buffer, maxDepth: number, maxProblems: number): 
         if (c !== 0x22) return { kind: 'syntax', offset: i };
         const end = scanString(bytes, i);
         if (end < 0) return { kind: 'syntax', offset: -end - 1 };
-        if (depth === eventDepth) eventKey = classify(bytes, i + 1, end, lastEscaped, false);
+        if (depth === eventDepth) {
+          keyStart = i;
+          eventKey = classify(bytes, i + 1, end, lastEscaped, false);
+        }
         else if (depth === eventDepth + 1 && inAction) actionKey = classify(bytes, i + 1, end, lastEscaped, true);
         i = end + 1;
         state = COLON;
@@ -179,11 +216,23 @@ export function scanJson(bytes: Buffer, maxDepth: number, maxProblems: number): 
         } else if (c === 0x7d && containers[depth] === OBJECT) {
           i++;
           if (depth === eventDepth + 1 && inAction) inAction = false;
-          if (depth === eventDepth) addProblems(found, checkFields(bytes, fields, count - 1));
+          if (depth === sourceDepth) {
+            fields.sourceValueEnd = i;
+            sourceDepth = -1;
+          }
+          if (depth === eventDepth) {
+            addProblems(found, checkFields(bytes, fields, count - 1));
+            fields.end = i;
+            events?.push(fields);
+          }
           depth--;
           state = AFTER_VALUE;
         } else if (c === 0x5d && containers[depth] === ARRAY) {
           i++;
+          if (depth === sourceDepth) {
+            fields.sourceValueEnd = i;
+            sourceDepth = -1;
+          }
           depth--;
           state = AFTER_VALUE;
         } else return { kind: 'syntax', offset: i };
@@ -278,7 +327,7 @@ function mismatch(bytes: Buffer, at: number, word: string): number {
   return Math.min(at + k, bytes.length);
 }
 
-const keys = { id: ID, recordedAt: RECORDED_AT, action: ACTION } as Record<string, number>;
+const keys = { id: ID, recordedAt: RECORDED_AT, action: ACTION, source: SOURCE } as Record<string, number>;
 
 /** Which required key the bytes [start, end) name; compared as bytes unless escaped. */
 function classify(bytes: Buffer, start: number, end: number, escaped: boolean, inAction: boolean): number {
@@ -287,13 +336,18 @@ function classify(bytes: Buffer, start: number, end: number, escaped: boolean, i
     if (inAction) return length === 4 && matches(bytes, start, 'type') ? TYPE : OTHER;
     if (length === 2) return matches(bytes, start, 'id') ? ID : OTHER;
     if (length === 10) return matches(bytes, start, 'recordedAt') ? RECORDED_AT : OTHER;
-    if (length === 6) return matches(bytes, start, 'action') ? ACTION : OTHER;
+    if (length === 6) return matches(bytes, start, 'action') ? ACTION : matches(bytes, start, 'source') ? SOURCE : OTHER;
     return OTHER;
   }
   // "\u0069d" is "id" to JSON.parse, so it is here too.
   const key = JSON.parse(bytes.toString('utf8', start - 1, end + 1)) as string;
   if (inAction) return key === 'type' ? TYPE : OTHER;
   return keys[key] ?? OTHER;
+}
+
+/** The text of a captured string value, unescaped as JSON.parse would. */
+export function capturedText(bytes: Buffer, value: Captured): string {
+  return text(bytes, value);
 }
 
 function text(bytes: Buffer, value: Captured): string {

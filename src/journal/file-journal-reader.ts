@@ -4,7 +4,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { JournalRecord } from '../event.js';
 import type { JournalReader } from './journal.js';
 import { UnreadableBatchError, type MemoryTail } from './memory-tail.js';
-import { parsePayload } from './record-codec.js';
+import { recordsOf } from './stored-record.js';
 import { SegmentFileReader, type SegmentInfo } from './segment-file.js';
 
 /** What a reader needs from the journal. */
@@ -88,18 +88,15 @@ export class FileJournalReader implements JournalReader {
         await this.closeDisk();
         break;
       }
-      let events;
+      let records;
       try {
-        events = parsePayload(batch);
+        records = recordsOf(batch);
       } catch (error) {
         this.source.reportCorrupt(disk.path, read.offset, `unreadable payload: ${(error as Error).message}`, Math.max(next, batch.firstSeq), toSeq);
         next = toSeq + 1;
         continue;
       }
-      for (let i = 0; i < events.length; i++) {
-        const seq = batch.firstSeq + i;
-        if (seq >= next && seq < stopAt) this.buffered.push({ seq, environment: batch.environment, receivedAt: batch.receivedAt, event: events[i]! });
-      }
+      for (const record of records) if (record.seq >= next && record.seq < stopAt) this.buffered.push(record);
       next = Math.min(toSeq + 1, stopAt);
     }
     if (this.buffered.length === 0) this.nextSeq = next;

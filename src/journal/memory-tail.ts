@@ -1,8 +1,9 @@
 // The newest durable batches, so subscriptions that keep up never touch the disk. Each batch is
-// held as the bytes that were stored and parsed at most once, by the first reader that needs it;
-// every other reader shares those (immutable) records. Bounded by payload bytes; oldest go first.
+// held as the bytes that were stored; its records are made once, by the first reader that needs
+// them (without parsing the events), and every other reader shares them (immutable). Bounded by payload bytes; oldest go first.
 import type { ActivityEvent, JournalRecord } from '../event.js';
-import { parsePayload, type RawPayload } from './record-codec.js';
+import type { RawPayload } from './record-codec.js';
+import { recordsOf } from './stored-record.js';
 
 export interface TailBatch {
   firstSeq: number;
@@ -59,7 +60,7 @@ export class MemoryTail {
     const out: JournalRecord[] = [];
     while (index < this.batches.length && out.length < max) {
       const batch = this.batches[index]!;
-      const records = recordsOf(batch);
+      const records = recordsFor(batch);
       const from = Math.max(0, seq - batch.firstSeq);
       const take = Math.min(records.length - from, max - out.length);
       if (out.length === 0 && from === 0 && take === records.length) out.push(...records);
@@ -92,19 +93,13 @@ export class MemoryTail {
   }
 }
 
-function recordsOf(batch: TailBatch): JournalRecord[] {
+function recordsFor(batch: TailBatch): JournalRecord[] {
   if (batch.records) return batch.records;
-  let events = batch.events;
-  if (events === undefined) {
-    try {
-      events = parsePayload({ ...batch.payload, count: batch.count, payload: batch.payload.bytes });
-    } catch (error) {
-      throw new UnreadableBatchError(batch.firstSeq, batch.firstSeq + batch.count - 1, (error as Error).message);
-    }
+  try {
+    batch.records = recordsOf({ ...batch, format: batch.payload.format, payload: batch.payload.bytes });
+  } catch (error) {
+    throw new UnreadableBatchError(batch.firstSeq, batch.firstSeq + batch.count - 1, (error as Error).message);
   }
-  const records = new Array<JournalRecord>(batch.count);
-  for (let i = 0; i < batch.count; i++) records[i] = { seq: batch.firstSeq + i, environment: batch.environment, receivedAt: batch.receivedAt, event: events[i]! };
-  batch.records = records;
   batch.events = undefined;
-  return records;
+  return batch.records;
 }

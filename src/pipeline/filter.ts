@@ -2,9 +2,22 @@
 // across lists, an absent or empty optional list matches all. Action types are exact names or `*`
 // globs; never regular expressions from the configuration.
 import type { Subscription } from '../config/gateway-config.js';
-import type { ActivityEvent } from '../event.js';
+import type { ActivityEvent, JournalRecord } from '../event.js';
 
 export type EventFilter = (event: ActivityEvent) => boolean;
+export type RecordFilter = (record: JournalRecord) => boolean;
+
+/**
+ * The same filter on journal records: a subscription that filters only on action types reads the
+ * type found when the batch was scanned and never makes the record parse its event.
+ */
+export function compileRecordFilter(options: Subscription['filterOptions']): RecordFilter {
+  const byEvent = compileFilter(options);
+  const onlyActionTypes = [options.includedApplications, options.includedPopulations, options.includedTags].every((list) => list === undefined || list.length === 0);
+  if (!onlyActionTypes) return (record) => byEvent(record.event);
+  const actionType = actionTypeMatcher(options.includedActionTypes);
+  return (record) => actionType(record.raw?.actionType ?? record.event.action.type);
+}
 
 /** Whether an event of the subscription's environment matches its filters. */
 export function compileFilter(options: Subscription['filterOptions']): EventFilter {

@@ -17,6 +17,11 @@ export interface Formatter {
   /** One event as one JSON value (an element of the array, or one NDJSON line). */
   format(event: ActivityEvent, context: FormatContext): unknown;
   /**
+   * The same item as compact JSON text, built around the event's own compact JSON text (already
+   * redacted) without parsing it: the fast path. Must equal JSON.stringify(format(…)).
+   */
+  formatJson?(eventJson: string, recordedAt: string, context: FormatContext): string;
+  /**
    * For JSON_ARRAY bodies that are not a plain array of items: the whole body with
    * `itemsMarker` where the list of items goes (New Relic's detailed Log API form).
    */

@@ -11,9 +11,9 @@ import { systemClock, type Clock } from '../util/clock.js';
 import { deferred } from '../util/deferred.js';
 import { BatchBuilder, payloadLimit } from './batch-builder.js';
 import { bodyShape, type BodyShape } from './body-shape.js';
-import { compileFilter, type EventFilter } from './filter.js';
+import { compileRecordFilter, type RecordFilter } from './filter.js';
 import type { FormatContext, Formatter } from './formatter.js';
-import { compileRedactor, type Redactor } from './redact.js';
+import { compileRedactor, redactRawEvent, type Redactor } from './redact.js';
 import { encodeBatch } from './batch-builder.js';
 import type { DeadLetter, DeadLetterStore } from './dead-letter-store.js';
 import { backoffMs, hecAcceptedPrefix, onFailure } from './retry-policy.js';
@@ -73,7 +73,9 @@ const flushDue = new Error('flush deadline');
 
 export class SubscriptionPipeline {
   private readonly controller = new AbortController();
-  private readonly filter: EventFilter;
+  private readonly filter: RecordFilter;
+  /** Items built from the events' stored bytes, without parsing them (compact encodings only). */
+  private readonly spliceItems: boolean;
   private readonly redact: Redactor;
   private readonly shape: BodyShape;
   private readonly context: FormatContext;
@@ -94,12 +96,21 @@ export class SubscriptionPipeline {
 
   constructor(private readonly options: PipelineOptions) {
     const { subscription } = options;
-    this.filter = compileFilter(subscription.filterOptions);
+    this.filter = compileRecordFilter(subscription.filterOptions);
     this.redact = compileRedactor(subscription.filterOptions);
     this.clock = options.clock ?? systemClock;
     const https = subscription.payloadOptions.payloadFormat.https;
     this.context = { environment: subscription.environment, encoding: https.format, splunk: subscription.splunk, newRelic: subscription.newRelic };
     this.shape = bodyShape(https.format, https.prettyPrint, options.formatter, this.context);
+    this.spliceItems = options.formatter.formatJson !== undefined && !https.prettyPrint;
+  }
+
+  /** One event as an encoded item: spliced from its stored bytes when it can be, else formatted from the object. */
+  private encode(record: JournalRecord): Buffer {
+    const { formatter, subscription } = this.options;
+    const raw = record.raw;
+    if (this.spliceItems && raw?.spliceable) return Buffer.from(formatter.formatJson!(redactRawEvent(raw, subscription.filterOptions), raw.recordedAt, this.context));
+    return this.shape.encodeItem(formatter.format(this.redact(record.event), this.context));
   }
 
   get subscription(): Subscription {
@@ -200,13 +211,13 @@ export class SubscriptionPipeline {
       while (this.carriedIndex < this.carried.length) {
         const record = this.carried[this.carriedIndex]!;
         // Other environments' events pass by uncounted; this environment's non-matching ones are counted.
-        if (record.environment !== subscription.environment || !this.filter(record.event)) {
+        if (record.environment !== subscription.environment || !this.filter(record)) {
           if (record.environment === subscription.environment) metrics?.eventsFiltered.inc({ environment: subscription.environment, subscription: subscription.id });
           this.carriedIndex++;
           this.consumedSeq = record.seq;
           continue;
         }
-        const item = this.shape.encodeItem(this.options.formatter.format(this.redact(record.event), this.context));
+        const item = this.encode(record);
         if (!builder.fits(item)) break fill;
         builder.add(item, record);
         this.carriedIndex++;
