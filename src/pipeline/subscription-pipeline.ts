@@ -87,9 +87,15 @@ export class SubscriptionPipeline {
   private carriedIndex = 0;
   /** The last journal seq put in a batch or filtered out. */
   private consumedSeq = 0;
-  private committedSeq = 0;
+  /** The end of the last range put in the window (a batch or a filtered stretch). */
+  private passedSeq = 0;
   private lastCommitAt = 0;
   private committing: Promise<void> = Promise.resolve();
+  /**
+   * Journal ranges in order, oldest first: batches in flight and passed-over filtered stretches.
+   * The cursor moves to the end of the newest finished range with every older one finished too.
+   */
+  private readonly window: { lastSeq: number; done: boolean }[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   /** True while the destination keeps failing (between a failed attempt and the next success). */
   retrying = false;
@@ -121,7 +127,7 @@ export class SubscriptionPipeline {
   async start(): Promise<void> {
     const { journal, subscription } = this.options;
     const cursor = await journal.openCursor(subscription.id, subscription.environment, subscription.startAt);
-    this.consumedSeq = this.committedSeq = cursor;
+    this.consumedSeq = this.passedSeq = cursor;
     this.lastCommitAt = this.clock.now();
     this.reader = journal.reader(cursor);
     this.running = this.run();
@@ -139,26 +145,25 @@ export class SubscriptionPipeline {
   private async run(): Promise<void> {
     const { logger, subscription } = this.options;
     const maxInFlight = subscription.delivery.maxInFlight;
-    // Batches in flight, oldest first; the cursor moves to the newest one delivered with every older one delivered too.
-    const window: { lastSeq: number; done: boolean }[] = [];
+    const window = this.window;
     let changed = deferred<void>();
     try {
+      // The next batch is read and encoded while the previous one is on the wire.
+      let prepared = this.nextBatch();
       for (;;) {
-        if (window.length >= maxInFlight) {
-          await abortable(changed.promise, this.controller.signal);
+        const batch = await prepared;
+        if (batch === undefined) {
+          prepared = this.nextBatch();
           continue;
         }
-        const batch = await this.nextBatch();
-        if (batch === undefined) continue;
+        while (window.filter((slot) => !slot.done).length >= maxInFlight) await abortable(changed.promise, this.controller.signal);
         const slot = { lastSeq: batch.lastSeq, done: false };
         window.push(slot);
+        this.passedSeq = batch.lastSeq;
+        // The cursor is saved behind the deliveries, in order; the next batch does not wait for the fsync.
         const delivered = this.deliver(batch).then(() => {
           slot.done = true;
-          while (window[0]?.done) {
-            const seq = window.shift()!.lastSeq;
-            this.committing = this.committing.then(() => this.commit(seq));
-          }
-          return this.committing;
+          this.advance();
         });
         const tracked = delivered.then(
           () => {
@@ -166,20 +171,33 @@ export class SubscriptionPipeline {
             changed = deferred<void>();
             current.resolve();
           },
-          (error: unknown) => {
-            if (this.controller.signal.aborted) return;
-            logger.error({ err: error, subscription: subscription.id }, 'delivery failed unexpectedly; the subscription stops until the gateway restarts');
-            this.controller.abort(error);
-          },
+          (error: unknown) => this.fail(error),
         );
         this.inFlight.add(tracked);
         void tracked.finally(() => this.inFlight.delete(tracked));
+        prepared = this.nextBatch();
         if (maxInFlight === 1) await tracked;
       }
     } catch (error) {
       if (this.controller.signal.aborted) return;
       logger.error({ err: error, subscription: subscription.id }, 'delivery loop failed; the subscription stops until the gateway restarts');
     }
+  }
+
+  /** Saves the cursor past every finished slot at the head of the window, in order, in the background. */
+  private advance(): void {
+    while (this.window[0]?.done) {
+      const seq = this.window.shift()!.lastSeq;
+      this.committing = this.committing.then(() => this.commit(seq));
+    }
+    this.committing.catch((error: unknown) => this.fail(error));
+  }
+
+  /** Stops the subscription after an unexpected failure (a bug or a broken disk), loudly. */
+  private fail(error: unknown): void {
+    if (this.controller.signal.aborted) return;
+    this.options.logger.error({ err: error, subscription: this.options.subscription.id }, 'delivery failed unexpectedly; the subscription stops until the gateway restarts');
+    this.controller.abort(error);
   }
 
   /** The next batch: full, or due `flushMs` after its first event. Undefined when only filtered records passed. */
@@ -193,16 +211,16 @@ export class SubscriptionPipeline {
         // Wait for more events, but not past the batch's deadline, nor past the moment a cursor
         // that only moved over filtered events is due to be saved.
         let wait = deadline === undefined ? undefined : deadline - this.clock.now();
-        if (wait === undefined && this.consumedSeq > this.committedSeq) wait = this.lastCommitAt + filteredCommitIntervalMs - this.clock.now();
+        if (wait === undefined && this.consumedSeq > this.passedSeq) wait = this.lastCommitAt + filteredCommitIntervalMs - this.clock.now();
         if (wait !== undefined && wait <= 0) {
           if (deadline !== undefined) break;
-          await this.commit(this.consumedSeq);
+          this.passFiltered();
           continue;
         }
         const records = await this.read(wait);
         if (records === undefined) {
           if (deadline !== undefined) break; // the flush deadline passed
-          await this.commit(this.consumedSeq);
+          this.passFiltered();
           continue;
         }
         this.carried = records;
@@ -339,9 +357,17 @@ export class SubscriptionPipeline {
     }
   }
 
+  /** Records that only filtered events were passed over, so the cursor can move past them in turn. */
+  private passFiltered(): void {
+    this.lastCommitAt = this.clock.now();
+    if (this.consumedSeq <= this.passedSeq) return;
+    this.passedSeq = this.consumedSeq;
+    this.window.push({ lastSeq: this.consumedSeq, done: true });
+    this.advance();
+  }
+
   private async commit(seq: number): Promise<void> {
     await this.options.journal.commit(this.options.subscription.id, seq);
-    this.committedSeq = seq;
     this.lastCommitAt = this.clock.now();
   }
 }

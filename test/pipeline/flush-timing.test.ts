@@ -62,3 +62,30 @@ test('a cursor that only passes filtered events is saved within a second', async
   const filtered = await metrics.registry.getSingleMetricAsString('siem_gateway_events_filtered_total');
   assert.match(filtered, /siem_gateway_events_filtered_total\{environment="prod",subscription="sub"\} 2/, 'the dev event is not counted as filtered');
 });
+
+test('passing filtered events never moves the cursor past a batch still in flight', async (t) => {
+  const clock = new ManualClock();
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const sent: string[] = [];
+  const transport = {
+    async send(batch: { firstEventId: string }) {
+      sent.push(batch.firstEventId);
+      if (sent.length === 1) await held;
+      return { ok: true, status: 200 };
+    },
+    close: () => Promise.resolve(),
+  };
+  const subscription = subscriptionFrom('    filterOptions: { includedActionTypes: ["USER.*"] }\n    payloadOptions: { flushMs: 0 }\n');
+  const { journal, pipeline } = await pipelineFixture(t, subscription, { clock, transport: transport });
+  await pipeline.start();
+  await journal.append('prod', batchOf([event('u1')]));
+  await until(() => sent.length === 1);
+  await journal.append('prod', batchOf([event('g1', 'GROUP.CREATED'), event('g2', 'GROUP.CREATED')]));
+  await until(() => clock.waiting === 1);
+  clock.advance(1000);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(journal.stats().cursors.sub, 0, 'u1 is not delivered yet');
+  release();
+  await until(() => journal.stats().cursors.sub === 3);
+});
