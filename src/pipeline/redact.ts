@@ -28,6 +28,13 @@ export function compileRedactor(options: Pick<Subscription['filterOptions'], 'ip
  * member is rewritten or cut out, everything else is left byte for byte.
  */
 export function redactRawEvent(raw: RawEvent, options: Pick<Subscription['filterOptions'], 'ipAddressExposed' | 'userAgentExposed'>): string {
+  // Subscriptions with the same exposure share the text (fan-out does the work once per event).
+  const key = (options.ipAddressExposed ? 1 : 0) | (options.userAgentExposed ? 2 : 0);
+  const cache = (raw.redacted ??= []);
+  return (cache[key] ??= spliceRedacted(raw, options));
+}
+
+function spliceRedacted(raw: RawEvent, options: Pick<Subscription['filterOptions'], 'ipAddressExposed' | 'userAgentExposed'>): string {
   const { bytes, start, end, source } = raw;
   if (source === undefined || (options.ipAddressExposed && options.userAgentExposed)) return bytes.toString('utf8', start, end);
   const value = JSON.parse(bytes.toString('utf8', source.valueStart, source.valueEnd)) as unknown;
