@@ -9,7 +9,7 @@ import type { ActivityEvent } from '../event.js';
 import type { RawPayload } from '../journal/record-codec.js';
 import { IngestError, maxReportedProblems, type EventProblem } from './ingest-error.js';
 import { jsonErrorOffset } from './json-error-offset.js';
-import { scanJson } from './json-validator.js';
+import { scanJson, type ScannedEvent } from './json-validator.js';
 import { maxJsonDepth, nestsDeeperThan, validateEvent } from './validate-event.js';
 
 export type BodyFormat = 'json' | 'ndjson';
@@ -24,6 +24,8 @@ export interface ReadEvents {
   count: number;
   /** The parsed events, when reading needed them anyway (NDJSON); JSON bodies are only validated. */
   events?: ActivityEvent[];
+  /** Where each event of a JSON body sits, from the validating scan (so delivery need not scan again). */
+  scanned?: ScannedEvent[];
   /** The (inflated) body: exactly these events, stored as is by the journal. */
   payload: RawPayload;
 }
@@ -87,7 +89,8 @@ function parseJson(body: Buffer): ReadEvents {
   if (isBlank(bytes)) {
     throw new IngestError(400, 'empty_body', 'the body is empty; send a JSON object, a JSON array or NDJSON');
   }
-  const scan = scanJson(bytes, maxJsonDepth, maxReportedProblems);
+  const scanned: ScannedEvent[] = [];
+  const scan = scanJson(bytes, maxJsonDepth, maxReportedProblems, scanned);
   if (scan.kind === 'too-deep') throw tooDeep();
   if (scan.kind === 'syntax') {
     const text = bytes.toString('utf8');
@@ -103,7 +106,7 @@ function parseJson(body: Buffer): ReadEvents {
     throw new IngestError(400, 'malformed_json', `${message}; nothing was stored`, { problems: [{ path: '', message }] });
   }
   if (scan.invalid > 0) throw invalidEvents(scan.problems, scan.invalid, scan.count);
-  return { count: scan.count, payload: { format: scan.format, bytes } };
+  return { count: scan.count, payload: { format: scan.format, bytes }, scanned };
 }
 
 function isBlank(bytes: Buffer): boolean {

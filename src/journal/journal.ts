@@ -2,6 +2,7 @@
 // journal can later. Appends are durable when they resolve; readers see only durable records.
 import type { StartAt } from '../config/gateway-config.js';
 import type { ActivityEvent, JournalRecord } from '../event.js';
+import type { ScannedEvent } from '../ingest/json-validator.js';
 import type { RawPayload } from './record-codec.js';
 
 export interface Journal {
@@ -28,6 +29,8 @@ export interface AppendBatch {
   payload: RawPayload;
   /** The parsed events, when the caller has them: readers then need not parse the payload. */
   events?: readonly ActivityEvent[];
+  /** The ingest scan of a JSON payload: readers of the memory tail then need not scan it again. */
+  scanned?: readonly ScannedEvent[];
 }
 
 /** A batch for events that exist only as objects (tests, normalised IdP webhooks). */

@@ -2,6 +2,7 @@
 // held as the bytes that were stored; its records are made once, by the first reader that needs
 // them (without parsing the events), and every other reader shares them (immutable). Bounded by payload bytes; oldest go first.
 import type { ActivityEvent, JournalRecord } from '../event.js';
+import type { ScannedEvent } from '../ingest/json-validator.js';
 import type { RawPayload } from './record-codec.js';
 import { recordsOf } from './stored-record.js';
 
@@ -12,6 +13,7 @@ export interface TailBatch {
   receivedAt: number;
   payload: RawPayload;
   events?: readonly ActivityEvent[];
+  scanned?: readonly ScannedEvent[];
   records?: JournalRecord[];
 }
 
@@ -101,5 +103,6 @@ function recordsFor(batch: TailBatch): JournalRecord[] {
     throw new UnreadableBatchError(batch.firstSeq, batch.firstSeq + batch.count - 1, (error as Error).message);
   }
   batch.events = undefined;
+  batch.scanned = undefined;
   return batch.records;
 }

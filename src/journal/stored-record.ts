@@ -48,6 +48,8 @@ export interface BatchSource {
   format: PayloadFormat;
   payload: Buffer;
   events?: readonly ActivityEvent[];
+  /** The ingest scan of this payload, when it is still at hand. */
+  scanned?: readonly ScannedEvent[];
 }
 
 /** The records of one stored batch; throws when the payload does not hold `count` valid events. */
@@ -56,9 +58,14 @@ export function recordsOf(batch: BatchSource): StoredRecord[] {
   const plain = (events: readonly ActivityEvent[]) => events.map((event, i) => new StoredRecord(firstSeq + i, environment, receivedAt, undefined, event));
   if (batch.events) return plain(batch.events);
   if (batch.format === 'ndjson') return plain(parsePayload(batch));
-  const scanned: ScannedEvent[] = [];
-  const result = scanJson(batch.payload, maxJsonDepth, 0, scanned);
-  if (result.kind !== 'ok' || scanned.length !== batch.count || result.invalid > 0) throw new Error(`the payload does not hold ${batch.count} valid events`);
+  let scanned = batch.scanned;
+  if (scanned === undefined) {
+    const found: ScannedEvent[] = [];
+    const result = scanJson(batch.payload, maxJsonDepth, 0, found);
+    if (result.kind !== 'ok' || result.invalid > 0) throw new Error(`the payload does not hold ${batch.count} valid events`);
+    scanned = found;
+  }
+  if (scanned.length !== batch.count) throw new Error(`the payload holds ${scanned.length} events, the header says ${batch.count}`);
   // Usually a compact body has no line break at all: one look for the whole payload.
   const breaks = batch.payload.includes(0x0a) || batch.payload.includes(0x0d);
   return scanned.map((event, i) => new StoredRecord(firstSeq + i, environment, receivedAt, rawEvent(batch.payload, event, breaks)));
