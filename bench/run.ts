@@ -2,6 +2,7 @@
 //   generator (this process, undici) → gateway (journal with fsync on) → sink (its own process, HEC-like)
 // Prints one JSON line. Flags:
 //   --duration S --warmup S --connections N --subscriptions N --tls --format SPLUNK|ACTIVITY|NEWRELIC
+//   --subscriptions 0 measures ingest alone (npm run bench:ingest)
 //   --rate R (open loop, events/s, for latency) --backlog N (fill N events with the sink down, then
 //   measure start-up to first delivery and drain rate) --max-events N --profile DIR (gateway --cpu-prof)
 import { fork, spawn, type ChildProcess } from 'node:child_process';
@@ -72,7 +73,7 @@ async function startSink(port: number, tls: { cert: string; key: string } | unde
 
 function writeConfig(sinkPort: number, caFile: string | undefined): string {
   const scheme = caFile ? 'https' : 'http';
-  const subscriptionLines = Array.from({ length: subscriptions }, (_, i) => `  - id: bench-${i}
+  const subscriptionLines = subscriptions === 0 ? ' []\n' : Array.from({ length: subscriptions }, (_, i) => `  - id: bench-${i}
     environment: prod
     format: ${values.format}
     httpEndpoint: { url: "${scheme}://127.0.0.1:${sinkPort}/services/collector/event" }
@@ -89,8 +90,7 @@ storage: { dir: data, maxMB: 65536 }
 auth: { tokens: [ { name: bench, token: "${token}", scopes: [ingest] } ] }
 environments: [ { id: prod } ]
 ${caFile ? `certificates: [ { id: sink-ca, environment: prod, file: ${caFile} } ]\n` : ''}logging: { level: info }
-subscriptions:
-${subscriptionLines}`);
+subscriptions:${subscriptionLines.startsWith(' []') ? subscriptionLines : `\n${subscriptionLines}`}`);
   return file;
 }
 
@@ -123,20 +123,25 @@ const bodyBytes = Buffer.byteLength(templates[0]!.join('"sentAt":1795430000000')
 interface Load {
   accepted: number;
   refused: number;
+  /** Request latencies (ms) while `measuring`. */
+  latencies: number[];
+  measuring: boolean;
   stop(): Promise<void>;
 }
 
 function generate(ingest: string, options: { connections: number; rate?: number; maxEvents: number }): Load {
   const pool = new Pool(`http://${ingest}`, { connections: Math.max(options.connections, 1), pipelining: 1 });
-  const load = { accepted: 0, refused: 0, stopped: false } as Load & { stopped: boolean };
+  const load = { accepted: 0, refused: 0, latencies: [], measuring: false, stopped: false } as unknown as Load & { stopped: boolean };
   let n = 0;
   const send = async () => {
     const parts = templates[n++ % templates.length]!;
     const body = parts.join(`"sentAt":${Date.now()}`);
+    const started = performance.now();
     const response = await pool.request({ path: '/v1/environments/prod/events', method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
     await response.body.dump();
     if (response.statusCode === 202) load.accepted += batchSize;
     else load.refused += batchSize;
+    if (load.measuring) load.latencies.push(performance.now() - started);
   };
   const running: Promise<void>[] = [];
   if (options.rate === undefined) {
@@ -216,9 +221,13 @@ async function throughput(): Promise<Record<string, unknown>> {
   const load = generate(gateway.ingest, { connections: Number(values.connections), rate: values.rate === undefined ? undefined : Number(values.rate), maxEvents: Number(values['max-events']) });
   await sleep(Number(values.warmup) * 1000);
   sink.reset();
+  load.measuring = true;
   const before = { accepted: load.accepted, sink: await sink.stats(), cpu: cpuSeconds(gateway.child.pid!), at: performance.now() };
   await sleep(Number(values.duration) * 1000);
   const after = { accepted: load.accepted, sink: await sink.stats(), cpu: cpuSeconds(gateway.child.pid!), at: performance.now() };
+  load.measuring = false;
+  const requests = load.latencies.sort((a, b) => a - b);
+  const requestPercentile = (p: number) => Math.round((requests[Math.min(requests.length - 1, Math.floor(requests.length * p))] ?? 0) * 10) / 10;
   await load.stop();
   const expected = load.accepted * subscriptions;
   await waitFor(async () => (await sink.stats()).events >= expected, 120_000);
@@ -238,6 +247,8 @@ async function throughput(): Promise<Record<string, unknown>> {
     mb_per_s: Math.round((((after.accepted - before.accepted) / batchSize) * bodyBytes) / seconds / 1_048_576 * 10) / 10,
     p50_ms: percentile(after.sink.histogram, 0.5),
     p99_ms: percentile(after.sink.histogram, 0.99),
+    request_p50_ms: requestPercentile(0.5),
+    request_p99_ms: requestPercentile(0.99),
     cpu_pct: Math.round(((after.cpu - before.cpu) / seconds) * 100),
     rss_mb: rss,
     accepted: load.accepted,
