@@ -6,19 +6,34 @@ import type { RawEvent } from '../journal/stored-record.js';
 
 export type Redactor = (event: ActivityEvent) => ActivityEvent;
 
-export function compileRedactor(options: Pick<Subscription['filterOptions'], 'ipAddressExposed' | 'userAgentExposed'>): Redactor {
-  const removed = [...(options.ipAddressExposed ? [] : ['ipAddress']), ...(options.userAgentExposed ? [] : ['userAgent'])];
+type Exposure = Pick<Subscription['filterOptions'], 'ipAddressExposed' | 'userAgentExposed'>;
+
+function removedKeys(options: Exposure): string[] {
+  return [...(options.ipAddressExposed ? [] : ['ipAddress']), ...(options.userAgentExposed ? [] : ['userAgent'])];
+}
+
+/** The source section without the removed keys: the same object when none is there, undefined when nothing is left. */
+function redactSource(source: object, removed: readonly string[]): object | undefined {
+  if (!removed.some((key) => Object.hasOwn(source, key))) return source;
+  const kept: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(source)) if (!removed.includes(key)) Object.defineProperty(kept, key, { value, enumerable: true, writable: true, configurable: true });
+  // An emptied source section is left out, as PingOne does when nothing is exposed.
+  return Object.keys(kept).length === 0 ? undefined : kept;
+}
+
+const isSection = (value: unknown): value is object => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+export function compileRedactor(options: Exposure): Redactor {
+  const removed = removedKeys(options);
   if (removed.length === 0) return (event) => event;
   return (event) => {
     const source = event.source;
-    if (typeof source !== 'object' || source === null || Array.isArray(source)) return event;
-    if (!removed.some((key) => Object.hasOwn(source, key))) return event;
-    const kept: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(source)) if (!removed.includes(key)) Object.defineProperty(kept, key, { value, enumerable: true, writable: true, configurable: true });
+    if (!isSection(source)) return event;
+    const redacted = redactSource(source, removed);
+    if (redacted === source) return event;
     const copy: ActivityEvent = { ...event };
-    // An emptied source section is left out, as PingOne does when nothing is exposed.
-    if (Object.keys(kept).length === 0) delete copy.source;
-    else copy.source = kept;
+    if (redacted === undefined) delete copy.source;
+    else copy.source = redacted;
     return copy;
   };
 }
@@ -27,22 +42,23 @@ export function compileRedactor(options: Pick<Subscription['filterOptions'], 'ip
  * The event's own JSON text with the same redaction, spliced from its stored bytes: the source
  * member is rewritten or cut out, everything else is left byte for byte.
  */
-export function redactRawEvent(raw: RawEvent, options: Pick<Subscription['filterOptions'], 'ipAddressExposed' | 'userAgentExposed'>): string {
+export function redactRawEvent(raw: RawEvent, options: Exposure): string {
   // Subscriptions with the same exposure share the text (fan-out does the work once per event).
   const key = (options.ipAddressExposed ? 1 : 0) | (options.userAgentExposed ? 2 : 0);
   const cache = (raw.redacted ??= []);
   return (cache[key] ??= spliceRedacted(raw, options));
 }
 
-function spliceRedacted(raw: RawEvent, options: Pick<Subscription['filterOptions'], 'ipAddressExposed' | 'userAgentExposed'>): string {
+function spliceRedacted(raw: RawEvent, options: Exposure): string {
   const { bytes, start, end, source } = raw;
-  if (source === undefined || (options.ipAddressExposed && options.userAgentExposed)) return bytes.toString('utf8', start, end);
+  const removed = removedKeys(options);
+  if (source === undefined || removed.length === 0) return bytes.toString('utf8', start, end);
   const value = JSON.parse(bytes.toString('utf8', source.valueStart, source.valueEnd)) as unknown;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return bytes.toString('utf8', start, end);
-  const redacted = compileRedactor(options)({ id: '', recordedAt: '', action: { type: '' }, source: value });
-  if (redacted.source === value) return bytes.toString('utf8', start, end);
-  if (redacted.source !== undefined) {
-    return bytes.toString('utf8', start, source.valueStart) + JSON.stringify(redacted.source) + bytes.toString('utf8', source.valueEnd, end);
+  if (!isSection(value)) return bytes.toString('utf8', start, end);
+  const redacted = redactSource(value, removed);
+  if (redacted === value) return bytes.toString('utf8', start, end);
+  if (redacted !== undefined) {
+    return bytes.toString('utf8', start, source.valueStart) + JSON.stringify(redacted) + bytes.toString('utf8', source.valueEnd, end);
   }
   // Cut the whole member and one comma next to it.
   let after = source.valueEnd;
