@@ -23,6 +23,8 @@ export class FileJournalReader implements JournalReader {
   private diskSegment: SegmentInfo | undefined;
   /** Records read from disk beyond what the last read returned; they start at nextSeq. */
   private buffered: JournalRecord[] = [];
+  /** Where the next unread record of a segment starts, so reopening it does not rescan from the top. */
+  private resume: { segment: SegmentInfo; offset: number; seq: number } | undefined;
 
   constructor(
     private readonly source: ReaderSource,
@@ -71,7 +73,8 @@ export class FileJournalReader implements JournalReader {
     if (located === undefined) return void (await yieldToLoop());
     if (this.diskSegment !== located.segment) {
       await this.closeDisk();
-      const opened = await SegmentFileReader.open(located.segment.path);
+      const resume = this.resume?.segment === located.segment && this.resume.seq <= this.nextSeq ? this.resume.offset : undefined;
+      const opened = await SegmentFileReader.open(located.segment.path, resume);
       if (typeof opened === 'string') return this.skipSegment(located.next, located.segment.path, 0, opened);
       this.disk = opened;
       this.diskSegment = located.segment;
@@ -81,13 +84,16 @@ export class FileJournalReader implements JournalReader {
     // Newer records are served from memory (or are not durable yet).
     const stopAt = Math.min(this.source.durableSeq + 1, this.source.tail.firstSeq);
     let next = this.nextSeq; // `buffered` is empty here: read() hands it out before reading more
+    let offset = read.offset - read.batches.reduce((sum, batch) => sum + batch.size, 0);
     for (const batch of read.batches) {
       const toSeq = batch.firstSeq + batch.count - 1;
-      if (toSeq < next) continue;
       if (batch.firstSeq >= stopAt) {
+        this.resume = { segment: located.segment, offset, seq: batch.firstSeq };
         await this.closeDisk();
         break;
       }
+      offset += batch.size;
+      if (toSeq < next) continue;
       let records;
       try {
         records = recordsOf(batch);
@@ -107,6 +113,7 @@ export class FileJournalReader implements JournalReader {
       return this.closeDisk();
     }
     if (read.state === 'end' && this.buffered.length === 0) {
+      this.resume = { segment: located.segment, offset: read.offset, seq: next };
       await this.closeDisk();
       if (located.next !== undefined && this.nextSeq < located.next.firstSeq) this.nextSeq = located.next.firstSeq;
       else await yieldToLoop();

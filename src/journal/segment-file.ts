@@ -54,8 +54,8 @@ export class SegmentFileReader {
     readonly path: string,
   ) {}
 
-  /** Opens a segment and checks its header; `null` when the file is shorter than a header. */
-  static async open(path: string): Promise<SegmentFileReader | 'short' | 'bad-header'> {
+  /** Opens a segment, checks its header, and reads from `offset` (a record boundary). */
+  static async open(path: string, offset = segmentHeaderBytes): Promise<SegmentFileReader | 'short' | 'bad-header'> {
     const handle = await open(path, 'r');
     const header = Buffer.alloc(segmentHeaderBytes);
     const { bytesRead } = await handle.read(header, 0, segmentHeaderBytes, 0);
@@ -64,7 +64,7 @@ export class SegmentFileReader {
       return bytesRead < segmentHeaderBytes ? 'short' : 'bad-header';
     }
     const reader = new SegmentFileReader(handle, path);
-    reader.bufferOffset = segmentHeaderBytes;
+    reader.bufferOffset = Math.max(offset, segmentHeaderBytes);
     return reader;
   }
 
