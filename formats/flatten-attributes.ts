@@ -15,31 +15,39 @@ export interface Flattened {
   dropped: number;
   /** String values cut to maxValueLength. */
   truncated: number;
+  /** Attributes kept. */
+  count: number;
 }
 
 export function flattenAttributes(value: unknown, limits: AttributeLimits, reserved = 0): Flattened {
   const attributes = Object.create(null) as Record<string, string | number | boolean>;
-  const result: Flattened = { attributes, dropped: 0, truncated: 0 };
-  let count = 0;
-  const visit = (current: unknown, name: string) => {
-    if (current === null || current === undefined) return;
-    if (typeof current === 'object') {
-      const entries = Array.isArray(current) ? current.map((item, index) => [String(index), item] as const) : Object.entries(current);
-      for (const [key, child] of entries) visit(child, name === '' ? key : `${name}.${key}`);
-      return;
-    }
-    if (count >= limits.maxAttributes - reserved || name.length > limits.maxNameLength) {
-      result.dropped++;
-      return;
-    }
-    let leaf = current as string | number | boolean;
-    if (typeof leaf === 'string' && leaf.length > limits.maxValueLength) {
-      leaf = leaf.slice(0, limits.maxValueLength);
-      result.truncated++;
-    }
-    attributes[name] = leaf;
-    count++;
-  };
-  visit(value, '');
+  const result: Flattened = { attributes, dropped: 0, truncated: 0, count: 0 };
+  visit(value, '', result, limits, limits.maxAttributes - reserved);
   return result;
+}
+
+/** Depth-first, in document order; plain loops, no per-node arrays. */
+function visit(current: unknown, name: string, result: Flattened, limits: AttributeLimits, room: number): void {
+  if (current === null || current === undefined) return;
+  if (typeof current === 'object') {
+    if (Array.isArray(current)) {
+      for (let index = 0; index < current.length; index++) visit(current[index], name === '' ? String(index) : `${name}.${index}`, result, limits, room);
+    } else {
+      for (const key in current) {
+        if (Object.hasOwn(current, key)) visit((current as Record<string, unknown>)[key], name === '' ? key : `${name}.${key}`, result, limits, room);
+      }
+    }
+    return;
+  }
+  if (result.count >= room || name.length > limits.maxNameLength) {
+    result.dropped++;
+    return;
+  }
+  let leaf = current as string | number | boolean;
+  if (typeof leaf === 'string' && leaf.length > limits.maxValueLength) {
+    leaf = leaf.slice(0, limits.maxValueLength);
+    result.truncated++;
+  }
+  result.attributes[name] = leaf;
+  result.count++;
 }
