@@ -69,6 +69,7 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
     );
   });
 }
+
 const flushDue = new Error('flush deadline');
 
 export class SubscriptionPipeline {
@@ -148,12 +149,18 @@ export class SubscriptionPipeline {
     const window = this.window;
     let changed = deferred<void>();
     try {
-      // The next batch is read and encoded while the previous one is on the wire.
-      let prepared = this.nextBatch();
+      // The next batch is read and encoded while the previous one is on the wire. A stop can
+      // reject it before it is awaited, so it is marked handled at once (the await still sees it).
+      const prepare = () => {
+        const next = this.nextBatch();
+        next.catch(() => undefined);
+        return next;
+      };
+      let prepared = prepare();
       for (;;) {
         const batch = await prepared;
         if (batch === undefined) {
-          prepared = this.nextBatch();
+          prepared = prepare();
           continue;
         }
         while (window.filter((slot) => !slot.done).length >= maxInFlight) await abortable(changed.promise, this.controller.signal);
@@ -175,7 +182,7 @@ export class SubscriptionPipeline {
         );
         this.inFlight.add(tracked);
         void tracked.finally(() => this.inFlight.delete(tracked));
-        prepared = this.nextBatch();
+        prepared = prepare();
         if (maxInFlight === 1) await tracked;
       }
     } catch (error) {
