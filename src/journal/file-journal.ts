@@ -196,7 +196,7 @@ export class FileJournal implements Journal, ReaderSource {
     }
     this.lastSeq += count;
     const lastSeq = this.lastSeq;
-    const tail: TailBatch = { firstSeq, count, environment, receivedAt, payload, events: batch.events, scanned: batch.scanned };
+    const tail: TailBatch = { firstSeq, count, environment, receivedAt, format: payload.format, payload: payload.bytes, events: batch.events, scanned: batch.scanned };
     return new Promise((resolve, reject) => {
       this.pending.push({ buffers: [header, payload.bytes], bytes, tail, resolve: () => resolve({ firstSeq, lastSeq }), reject });
       this.pendingBytes += bytes;

@@ -1,19 +1,12 @@
 // The newest durable batches, so subscriptions that keep up never touch the disk. Each batch is
 // held as the bytes that were stored; its records are made once, by the first reader that needs
-// them (without parsing the events), and every other reader shares them (immutable). Bounded by payload bytes; oldest go first.
-import type { ActivityEvent, JournalRecord } from '../event.js';
-import type { ScannedEvent } from '../ingest/json-validator.js';
-import type { RawPayload } from './record-codec.js';
-import { recordsOf } from './stored-record.js';
+// them (without parsing the events), and every other reader shares them (immutable). Bounded by
+// payload bytes; the oldest batches go first.
+import type { JournalRecord } from '../event.js';
+import { recordsOf, type BatchSource } from './stored-record.js';
 
-export interface TailBatch {
-  firstSeq: number;
-  count: number;
-  environment: string;
-  receivedAt: number;
-  payload: RawPayload;
-  events?: readonly ActivityEvent[];
-  scanned?: readonly ScannedEvent[];
+/** A stored batch as the tail holds it; its records are made on first read and then shared. */
+export interface TailBatch extends BatchSource {
   records?: JournalRecord[];
 }
 
@@ -37,9 +30,9 @@ export class MemoryTail {
 
   push(batch: TailBatch): void {
     this.batches.push(batch);
-    this.bytes += batch.payload.bytes.length;
+    this.bytes += batch.payload.length;
     while (this.bytes > this.maxBytes && this.batches.length - this.head > 1) {
-      this.bytes -= this.batches[this.head]!.payload.bytes.length;
+      this.bytes -= this.batches[this.head]!.payload.length;
       this.batches[this.head] = undefined as unknown as TailBatch; // let the evicted batch be collected
       this.head++;
     }
@@ -98,7 +91,7 @@ export class MemoryTail {
 function recordsFor(batch: TailBatch): JournalRecord[] {
   if (batch.records) return batch.records;
   try {
-    batch.records = recordsOf({ ...batch, format: batch.payload.format, payload: batch.payload.bytes });
+    batch.records = recordsOf(batch);
   } catch (error) {
     throw new UnreadableBatchError(batch.firstSeq, batch.firstSeq + batch.count - 1, (error as Error).message);
   }
