@@ -36,10 +36,6 @@ export class PipelineRegistry {
 
   constructor(private readonly options: RegistryOptions) {}
 
-  get ids(): string[] {
-    return [...this.running.keys()];
-  }
-
   /** Brings the running pipelines in line with `subscriptions` (built by `transports`, which may be new). */
   async apply(subscriptions: readonly Subscription[], transports?: TransportFactory): Promise<void> {
     if (transports) this.options.transports = transports;

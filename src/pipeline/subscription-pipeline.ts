@@ -120,10 +120,6 @@ export class SubscriptionPipeline {
     return this.shape.encodeItem(formatter.format(this.redact(record.event), this.context));
   }
 
-  get subscription(): Subscription {
-    return this.options.subscription;
-  }
-
   /** Opens the cursor and starts delivering in the background. */
   async start(): Promise<void> {
     const { journal, subscription } = this.options;
