@@ -357,6 +357,13 @@ export class FileJournal implements Journal, ReaderSource {
   // ---- cursors and readers ---------------------------------------------------------------------
 
   async openCursor(subscriptionId: string, environment: string, startAt: StartAt): Promise<number> {
+    // Already open (the registry holds every configured cursor, then a pipeline starts on it): the
+    // value in memory is the newest; the file may still be waiting for its write.
+    const open = this.cursors.get(subscriptionId);
+    if (open !== undefined) {
+      open.environment = environment;
+      return open.seq;
+    }
     let seq = this.cursorStore.read(subscriptionId);
     if (seq === undefined) {
       seq = await this.initialCursor(startAt);

@@ -225,3 +225,13 @@ describe('retention and whenFull', () => {
     assert.ok(journal.stats().bytes <= 8192 + 2048);
   });
 });
+
+test('opening a cursor that is already open gives the value in memory, not the file', async (t) => {
+  const dir = tempDir(t);
+  const { journal } = await openJournal(t, dir);
+  await journal.append('prod', batchOf([event('o1'), event('o2'), event('o3')]));
+  assert.equal(await journal.openCursor('s', 'prod', { kind: 'earliest' }), 0);
+  const saving = journal.commit('s', 3); // the file write is still under way
+  assert.equal(await journal.openCursor('s', 'prod', { kind: 'earliest' }), 3);
+  await saving;
+});
