@@ -73,7 +73,7 @@ async function startSink(port: number, tls: { cert: string; key: string } | unde
 
 function writeConfig(sinkPort: number, caFile: string | undefined): string {
   const scheme = caFile ? 'https' : 'http';
-  const subscriptionLines = subscriptions === 0 ? ' []\n' : Array.from({ length: subscriptions }, (_, i) => `  - id: bench-${i}
+  const subscriptionLines = Array.from({ length: subscriptions }, (_, i) => `  - id: bench-${i}
     environment: prod
     format: ${values.format}
     httpEndpoint: { url: "${scheme}://127.0.0.1:${sinkPort}/services/collector/event" }
@@ -90,7 +90,7 @@ storage: { dir: data, maxMB: 65536 }
 auth: { tokens: [ { name: bench, token: "${token}", scopes: [ingest] } ] }
 environments: [ { id: prod } ]
 ${caFile ? `certificates: [ { id: sink-ca, environment: prod, file: ${caFile} } ]\n` : ''}logging: { level: info }
-subscriptions:${subscriptionLines.startsWith(' []') ? subscriptionLines : `\n${subscriptionLines}`}`);
+${subscriptions === 0 ? '' : `subscriptions:\n${subscriptionLines}`}`);
   return file;
 }
 
