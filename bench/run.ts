@@ -222,9 +222,9 @@ async function throughput(): Promise<Record<string, unknown>> {
   await sleep(Number(values.warmup) * 1000);
   sink.reset();
   load.measuring = true;
-  const before = { accepted: load.accepted, sink: await sink.stats(), cpu: cpuSeconds(gateway.child.pid!), at: performance.now() };
+  const before = { accepted: load.accepted, sink: await sink.stats(), cpu: cpuSeconds(gateway.child.pid!), sinkCpu: cpuSeconds(sink.child.pid!), generatorCpu: cpuSeconds(process.pid), at: performance.now() };
   await sleep(Number(values.duration) * 1000);
-  const after = { accepted: load.accepted, sink: await sink.stats(), cpu: cpuSeconds(gateway.child.pid!), at: performance.now() };
+  const after = { accepted: load.accepted, sink: await sink.stats(), cpu: cpuSeconds(gateway.child.pid!), sinkCpu: cpuSeconds(sink.child.pid!), generatorCpu: cpuSeconds(process.pid), at: performance.now() };
   load.measuring = false;
   const requests = load.latencies.sort((a, b) => a - b);
   const requestPercentile = (p: number) => Math.round((requests[Math.min(requests.length - 1, Math.floor(requests.length * p))] ?? 0) * 10) / 10;
@@ -250,6 +250,9 @@ async function throughput(): Promise<Record<string, unknown>> {
     request_p50_ms: requestPercentile(0.5),
     request_p99_ms: requestPercentile(0.99),
     cpu_pct: Math.round(((after.cpu - before.cpu) / seconds) * 100),
+    // The rest of the machine's two cores: what the generator and the sink take from the gateway.
+    generator_cpu_pct: Math.round(((after.generatorCpu - before.generatorCpu) / seconds) * 100),
+    sink_cpu_pct: Math.round(((after.sinkCpu - before.sinkCpu) / seconds) * 100),
     rss_mb: rss,
     accepted: load.accepted,
     delivered: final.events,
