@@ -9,10 +9,10 @@ import type { GatewayConfig } from './config/gateway-config.js';
 import { registerEventsRoute, type IngestSettings } from './ingest/events-route.js';
 import { FileJournal } from './journal/file-journal.js';
 import type { Logger } from './logger.js';
+import { DeliveryLog } from './observability/delivery-log.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { DeadLetterStore } from './pipeline/dead-letter-store.js';
 import { PipelineRegistry } from './pipeline/pipeline-registry.js';
-import type { AttemptReport } from './pipeline/subscription-pipeline.js';
 import { transportFactory } from './pipeline/transport-factory.js';
 import { boundAddress, createListener } from './server/create-listener.js';
 
@@ -27,6 +27,7 @@ export class Gateway {
     readonly journal: FileJournal,
     readonly metrics: GatewayMetrics,
     private readonly pipelines: PipelineRegistry,
+    private readonly deliveryLog: DeliveryLog,
     private readonly ingest: FastifyInstance,
     private readonly admin: FastifyInstance,
   ) {
@@ -45,6 +46,8 @@ export class Gateway {
       onDrop: (drop) => metrics.eventsDropped.inc({ environment: drop.environment, subscription: drop.subscriptionId, reason: drop.reason === 'corrupt' ? 'corrupt' : 'retention' }, drop.count),
     });
     metrics.observeJournal(() => journal.stats());
+    const deliveryLog = new DeliveryLog(logger);
+    deliveryLog.configure(config);
     const pipelines = new PipelineRegistry({
       journal,
       transports: transportFactory(config, logger),
@@ -52,15 +55,16 @@ export class Gateway {
       maxAgeMs: config.storage.maxAgeHours * 3_600_000,
       logger,
       metrics,
-      onAttempt: (report) => logDeliveryAttempt(logger, report),
+      onAttempt: (report) => deliveryLog.record(report),
     });
+    metrics.observeSubscriptions(() => pipelines.statuses());
     let ingest: FastifyInstance | undefined;
     let admin: FastifyInstance | undefined;
     try {
       await pipelines.apply(config.subscriptions);
       ingest = createListener(config.server.ingest);
       admin = createListener(config.server.admin);
-      const gateway = new Gateway(config, logger, journal, metrics, pipelines, ingest, admin);
+      const gateway = new Gateway(config, logger, journal, metrics, pipelines, deliveryLog, ingest, admin);
       registerEventsRoute(ingest, { settings: () => gateway.ingestSettings, journal, metrics, logger });
       registerHealthRoutes(admin, () => gateway.readiness());
       registerMetricsRoute(admin, metrics, () => ({ auth: gateway.auth, public: gateway.config.metrics.public }));
@@ -72,6 +76,7 @@ export class Gateway {
       await Promise.allSettled([ingest?.close(), admin?.close()]);
       await pipelines.stopAll();
       await journal.close();
+      deliveryLog.close();
       throw error;
     }
   }
@@ -103,6 +108,7 @@ export class Gateway {
     }
     await this.pipelines.apply(next.subscriptions, transportFactory(next, this.logger));
     this.logger.level = next.logging.level;
+    this.deliveryLog.configure(next);
     this.auth = new TokenAuthenticator(next.auth.tokens);
     this.ingestSettings = this.settingsFor(next);
     this.config = next;
@@ -130,28 +136,13 @@ export class Gateway {
     await Promise.all([this.ingest.close(), this.admin.close()]);
     await this.pipelines.stopAll();
     await this.journal.close();
+    this.deliveryLog.close();
   }
-}
 
-/** The delivery log: one line per attempt (SPEC §7). No URL or header is logged, so no secret can be. */
-function logDeliveryAttempt(logger: Logger, { batch, attempt, result, durationMs }: AttemptReport): void {
-  logger.info(
-    {
-      subscription: batch.subscriptionId,
-      environment: batch.environment,
-      batch: batch.id,
-      firstEventId: batch.firstEventId,
-      lastEventId: batch.lastEventId,
-      events: batch.events,
-      bytes: batch.body.length,
-      attempt,
-      status: result.status,
-      durationMs,
-      outcome: result.ok ? 'delivered' : 'failed',
-      ...(result.error === undefined ? {} : { error: result.error }),
-    },
-    'delivery',
-  );
+  /** SIGHUP: log files are reopened whether or not the new configuration is good (logrotate). */
+  reopenLogs(): void {
+    this.deliveryLog.reopen();
+  }
 }
 
 async function listen(server: FastifyInstance, address: { host: string; port: number }, name: string): Promise<void> {

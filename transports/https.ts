@@ -29,7 +29,7 @@ export interface HttpsTarget {
 export interface TlsMaterial {
   /** Extra trusted certificates (PEM); the system CAs are trusted too. */
   trusted: string[];
-  clientKeyPair?: { cert: string; key: string };
+  clientKeyPair?: { cert: string; key: string; notAfter?: Date };
 }
 
 export interface HttpsTransportOptions {
@@ -44,6 +44,7 @@ export interface HttpsTransportOptions {
 
 export class HttpsTransport implements Transport {
   private pool: Pool;
+  private certificateExpiresAt: Date | undefined;
   private readonly path: string;
   private readonly fixedHeaders: Record<string, string>;
   private readonly now: () => number;
@@ -61,6 +62,7 @@ export class HttpsTransport implements Transport {
 
   private createPool(tls: TlsMaterial): Pool {
     const { target } = this.options;
+    this.certificateExpiresAt = tls.clientKeyPair?.notAfter;
     const connect: Record<string, unknown> = { timeout: target.timeoutMs, rejectUnauthorized: target.verifyTlsCertificates };
     if (tls.trusted.length > 0) connect.ca = [...rootCertificates, ...tls.trusted];
     if (tls.clientKeyPair) {
@@ -68,6 +70,10 @@ export class HttpsTransport implements Transport {
       connect.key = tls.clientKeyPair.key;
     }
     return new Pool(target.url.origin, { connections: target.maxInFlight, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: target.timeoutMs, bodyTimeout: target.timeoutMs, connect });
+  }
+
+  clientCertificateExpiresAt(): Date | undefined {
+    return this.certificateExpiresAt;
   }
 
   /** New connections use the new files; requests on the old pool finish first. */

@@ -68,6 +68,7 @@ let reloading: Promise<void> = Promise.resolve();
 function reload(gateway: Gateway, file: string, logger: Logger): void {
   reloading = reloading.then(async () => {
     logger.info({ file }, 'SIGHUP: reloading the configuration');
+    gateway.reopenLogs();
     try {
       const { config, warnings } = loadConfigFile(file);
       for (const warning of warnings) logger.warn(warning);

@@ -1,7 +1,21 @@
 // Prometheus metrics (prefix siem_gateway_). Labels stay bounded: configured environment and
 // subscription ids, fixed reason names; never event data, request paths or URLs.
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { JournalStats } from '../journal/journal.js';
+
+/** What each configured subscription looks like at scrape time. */
+export interface SubscriptionStatus {
+  id: string;
+  environment: string;
+  /** Events stored after its cursor (events of other environments it has yet to pass included). */
+  backlogEvents: number;
+  /** The oldest event it holds undelivered (epoch ms), if any. */
+  oldestUndeliveredAt?: number;
+  retrying: boolean;
+  clientCertificateExpiresAt?: Date;
+}
+
+const subscriptionLabels = ['environment', 'subscription'] as const;
 
 export class GatewayMetrics {
   readonly registry = new Registry();
@@ -62,6 +76,45 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly deliveryAttempts = new Counter({
+    name: 'siem_gateway_delivery_attempts_total',
+    help: 'Delivery attempts by outcome (delivered, refused: 400/413/422, failed: retried) and HTTP status class (2xx…5xx, or none for network and TLS errors).',
+    labelNames: ['environment', 'subscription', 'outcome', 'status_class'] as const,
+    registers: [this.registry],
+  });
+
+  readonly deliveryDuration = new Histogram({
+    name: 'siem_gateway_delivery_duration_seconds',
+    help: 'Time of one delivery attempt, from sending the batch to the full response.',
+    labelNames: subscriptionLabels,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+
+  readonly endToEndLatency = new Histogram({
+    name: 'siem_gateway_end_to_end_latency_seconds',
+    help: 'Per event, from accepted (stored) to delivered.',
+    labelNames: subscriptionLabels,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 21600],
+    registers: [this.registry],
+  });
+
+  readonly batchEvents = new Histogram({
+    name: 'siem_gateway_batch_events',
+    help: 'Events per batch sent.',
+    labelNames: subscriptionLabels,
+    buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
+    registers: [this.registry],
+  });
+
+  readonly batchBytes = new Histogram({
+    name: 'siem_gateway_batch_bytes',
+    help: 'Body bytes per batch sent (before compression).',
+    labelNames: subscriptionLabels,
+    buckets: [1024, 10_240, 102_400, 524_288, 1_048_576, 5_242_880, 10_485_760],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'siem_gateway_' });
   }
@@ -74,5 +127,40 @@ export class GatewayMetrics {
     gauge('siem_gateway_journal_max_bytes', 'The journal size limit (storage.maxMB).', (s) => s.maxBytes);
     gauge('siem_gateway_journal_segments', 'Segment files in the journal.', (s) => s.segments);
     gauge('siem_gateway_journal_last_seq', 'Seq of the newest durable event.', (s) => s.lastSeq);
+  }
+
+  /** Per-subscription gauges, read at scrape time; a removed subscription's series disappear. */
+  observeSubscriptions(statuses: () => SubscriptionStatus[]): void {
+    const registry = this.registry;
+    let current: SubscriptionStatus[] = [];
+    let readAt = -1;
+    // One read per scrape, shared by the four gauges.
+    const read = () => {
+      const now = Date.now();
+      if (now - readAt > 100) {
+        current = statuses();
+        readAt = now;
+      }
+      return { now, current };
+    };
+    const gauge = (name: string, help: string, value: (status: SubscriptionStatus, now: number) => number | undefined) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: subscriptionLabels,
+        registers: [registry],
+        collect() {
+          this.reset();
+          const { now, current } = read();
+          for (const status of current) {
+            const v = value(status, now);
+            if (v !== undefined) this.set({ environment: status.environment, subscription: status.id }, v);
+          }
+        },
+      });
+    gauge('siem_gateway_backlog_events', 'Events stored after the subscription\'s cursor, not yet delivered or passed.', (status) => status.backlogEvents);
+    gauge('siem_gateway_oldest_event_age_seconds', 'Age of the oldest event the subscription holds undelivered; 0 when it is caught up.', (status, now) => (status.oldestUndeliveredAt === undefined ? 0 : Math.max(0, now - status.oldestUndeliveredAt) / 1000));
+    gauge('siem_gateway_delivery_retrying', '1 while the destination keeps failing (between a failed attempt and the next success).', (status) => (status.retrying ? 1 : 0));
+    gauge('siem_gateway_client_certificate_expiry_timestamp_seconds', 'When the subscription\'s mTLS client certificate expires (Unix time).', (status) => (status.clientCertificateExpiresAt === undefined ? undefined : status.clientCertificateExpiresAt.getTime() / 1000));
   }
 }

@@ -5,7 +5,7 @@ import { formatters } from '../../formats/index.js';
 import type { Subscription } from '../config/gateway-config.js';
 import type { Journal } from '../journal/journal.js';
 import type { Logger } from '../logger.js';
-import type { GatewayMetrics } from '../observability/metrics.js';
+import type { GatewayMetrics, SubscriptionStatus } from '../observability/metrics.js';
 import type { Clock } from '../util/clock.js';
 import type { DeadLetterStore } from './dead-letter-store.js';
 import { SubscriptionPipeline, type AttemptReport } from './subscription-pipeline.js';
@@ -32,7 +32,7 @@ interface Running {
 
 export class PipelineRegistry {
   private readonly running = new Map<string, Running>();
-  private configured = new Set<string>();
+  private configured: readonly Subscription[] = [];
 
   constructor(private readonly options: RegistryOptions) {}
 
@@ -46,8 +46,8 @@ export class PipelineRegistry {
     }
     // A removed subscription stops holding events against retention; its cursor file stays for a re-add.
     const ids = new Set(subscriptions.map((subscription) => subscription.id));
-    for (const id of this.configured) if (!ids.has(id)) this.options.journal.releaseCursor(id);
-    this.configured = ids;
+    for (const { id } of this.configured) if (!ids.has(id)) this.options.journal.releaseCursor(id);
+    this.configured = subscriptions;
     for (const subscription of subscriptions) {
       // Every configured subscription holds its cursor, enabled or not (a suspended one accumulates).
       await this.options.journal.openCursor(subscription.id, subscription.environment, subscription.startAt);
@@ -86,6 +86,22 @@ export class PipelineRegistry {
     const running = this.running.get(id);
     if (running === undefined) return 'suspended';
     return running.pipeline.retrying ? 'retrying' : 'ok';
+  }
+
+  /** Every configured subscription as metrics see it, suspended ones included. */
+  statuses(): SubscriptionStatus[] {
+    const stats = this.options.journal.stats();
+    return this.configured.map(({ id, environment }) => {
+      const running = this.running.get(id);
+      return {
+        id,
+        environment,
+        backlogEvents: Math.max(0, stats.lastSeq - (stats.cursors[id] ?? stats.lastSeq)),
+        oldestUndeliveredAt: running?.pipeline.oldestUndeliveredAt(),
+        retrying: running?.pipeline.retrying ?? false,
+        clientCertificateExpiresAt: running?.transport.clientCertificateExpiresAt?.(),
+      };
+    });
   }
 
   async stopAll(): Promise<void> {

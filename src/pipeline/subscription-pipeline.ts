@@ -72,6 +72,22 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 
 const flushDue = new Error('flush deadline');
 
+function observeAttempt(metrics: GatewayMetrics, batch: EncodedBatch, attempt: number, result: SendResult, durationMs: number, now: number): void {
+  const labels = { environment: batch.environment, subscription: batch.subscriptionId };
+  const outcome = result.ok ? 'delivered' : onFailure(result.status) === 'split' ? 'refused' : 'failed';
+  const statusClass = result.status === undefined ? 'none' : `${Math.floor(result.status / 100)}xx`;
+  metrics.deliveryAttempts.inc({ ...labels, outcome, status_class: statusClass });
+  metrics.deliveryDuration.observe(labels, durationMs / 1000);
+  if (attempt === 1) {
+    metrics.batchEvents.observe(labels, batch.events);
+    metrics.batchBytes.observe(labels, batch.body.length);
+  }
+  if (!result.ok) return;
+  metrics.eventsDelivered.inc(labels, batch.events);
+  const latency = metrics.endToEndLatency.labels(labels);
+  for (const record of batch.records) latency.observe((now - record.receivedAt) / 1000);
+}
+
 export class SubscriptionPipeline {
   private readonly controller = new AbortController();
   private readonly filter: RecordFilter;
@@ -96,7 +112,7 @@ export class SubscriptionPipeline {
    * Journal ranges in order, oldest first: batches in flight and passed-over filtered stretches.
    * The cursor moves to the end of the newest finished range with every older one finished too.
    */
-  private readonly window: { lastSeq: number; done: boolean }[] = [];
+  private readonly window: { lastSeq: number; done: boolean; oldestAt?: number }[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   /** True while the destination keeps failing (between a failed attempt and the next success). */
   retrying = false;
@@ -160,7 +176,7 @@ export class SubscriptionPipeline {
           continue;
         }
         while (window.filter((slot) => !slot.done).length >= maxInFlight) await abortable(changed.promise, this.controller.signal);
-        const slot = { lastSeq: batch.lastSeq, done: false };
+        const slot = { lastSeq: batch.lastSeq, done: false, oldestAt: batch.records[0]?.receivedAt };
         window.push(slot);
         this.passedSeq = batch.lastSeq;
         // The cursor is saved behind the deliveries, in order; the next batch does not wait for the fsync.
@@ -185,6 +201,12 @@ export class SubscriptionPipeline {
       if (this.controller.signal.aborted) return;
       logger.error({ err: error, subscription: subscription.id }, 'delivery loop failed; the subscription stops until the gateway restarts');
     }
+  }
+
+  /** When the oldest event still waiting here was accepted (epoch ms); undefined when caught up. */
+  oldestUndeliveredAt(): number | undefined {
+    for (const slot of this.window) if (!slot.done) return slot.oldestAt;
+    return this.carried[this.carriedIndex]?.receivedAt;
   }
 
   /** Saves the cursor past every finished slot at the head of the window, in order, in the background. */
@@ -283,17 +305,16 @@ export class SubscriptionPipeline {
    * Retry-After; on 400/413/422 splits in halves down to single events; keeps a HEC accepted prefix.
    */
   private async deliver(batch: EncodedBatch): Promise<void> {
-    const { transport, subscription, metrics } = this.options;
+    const { transport, metrics } = this.options;
     const signal = this.controller.signal;
     for (let attempt = 1; ; attempt++) {
       const started = this.clock.now();
       const result = await transport.send(batch, signal);
-      this.options.onAttempt?.({ batch, attempt, result, durationMs: this.clock.now() - started });
+      const durationMs = this.clock.now() - started;
+      this.options.onAttempt?.({ batch, attempt, result, durationMs });
       this.retrying = !result.ok;
-      if (result.ok) {
-        metrics?.eventsDelivered.inc({ environment: subscription.environment, subscription: subscription.id }, batch.events);
-        return;
-      }
+      if (metrics) observeAttempt(metrics, batch, attempt, result, durationMs, this.clock.now());
+      if (result.ok) return;
       if (onFailure(result.status) === 'split') return this.deliverRefused(batch, result);
       const expired = this.expiredPrefix(batch);
       if (expired > 0) {

@@ -37,4 +37,6 @@ export interface SendResult {
 export interface Transport {
   send(batch: EncodedBatch, signal: AbortSignal): Promise<SendResult>;
   close(): Promise<void>;
+  /** When the client certificate in use expires (mTLS), for the expiry metric and alert. */
+  clientCertificateExpiresAt?(): Date | undefined;
 }
