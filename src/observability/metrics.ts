@@ -117,6 +117,9 @@ export class GatewayMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'siem_gateway_' });
+    // prom-client also names three gauges with a counter's _total suffix, which `promtool check
+    // metrics` rejects; nodejs_active_resources (by type) and nodejs_active_handles tell the same.
+    for (const name of ['active_handles', 'active_requests', 'active_resources']) this.registry.removeSingleMetric(`siem_gateway_nodejs_${name}_total`);
   }
 
   /** Journal gauges, read from the journal at scrape time. */

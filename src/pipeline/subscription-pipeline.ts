@@ -312,7 +312,8 @@ export class SubscriptionPipeline {
       const result = await transport.send(batch, signal);
       const durationMs = this.clock.now() - started;
       this.options.onAttempt?.({ batch, attempt, result, durationMs });
-      this.retrying = !result.ok;
+      // A refused batch is split and settled now, not retried: only a retryable failure means failing.
+      this.retrying = !result.ok && onFailure(result.status) === 'retry';
       if (metrics) observeAttempt(metrics, batch, attempt, result, durationMs, this.clock.now());
       if (result.ok) return;
       if (onFailure(result.status) === 'split') return this.deliverRefused(batch, result);

@@ -41,10 +41,14 @@ export class ManualClock implements Clock {
 }
 
 /** Waits (on the real event loop) until `condition` holds; fails after `timeoutMs`. */
-export async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+export async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
   const started = Date.now();
-  while (!condition()) {
+  for (;;) {
+    const met = condition();
+    // An asynchronous condition (an HTTP query) is polled less often than a variable.
+    const pollMs = met instanceof Promise ? 50 : 2;
+    if (await met) return;
     if (Date.now() - started > timeoutMs) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 2));
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
 }
