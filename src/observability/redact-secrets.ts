@@ -3,7 +3,7 @@
 // outside (destination URLs, transport errors, response excerpts).
 const userInfo = /(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*):[^@\s/]*@/gi;
 const queryToken = /([?&](?:[a-z0-9_-]*(?:token|key|secret|password|passwd|signature|sig|auth)[a-z0-9_-]*)=)[^&\s#"']*/gi;
-const credentialHeader = /\b(authorization|api-key|x-api-key|x-license-key|x-insert-key)(["']?\s*[:=]\s*["']?)(?:(?:bearer|basic|splunk)\s+)?[^\s"',;}]+/gi;
+const credentialHeader = /\b(authorization|api-key|x-api-key|x-license-key|x-insert-key)(["']?\s*[:=]\s*["']?)(?:(?:bearer|basic|splunk)\s+)?[^\s"',;}&#]+/gi;
 
 export function redactSecrets(text: string): string {
   return text.replace(userInfo, '$1:[redacted]@').replace(queryToken, '$1[redacted]').replace(credentialHeader, '$1$2[redacted]');
