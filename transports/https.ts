@@ -3,12 +3,11 @@
 // verified against the system CAs plus the subscription's trusted certificates unless untrusted
 // mode is on; a client key pair gives mTLS. Key and certificate files are watched and the pool is
 // rebuilt when they change, so certificates rotate without a restart.
-import { unwatchFile, watchFile } from 'node:fs';
-import { rootCertificates } from 'node:tls';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { Pool } from 'undici';
 import type { EncodedBatch, SendResult, Transport } from '../src/pipeline/transport.js';
+import { WatchedTlsMaterial, describeError, type TlsMaterialOptions } from './tls-material.js';
 
 const gzipAsync = promisify(gzip);
 const excerptBytes = 1024;
@@ -26,25 +25,14 @@ export interface HttpsTarget {
   userAgent: string;
 }
 
-export interface TlsMaterial {
-  /** Extra trusted certificates (PEM); the system CAs are trusted too. */
-  trusted: string[];
-  clientKeyPair?: { cert: string; key: string; notAfter?: Date };
-}
-
-export interface HttpsTransportOptions {
+export interface HttpsTransportOptions extends TlsMaterialOptions {
   target: HttpsTarget;
-  /** Reads the TLS material from disk (throws on a bad file). */
-  loadTls: () => TlsMaterial;
-  /** Files to watch for rotation. */
-  watchFiles: string[];
-  onTlsReload?: (outcome: { ok: true } | { ok: false; error: string }) => void;
   now?: () => number;
 }
 
 export class HttpsTransport implements Transport {
   private pool: Pool;
-  private certificateExpiresAt: Date | undefined;
+  private readonly tls: WatchedTlsMaterial;
   private readonly path: string;
   private readonly fixedHeaders: Record<string, string>;
   private readonly now: () => number;
@@ -56,39 +44,23 @@ export class HttpsTransport implements Transport {
     this.fixedHeaders = { 'user-agent': target.userAgent, ...lowerCaseKeys(target.headers) };
     if (target.basicAuth) this.fixedHeaders.authorization = `Basic ${Buffer.from(`${target.basicAuth.username}:${target.basicAuth.password}`).toString('base64')}`;
     if (target.compression === 'gzip') this.fixedHeaders['content-encoding'] = 'gzip';
-    this.pool = this.createPool(options.loadTls());
-    for (const file of options.watchFiles) watchFile(file, { interval: 2000, persistent: false }, () => this.reloadTls());
+    // New connections use new files; requests on the old pool finish first.
+    this.tls = new WatchedTlsMaterial(options, () => {
+      const old = this.pool;
+      this.pool = this.createPool();
+      void old.close().catch(() => undefined);
+    });
+    this.pool = this.createPool();
   }
 
-  private createPool(tls: TlsMaterial): Pool {
+  private createPool(): Pool {
     const { target } = this.options;
-    this.certificateExpiresAt = tls.clientKeyPair?.notAfter;
-    const connect: Record<string, unknown> = { timeout: target.timeoutMs, rejectUnauthorized: target.verifyTlsCertificates };
-    if (tls.trusted.length > 0) connect.ca = [...rootCertificates, ...tls.trusted];
-    if (tls.clientKeyPair) {
-      connect.cert = tls.clientKeyPair.cert;
-      connect.key = tls.clientKeyPair.key;
-    }
+    const connect = { timeout: target.timeoutMs, ...this.tls.connectOptions(target.verifyTlsCertificates) };
     return new Pool(target.url.origin, { connections: target.maxInFlight, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: target.timeoutMs, bodyTimeout: target.timeoutMs, connect });
   }
 
   clientCertificateExpiresAt(): Date | undefined {
-    return this.certificateExpiresAt;
-  }
-
-  /** New connections use the new files; requests on the old pool finish first. */
-  private reloadTls(): void {
-    let tls: TlsMaterial;
-    try {
-      tls = this.options.loadTls();
-    } catch (error) {
-      this.options.onTlsReload?.({ ok: false, error: (error as Error).message });
-      return;
-    }
-    const old = this.pool;
-    this.pool = this.createPool(tls);
-    void old.close().catch(() => undefined);
-    this.options.onTlsReload?.({ ok: true });
+    return this.tls.clientCertificateExpiresAt;
   }
 
   async send(batch: EncodedBatch, signal: AbortSignal): Promise<SendResult> {
@@ -112,7 +84,7 @@ export class HttpsTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    for (const file of this.options.watchFiles) unwatchFile(file);
+    this.tls.close();
     await this.pool.close();
   }
 }
@@ -139,12 +111,4 @@ export function parseRetryAfter(value: string | string[] | undefined, now: numbe
   const ms = /^\d+$/.test(trimmed) ? Number(trimmed) * 1000 : Date.parse(trimmed) - now;
   if (Number.isNaN(ms)) return undefined;
   return Math.min(Math.max(ms, 0), maxRetryAfterMs);
-}
-
-/** A network or TLS failure in words (no URL, so no credentials can leak). */
-function describeError(error: unknown): string {
-  const err = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
-  const code = err.code ?? err.cause?.code;
-  const message = err.cause?.message ?? err.message;
-  return code ? `${code}: ${message}` : message;
 }

@@ -3,6 +3,7 @@
 // that could be a secret.
 import type { ConfigPath } from './config-path.js';
 import { defaultHttpsFormat } from './defaults.js';
+import { isStructuredDataName } from '../pipeline/syslog-line.js';
 import { parseDestinationUrl, parseListenAddress, parseStartAt } from './parse-values.js';
 import type { RawConfig, RawSubscription } from './schema.js';
 
@@ -185,6 +186,9 @@ function checkSubscription(config: RawConfig, subscription: RawSubscription, pat
   }
   if (https.prettyPrint && encoding === 'ND_JSON') {
     report.problem([...path, 'payloadOptions', 'payloadFormat', 'https', 'prettyPrint'], 'only applies to format JSON_ARRAY');
+  }
+  for (const name of Object.keys(subscription.payloadOptions.payloadFormat.tcp.additionalAttributes ?? {})) {
+    if (!isStructuredDataName(name)) report.problem([...path, 'payloadOptions', 'payloadFormat', 'tcp', 'additionalAttributes', name], 'must be 1 to 32 printable ASCII characters without "=", space, "]" or \'"\' (an RFC 5424 SD-PARAM name)');
   }
   const startAt = parseStartAt(subscription.startAt);
   if (!startAt.ok) report.problem([...path, 'startAt'], startAt.message);

@@ -1,6 +1,9 @@
 // How items become a body, with every size known before the body exists: a prefix, the items with
-// a separator between them, a suffix. JSON_ARRAY (compact or pretty) and ND_JSON.
+// a separator between them, a suffix. JSON_ARRAY (compact or pretty) and ND_JSON over HTTPS;
+// JSON_DOC and RFC_LOGLINE (each item framed as a syslog line) over TCP.
+import type { JournalRecord } from '../event.js';
 import type { Formatter, FormatContext, HttpsEncoding } from './formatter.js';
+import { syslogFramer } from './syslog-line.js';
 
 export interface BodyShape {
   readonly prefix: Buffer;
@@ -8,6 +11,17 @@ export interface BodyShape {
   readonly suffix: Buffer;
   readonly contentType: string;
   encodeItem(value: unknown): Buffer;
+  /** Wraps each encoded item with what its record says (the syslog header and octet count). */
+  frame?(item: Buffer, record: JournalRecord): Buffer;
+}
+
+export type TcpEncoding = 'JSON_DOC' | 'RFC_LOGLINE';
+
+const compactItem = (value: unknown) => Buffer.from(JSON.stringify(value));
+
+export function tcpBodyShape(encoding: TcpEncoding, additionalAttributes?: Record<string, string>): BodyShape {
+  if (encoding === 'JSON_DOC') return { prefix: Buffer.alloc(0), separator: Buffer.from('\n'), suffix: Buffer.from('\n'), contentType: 'application/x-ndjson', encodeItem: compactItem };
+  return { prefix: Buffer.alloc(0), separator: Buffer.alloc(0), suffix: Buffer.alloc(0), contentType: 'application/syslog', encodeItem: compactItem, frame: syslogFramer(additionalAttributes) };
 }
 
 const marker = '\u0000siem-gateway-items\u0000';
@@ -19,7 +33,7 @@ export function bodyShape(encoding: HttpsEncoding, prettyPrint: boolean, formatt
       separator: Buffer.from('\n'),
       suffix: Buffer.from('\n'),
       contentType: 'application/x-ndjson',
-      encodeItem: (value) => Buffer.from(JSON.stringify(value)),
+      encodeItem: compactItem,
     };
   }
   // The envelope is written once around a marker and split there, so a pretty body indents its
@@ -35,7 +49,7 @@ export function bodyShape(encoding: HttpsEncoding, prettyPrint: boolean, formatt
     separator: Buffer.from(prettyPrint ? `,\n${indent}` : ','),
     suffix: Buffer.from(suffix),
     contentType: 'application/json',
-    encodeItem: prettyPrint ? (value) => Buffer.from(JSON.stringify(value, null, 2).replace(/\n/g, `\n${indent}`)) : (value) => Buffer.from(JSON.stringify(value)),
+    encodeItem: prettyPrint ? (value) => Buffer.from(JSON.stringify(value, null, 2).replace(/\n/g, `\n${indent}`)) : compactItem,
   };
 }
 

@@ -10,7 +10,7 @@ import { asError } from '../util/as-error.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { deferred } from '../util/deferred.js';
 import { BatchBuilder, payloadLimit } from './batch-builder.js';
-import { bodyShape, type BodyShape } from './body-shape.js';
+import { bodyShape, tcpBodyShape, type BodyShape } from './body-shape.js';
 import { compileRecordFilter, type RecordFilter } from './filter.js';
 import type { FormatContext, Formatter } from './formatter.js';
 import { compileRedactor, redactRawEvent, type Redactor } from './redact.js';
@@ -122,18 +122,20 @@ export class SubscriptionPipeline {
     this.filter = compileRecordFilter(subscription.filterOptions);
     this.redact = compileRedactor(subscription.filterOptions);
     this.clock = options.clock ?? systemClock;
-    const https = subscription.payloadOptions.payloadFormat.https;
-    this.context = { environment: subscription.environment, encoding: https.format, splunk: subscription.splunk, newRelic: subscription.newRelic };
-    this.shape = bodyShape(https.format, https.prettyPrint, options.formatter, this.context);
-    this.spliceItems = options.formatter.formatJson !== undefined && !https.prettyPrint;
+    const { https, tcp } = subscription.payloadOptions.payloadFormat;
+    // Over TCP every event is its own document, as in ND_JSON.
+    const encoding = subscription.protocol === 'TCP_IP' ? 'ND_JSON' : https.format;
+    this.context = { environment: subscription.environment, encoding, splunk: subscription.splunk, newRelic: subscription.newRelic };
+    this.shape = subscription.protocol === 'TCP_IP' ? tcpBodyShape(tcp.format, tcp.additionalAttributes) : bodyShape(https.format, https.prettyPrint, options.formatter, this.context);
+    this.spliceItems = options.formatter.formatJson !== undefined && (subscription.protocol === 'TCP_IP' || !https.prettyPrint);
   }
 
   /** One event as an encoded item: spliced from its stored bytes when it can be, else formatted from the object. */
   private encode(record: JournalRecord): Buffer {
     const { formatter, subscription } = this.options;
     const raw = record.raw;
-    if (this.spliceItems && raw?.spliceable) return Buffer.from(formatter.formatJson!(redactRawEvent(raw, subscription.filterOptions), raw.recordedAt, this.context));
-    return this.shape.encodeItem(formatter.format(this.redact(record.event), this.context));
+    const item = this.spliceItems && raw?.spliceable ? Buffer.from(formatter.formatJson!(redactRawEvent(raw, subscription.filterOptions), raw.recordedAt, this.context)) : this.shape.encodeItem(formatter.format(this.redact(record.event), this.context));
+    return this.shape.frame ? this.shape.frame(item, record) : item;
   }
 
   /** Opens the cursor and starts delivering in the background. */

@@ -1,6 +1,7 @@
 // Builds each subscription's transport from the configuration: the HTTPS target, and the TLS
 // material (trusted certificates, client key pair) read from files that are watched for rotation.
 import { HttpsTransport } from '../../transports/https.js';
+import { TcpTransport } from '../../transports/tcp.js';
 import type { GatewayConfig, Subscription } from '../config/gateway-config.js';
 import type { Logger } from '../logger.js';
 import { loadCertificates, loadKeyPair } from '../tls/key-material.js';
@@ -21,10 +22,21 @@ export function transportFactory(config: GatewayConfig, logger: Logger): Transpo
   return {
     fingerprint: (subscription) => JSON.stringify({ subscription, ...material(subscription) }),
     create(subscription) {
-      if (subscription.protocol !== 'HTTPS') throw new Error(`protocol ${subscription.protocol} is not supported by this version`);
       const { key, certificates } = material(subscription);
+      const tls = {
+        loadTls: () => ({ trusted: certificates.flatMap(loadCertificates), clientKeyPair: key && loadKeyPair(key) }),
+        watchFiles: [...[key?.certFile, key?.keyFile, key?.pkcs12File].filter((file): file is string => file !== undefined), ...certificates.map((certificate) => certificate.file)],
+        onTlsReload: (outcome: { ok: true } | { ok: false; error: string }) => {
+          if (outcome.ok) logger.info({ subscription: subscription.id }, 'TLS files changed; new connections use them');
+          else logger.error({ subscription: subscription.id, error: outcome.error }, 'TLS files changed but cannot be used; keeping the previous ones');
+        },
+      };
+      if (subscription.protocol === 'TCP_IP') {
+        return new TcpTransport({ ...tls, target: { url: new URL(subscription.connectionDetails!.url), timeoutMs: subscription.delivery.timeoutMs, verifyTlsCertificates: subscription.verifyTlsCertificates } });
+      }
       const endpoint = subscription.httpEndpoint!;
       return new HttpsTransport({
+        ...tls,
         target: {
           url: new URL(endpoint.url),
           headers: endpoint.headers ?? {},
@@ -34,12 +46,6 @@ export function transportFactory(config: GatewayConfig, logger: Logger): Transpo
           maxInFlight: subscription.delivery.maxInFlight,
           verifyTlsCertificates: subscription.verifyTlsCertificates,
           userAgent: `siem-gateway/${version}`,
-        },
-        loadTls: () => ({ trusted: certificates.flatMap(loadCertificates), clientKeyPair: key && loadKeyPair(key) }),
-        watchFiles: [...[key?.certFile, key?.keyFile, key?.pkcs12File].filter((file): file is string => file !== undefined), ...certificates.map((certificate) => certificate.file)],
-        onTlsReload: (outcome) => {
-          if (outcome.ok) logger.info({ subscription: subscription.id }, 'TLS files changed; new connections use them');
-          else logger.error({ subscription: subscription.id, error: outcome.error }, 'TLS files changed but cannot be used; keeping the previous ones');
         },
       });
     },

@@ -1,0 +1,46 @@
+// RFC_LOGLINE: each event as an RFC 5424 syslog message, framed by RFC 6587 octet counting
+// ("<length> <message>"), so any byte, a newline included, can be in the message.
+//   <PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA MSG
+// PRI: facility authpriv (10); severity informational (6), or warning (4) when the event's result
+// is a failure. TIMESTAMP: recordedAt. MSGID: the action type. STRUCTURED-DATA: the subscription's
+// payloadFormat.tcp.additionalAttributes. MSG: the formatted event (compact JSON).
+import { hostname } from 'node:os';
+import type { JournalRecord } from '../event.js';
+
+const facility = 10;
+const severity = { informational: 6, warning: 4 } as const;
+/** The SD-ID for additionalAttributes: 32473 is the enterprise number RFC 5612 reserves for examples. */
+export const structuredDataId = 'siem-gateway@32473';
+const failure = /^(fail|error|denied|reject)/i;
+
+/** printable US-ASCII (33..126) only, at most `max` characters; "-" (NILVALUE) when nothing is left. */
+function headerField(text: string | undefined, max: number): string {
+  const clean = (text ?? '').replace(/[^\x21-\x7e]/g, '_').slice(0, max);
+  return clean === '' ? '-' : clean;
+}
+
+/** An SD-PARAM name: printable US-ASCII without '=', space, ']' and '"', 1 to 32 characters. */
+export function isStructuredDataName(name: string): boolean {
+  return /^[\x21-\x7e]{1,32}$/.test(name) && !/[= \]"]/.test(name);
+}
+
+function structuredData(attributes: Record<string, string> | undefined): string {
+  const entries = Object.entries(attributes ?? {});
+  if (entries.length === 0) return '-';
+  const params = entries.map(([name, value]) => ` ${name}="${value.replace(/[\\"\]]/g, (c) => `\\${c}`)}"`).join('');
+  return `[${structuredDataId}${params}]`;
+}
+
+export function syslogFramer(attributes: Record<string, string> | undefined): (item: Buffer, record: JournalRecord) => Buffer {
+  const host = headerField(hostname(), 255);
+  const data = structuredData(attributes);
+  return (item, record) => {
+    const event = record.event;
+    const result = event.result as { status?: unknown } | undefined;
+    const status = typeof result?.status === 'string' ? result.status : '';
+    const pri = facility * 8 + (failure.test(status) ? severity.warning : severity.informational);
+    const header = Buffer.from(`<${pri}>1 ${new Date(event.recordedAt).toISOString()} ${host} siem-gateway - ${headerField(event.action.type, 32)} ${data} `);
+    const length = header.length + item.length;
+    return Buffer.concat([Buffer.from(`${length} `), header, item], String(length).length + 1 + length);
+  };
+}

@@ -1,0 +1,165 @@
+// TCP/IP delivery (SPEC §4.4): one long-lived connection per subscription, `tls://` (the default)
+// or `tcp://` (plaintext, only when written so), default port 443, with the same TLS options as
+// HTTPS. The body arrives framed (JSON_DOC lines or RFC 6587 octet-counted RFC 5424 lines).
+//
+// Plain TCP has no acknowledgements, so "delivered" is as strong as the socket can say: the whole
+// batch was handed to the kernel (write callback, which also respects backpressure), and the
+// connection was still up a settle interval later. A peer that is closing or reset answers within a
+// round trip, so a batch it cut off in the middle fails here and is resent whole on a new connection
+// (at-least-once). Half-closed and silent peers are found by 'end', write errors and TCP keep-alive.
+import { connect as connectTcp, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
+import type { EncodedBatch, SendResult, Transport } from '../src/pipeline/transport.js';
+import { WatchedTlsMaterial, describeError, type TlsMaterialOptions } from './tls-material.js';
+
+export interface TcpTarget {
+  /** tls://host:port or tcp://host:port */
+  url: URL;
+  timeoutMs: number;
+  verifyTlsCertificates: boolean;
+}
+
+export interface TcpTransportOptions extends TlsMaterialOptions {
+  target: TcpTarget;
+}
+
+export const defaultTcpPort = 443;
+const keepAliveMs = 15_000;
+/** Bounds of the settle interval, which follows the measured connect time (about a round trip). */
+const settleBounds = { minMs: 5, maxMs: 100 };
+
+class ConnectionClosed extends Error {
+  readonly code = 'ECONNCLOSED';
+  constructor(reason: string) {
+    super(reason);
+  }
+}
+
+interface Connection {
+  socket: Socket;
+  /** Rejects once the connection breaks (error, close, or the peer's FIN). */
+  broken: Promise<never>;
+  settleMs: number;
+}
+
+export class TcpTransport implements Transport {
+  private readonly tls: WatchedTlsMaterial | undefined;
+  private connection: Connection | undefined;
+  /** Sends run one at a time: one connection, batches in order. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: TcpTransportOptions) {
+    // New files are used by the next connection; the current one is left to finish its batch.
+    this.tls = options.target.url.protocol === 'tls:' ? new WatchedTlsMaterial(options, () => undefined) : undefined;
+  }
+
+  clientCertificateExpiresAt(): Date | undefined {
+    return this.tls?.clientCertificateExpiresAt;
+  }
+
+  send(batch: EncodedBatch, signal: AbortSignal): Promise<SendResult> {
+    const result = this.queue.then(() => this.sendNow(batch, signal));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async sendNow(batch: EncodedBatch, signal: AbortSignal): Promise<SendResult> {
+    try {
+      signal.throwIfAborted();
+      const connection = this.connection ?? (this.connection = await this.connect(signal));
+      await this.within(connection, (done) => connection.socket.write(batch.body, done), signal);
+      await this.within(connection, (done) => setTimeout(done, connection.settleMs), signal);
+      return { ok: true };
+    } catch (error) {
+      this.drop();
+      if (signal.aborted) throw error;
+      return { ok: false, error: describeError(error) };
+    }
+  }
+
+  /** Runs `start` and waits for its callback, failing if the connection breaks or time runs out first. */
+  private within(connection: Connection, start: (done: (error?: Error | null) => void) => void, signal: AbortSignal): Promise<void> {
+    const { timeoutMs } = this.options.target;
+    return Promise.race([
+      connection.broken,
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new ConnectionClosed(`no progress for ${timeoutMs} ms (the peer is not reading)`)), timeoutMs);
+        const onAbort = () => reject(signal.reason as Error);
+        signal.addEventListener('abort', onAbort, { once: true });
+        start((error) => {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', onAbort);
+          if (error) reject(error);
+          else resolve();
+        });
+      }),
+    ]);
+  }
+
+  private connect(signal: AbortSignal): Promise<Connection> {
+    const { url, timeoutMs, verifyTlsCertificates } = this.options.target;
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const port = url.port === '' ? defaultTcpPort : Number(url.port);
+    const started = performance.now();
+    return new Promise((resolve, reject) => {
+      const socket = this.tls ? connectTls({ host, port, servername: isIp(host) ? undefined : host, ...this.tls.connectOptions(verifyTlsCertificates) }) : connectTcp({ host, port });
+      const fail = (error: Error) => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        socket.destroy();
+        reject(error);
+      };
+      const timer = setTimeout(() => fail(new ConnectionClosed(`connect timed out after ${timeoutMs} ms`)), timeoutMs);
+      const onAbort = () => fail(signal.reason as Error);
+      signal.addEventListener('abort', onAbort, { once: true });
+      socket.once('error', fail);
+      socket.once(this.tls ? 'secureConnect' : 'connect', () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        socket.off('error', fail);
+        socket.setKeepAlive(true, keepAliveMs);
+        socket.setNoDelay(true);
+        resolve(this.watch(socket, performance.now() - started));
+      });
+    });
+  }
+
+  /** A connection whose `broken` rejects at the first sign of trouble; anything the peer sends is discarded. */
+  private watch(socket: Socket, connectMs: number): Connection {
+    let breakWith: (error: Error) => void = () => undefined;
+    const broken = new Promise<never>((_, reject) => (breakWith = reject));
+    broken.catch(() => undefined);
+    socket.on('error', (error) => breakWith(error));
+    socket.on('end', () => breakWith(new ConnectionClosed('the peer closed the connection')));
+    socket.on('close', () => breakWith(new ConnectionClosed('the connection closed')));
+    socket.resume();
+    const connection: Connection = { socket, broken, settleMs: Math.min(settleBounds.maxMs, Math.max(settleBounds.minMs, Math.ceil(connectMs))) };
+    // A broken idle connection is let go at once, so the next batch connects again.
+    broken.catch(() => {
+      if (this.connection === connection) this.drop();
+    });
+    return connection;
+  }
+
+  private drop(): void {
+    this.connection?.socket.destroy();
+    this.connection = undefined;
+  }
+
+  async close(): Promise<void> {
+    this.tls?.close();
+    await this.queue;
+    const socket = this.connection?.socket;
+    this.connection = undefined;
+    if (socket === undefined || socket.destroyed) return;
+    await new Promise<void>((resolve) => {
+      socket.once('close', () => resolve());
+      socket.end();
+      setTimeout(() => socket.destroy(), 1000).unref();
+    });
+  }
+}
+
+function isIp(host: string): boolean {
+  return /^[\d.]+$/.test(host) || host.includes(':');
+}

@@ -1,0 +1,68 @@
+// The TLS material both transports use (trusted certificates, a client key pair), read from files
+// that are watched: when one changes, the material is read again and, if it is good, handed to the
+// transport for its next connections. A bad new file keeps the previous material (and says so).
+import { unwatchFile, watchFile } from 'node:fs';
+import { rootCertificates, type ConnectionOptions } from 'node:tls';
+
+export interface TlsMaterial {
+  /** Extra trusted certificates (PEM); the system CAs are trusted too. */
+  trusted: string[];
+  clientKeyPair?: { cert: string; key: string; notAfter?: Date };
+}
+
+export interface TlsMaterialOptions {
+  /** Reads the TLS material from disk (throws on a bad file). */
+  loadTls: () => TlsMaterial;
+  /** Files to watch for rotation. */
+  watchFiles: string[];
+  onTlsReload?: (outcome: { ok: true } | { ok: false; error: string }) => void;
+}
+
+export class WatchedTlsMaterial {
+  current: TlsMaterial;
+
+  constructor(
+    private readonly options: TlsMaterialOptions,
+    onChange: (material: TlsMaterial) => void,
+  ) {
+    this.current = options.loadTls();
+    for (const file of options.watchFiles) {
+      watchFile(file, { interval: 2000, persistent: false }, () => {
+        try {
+          this.current = options.loadTls();
+        } catch (error) {
+          options.onTlsReload?.({ ok: false, error: (error as Error).message });
+          return;
+        }
+        onChange(this.current);
+        options.onTlsReload?.({ ok: true });
+      });
+    }
+  }
+
+  /** Node TLS options for the material: trust, client certificate, verification. */
+  connectOptions(verify: boolean): ConnectionOptions {
+    const { trusted, clientKeyPair } = this.current;
+    return {
+      rejectUnauthorized: verify,
+      ...(trusted.length > 0 ? { ca: [...rootCertificates, ...trusted] } : {}),
+      ...(clientKeyPair ? { cert: clientKeyPair.cert, key: clientKeyPair.key } : {}),
+    };
+  }
+
+  get clientCertificateExpiresAt(): Date | undefined {
+    return this.current.clientKeyPair?.notAfter;
+  }
+
+  close(): void {
+    for (const file of this.options.watchFiles) unwatchFile(file);
+  }
+}
+
+/** A network or TLS failure in words (no URL, so no credentials can leak). */
+export function describeError(error: unknown): string {
+  const err = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+  const code = err.code ?? err.cause?.code;
+  const message = err.cause?.message ?? err.message;
+  return code ? `${code}: ${message}` : message;
+}
