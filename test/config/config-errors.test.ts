@@ -230,6 +230,12 @@ ${subscription()}${subscription('', 's1')}`;
     ]);
   });
 
+  test('RFC_LOGLINE additionalAttributes names must be RFC 5424 SD-PARAM names', () => {
+    const tcp = `${base}  - id: t1\n    environment: prod\n    protocol: TCP_IP\n    connectionDetails: { url: "tls://h:6514" }\n    filterOptions: { includedActionTypes: ["*"] }\n    payloadOptions:\n      payloadFormat:\n        tcp:\n          format: RFC_LOGLINE\n          additionalAttributes: { good-name: x, "bad name": y, "a=b": z }\n`;
+    const message = 'must be 1 to 32 printable ASCII characters without "=", space, "]" or \'"\' (an RFC 5424 SD-PARAM name)';
+    assert.deepEqual(problems(tcp), [`gateway.yaml:21 subscriptions[0].payloadOptions.payloadFormat.tcp.additionalAttributes["bad name"]: ${message}`, `gateway.yaml:21 subscriptions[0].payloadOptions.payloadFormat.tcp.additionalAttributes["a=b"]: ${message}`]);
+  });
+
   test('credentials inside a destination URL are refused without echoing them', () => {
     const found = problems(base + subscription().replace('https://127.0.0.1', 'https://user:hunter2hunter2@127.0.0.1'));
     assert.deepEqual(found, ['gateway.yaml:14 subscriptions[0].httpEndpoint.url: must not contain credentials; use basicAuth or httpEndpoint.headers']);
