@@ -182,6 +182,39 @@ test('a server that closes the connection in the middle of a batch: the batch is
   assert.match(String(attempts[0]!.error), /ECONNRESET|EPIPE|closed/);
 });
 
+test('a peer that half-closes, and a peer that stops reading: both are detected and the batch goes whole to the next connection', async (t) => {
+  const recorder = recordingServer((socket, index) => {
+    if (index === 0) socket.end(); // FIN at once: the peer is going away
+    if (index === 1) socket.pause(); // accepts, never reads: the gateway's writes back up
+  });
+  const server = createTcpServer({ pauseOnConnect: false }, recorder.handle);
+  const port = await listen(server);
+  t.after(() => {
+    for (const socket of recorder.sockets) socket.destroy();
+    return close(server);
+  });
+  const { ingestUrl, lines } = await startGateway(t, {
+    maxBodyKB: 16_384,
+    extra: `subscriptions:
+  - id: peers
+    environment: prod
+    protocol: TCP_IP
+    connectionDetails: { url: "tcp://127.0.0.1:${port}" }
+    filterOptions: { includedActionTypes: ["*"] }
+    delivery: { timeoutMs: 500 }
+    payloadOptions: { flushMs: 20, payloadFormat: { tcp: { format: JSON_DOC } } }
+`,
+  });
+  // Large enough (about 12 MB) that a peer that does not read fills the socket buffers.
+  const batch = events('p', 400, () => ({ padding: 'y'.repeat(30_000) }));
+  await ingest(ingestUrl, batch);
+  await until(() => recorder.received.length >= 3 && recorder.ids(2).length === 400, 30_000);
+  assert.deepEqual(recorder.ids(2), batch.map((event) => event.id));
+  const failed = lines.filter((line) => line.msg === 'delivery' && line.outcome === 'failed');
+  assert.ok(failed.some((line) => /closed|EPIPE|ECONNRESET/.test(String(line.error))), 'the half-closed peer is seen');
+  assert.ok(failed.some((line) => /no progress for 500 ms/.test(String(line.error))), 'the peer that stopped reading is seen');
+});
+
 test('a server down at start: attempts fail and are retried with backoff, then everything is delivered in order', async (t) => {
   const probe = createTcpServer();
   const port = await listen(probe);
