@@ -2,7 +2,7 @@
 //   generator (this process, undici) → gateway (journal with fsync on) → sink (its own process, HEC-like)
 // Prints one JSON line. Flags:
 //   --duration S --warmup S --connections N --subscriptions N --tls --format SPLUNK|ACTIVITY|NEWRELIC
-//   --subscriptions 0 measures ingest alone (npm run bench:ingest)
+//   --subscriptions 0 measures ingest alone (npm run bench:ingest); --tcp delivers over TCP_IP (JSON_DOC)
 //   --rate R (open loop, events/s, for latency) --backlog N (fill N events with the sink down, then
 //   measure start-up to first delivery and drain rate) --max-events N --profile DIR (gateway --cpu-prof)
 import { fork, spawn, type ChildProcess } from 'node:child_process';
@@ -25,6 +25,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '4' },
     subscriptions: { type: 'string', default: '1' },
     tls: { type: 'boolean', default: false },
+    tcp: { type: 'boolean', default: false },
     format: { type: 'string', default: 'SPLUNK' },
     rate: { type: 'string' },
     backlog: { type: 'string' },
@@ -53,7 +54,7 @@ interface SinkStats {
 }
 
 async function startSink(port: number, tls: { cert: string; key: string } | undefined): Promise<{ port: number; stats: () => Promise<SinkStats>; reset: () => void; child: ChildProcess }> {
-  const child = fork(fileURLToPath(new URL('./sink.js', import.meta.url)), [], { env: { ...process.env, SINK_PORT: String(port), SINK_CERT: tls?.cert ?? '', SINK_KEY: tls?.key ?? '' } });
+  const child = fork(fileURLToPath(new URL('./sink.js', import.meta.url)), [], { env: { ...process.env, SINK_PORT: String(port), SINK_CERT: tls?.cert ?? '', SINK_KEY: tls?.key ?? '', SINK_TCP: values.tcp ? '1' : '' } });
   children.push(child);
   const listening = await new Promise<number>((resolve) => child.once('message', (message: { port: number }) => resolve(message.port)));
   const stats = () =>
@@ -72,15 +73,16 @@ async function startSink(port: number, tls: { cert: string; key: string } | unde
 // ---- the gateway -----------------------------------------------------------------------------
 
 function writeConfig(sinkPort: number, caFile: string | undefined): string {
-  const scheme = caFile ? 'https' : 'http';
+  const scheme = values.tcp ? (caFile ? 'tls' : 'tcp') : caFile ? 'https' : 'http';
+  const destination = values.tcp ? `protocol: TCP_IP\n    connectionDetails: { url: "${scheme}://127.0.0.1:${sinkPort}" }` : `httpEndpoint: { url: "${scheme}://127.0.0.1:${sinkPort}/services/collector/event" }`;
   const subscriptionLines = Array.from({ length: subscriptions }, (_, i) => `  - id: bench-${i}
     environment: prod
     format: ${values.format}
-    httpEndpoint: { url: "${scheme}://127.0.0.1:${sinkPort}/services/collector/event" }
+    ${destination}
 ${caFile ? '    trustedCertificates: [ { id: sink-ca } ]\n' : ''}    filterOptions: { includedActionTypes: ["*"] }
     payloadOptions:
       maximumPayloadLimit: { type: EVENTS_PER_PAYLOAD, size: 500 }
-      payloadFormat: { https: { format: ND_JSON } }
+      payloadFormat: { https: { format: ND_JSON }, tcp: { format: JSON_DOC } }
 `).join('');
   const file = join(dir, 'gateway.yaml');
   writeFileSync(file, `server:
@@ -239,6 +241,7 @@ async function throughput(): Promise<Record<string, unknown>> {
     bench: 'end-to-end',
     format: values.format,
     tls: values.tls,
+    protocol: values.tcp ? 'TCP_IP' : 'HTTPS',
     subscriptions,
     connections: Number(values.connections),
     rate: values.rate === undefined ? null : Number(values.rate),

@@ -4,7 +4,8 @@
 // Talks to the runner over IPC: {type:'stats'} → the counts so far.
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 
 const port = Number(process.env.SINK_PORT ?? 0);
 const tls = process.env.SINK_CERT ? { cert: process.env.SINK_CERT, key: process.env.SINK_KEY } : undefined;
@@ -16,30 +17,39 @@ let firstAt = 0;
 const histogram = new Map<number, number>();
 const sentAt = /"sentAt":(\d+)/;
 
+/** Counts the events (lines) in a chunk of ND_JSON or JSON_DOC, and their latency from the first `sentAt`. */
+function count(body: Buffer): void {
+  let lines = 0;
+  for (let i = body.indexOf(10); i !== -1; i = body.indexOf(10, i + 1)) lines++;
+  const now = Date.now();
+  const match = sentAt.exec(body.toString('latin1', 0, Math.min(body.length, 4096)));
+  if (match && lines > 0) {
+    const latency = Math.max(0, now - Number(match[1]));
+    histogram.set(latency, (histogram.get(latency) ?? 0) + lines);
+  }
+  if (firstAt === 0) firstAt = now;
+  events += lines;
+  bytes += body.length;
+}
+
 function handle(request: IncomingMessage, response: ServerResponse): void {
   const chunks: Buffer[] = [];
   request.on('data', (chunk: Buffer) => chunks.push(chunk));
   request.on('end', () => {
-    const body = Buffer.concat(chunks);
-    let count = 0;
-    for (let i = body.indexOf(10); i !== -1; i = body.indexOf(10, i + 1)) count++;
-    const now = Date.now();
-    const match = sentAt.exec(body.toString('latin1', 0, Math.min(body.length, 4096)));
-    if (match && count > 0) {
-      const latency = Math.max(0, now - Number(match[1]));
-      histogram.set(latency, (histogram.get(latency) ?? 0) + count);
-    }
-    if (firstAt === 0) firstAt = now;
-    events += count;
-    bytes += body.length;
+    count(Buffer.concat(chunks));
     requests++;
     response.writeHead(200, { 'content-type': 'application/json' });
     response.end('{"text":"Success","code":0}');
   });
 }
 
-const server = tls ? createHttpsServer(tls, handle) : createHttpServer(handle);
-server.keepAliveTimeout = 60_000;
+// SINK_TCP=1: a TCP (or TLS) collector reading JSON_DOC lines instead of an HTTP server.
+const stream = (socket: Socket) => {
+  socket.on('data', count);
+  socket.on('error', () => undefined);
+};
+const server = process.env.SINK_TCP ? (tls ? createTlsServer(tls, stream) : createTcpServer(stream)) : tls ? createHttpsServer(tls, handle) : createHttpServer(handle);
+if ('keepAliveTimeout' in server) server.keepAliveTimeout = 60_000;
 server.listen(port, '127.0.0.1', () => process.send!({ type: 'listening', port: (server.address() as AddressInfo).port }));
 process.on('message', (message: { type: string }) => {
   if (message.type === 'stats') process.send!({ type: 'stats', events, bytes, requests, firstAt, histogram: [...histogram] });

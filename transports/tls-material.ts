@@ -2,7 +2,7 @@
 // that are watched: when one changes, the material is read again and, if it is good, handed to the
 // transport for its next connections. A bad new file keeps the previous material (and says so).
 import { unwatchFile, watchFile } from 'node:fs';
-import { rootCertificates, type ConnectionOptions } from 'node:tls';
+import { createSecureContext, rootCertificates, type ConnectionOptions, type SecureContext } from 'node:tls';
 
 export interface TlsMaterial {
   /** Extra trusted certificates (PEM); the system CAs are trusted too. */
@@ -20,6 +20,8 @@ export interface TlsMaterialOptions {
 
 export class WatchedTlsMaterial {
   current: TlsMaterial;
+  /** Built once per material: parsing the system CAs takes tens of milliseconds. */
+  private context: SecureContext | undefined;
 
   constructor(
     private readonly options: TlsMaterialOptions,
@@ -30,6 +32,7 @@ export class WatchedTlsMaterial {
       watchFile(file, { interval: 2000, persistent: false }, () => {
         try {
           this.current = options.loadTls();
+          this.context = undefined;
         } catch (error) {
           options.onTlsReload?.({ ok: false, error: (error as Error).message });
           return;
@@ -48,6 +51,11 @@ export class WatchedTlsMaterial {
       ...(trusted.length > 0 ? { ca: [...rootCertificates, ...trusted] } : {}),
       ...(clientKeyPair ? { cert: clientKeyPair.cert, key: clientKeyPair.key } : {}),
     };
+  }
+
+  /** The same as a reusable secure context, for transports that open their own TLS sockets. */
+  secureContext(): SecureContext {
+    return (this.context ??= createSecureContext(this.connectOptions(true)));
   }
 
   get clientCertificateExpiresAt(): Date | undefined {
