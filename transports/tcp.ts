@@ -83,20 +83,22 @@ export class TcpTransport implements Transport {
   /** Runs `start` and waits for its callback, failing if the connection breaks or time runs out first. */
   private within(connection: Connection, start: (done: (error?: Error | null) => void) => void, signal: AbortSignal): Promise<void> {
     const { timeoutMs } = this.options.target;
-    return Promise.race([
-      connection.broken,
-      new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new ConnectionClosed(`no progress for ${timeoutMs} ms (the peer is not reading)`)), timeoutMs);
-        const onAbort = () => reject(signal.reason as Error);
-        signal.addEventListener('abort', onAbort, { once: true });
-        start((error) => {
-          clearTimeout(timer);
-          signal.removeEventListener('abort', onAbort);
-          if (error) reject(error);
-          else resolve();
-        });
-      }),
-    ]);
+    return new Promise<void>((resolve, reject) => {
+      let finished = false;
+      const finish = (error?: Error | null) => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        if (error) reject(error);
+        else resolve();
+      };
+      const timer = setTimeout(() => finish(new ConnectionClosed(`no progress for ${timeoutMs} ms (the peer is not reading)`)), timeoutMs);
+      const onAbort = () => finish(signal.reason as Error);
+      signal.addEventListener('abort', onAbort, { once: true });
+      connection.broken.catch(finish);
+      start(finish);
+    });
   }
 
   private async connect(signal: AbortSignal): Promise<Connection> {
@@ -104,8 +106,8 @@ export class TcpTransport implements Transport {
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const port = url.port === '' ? defaultTcpPort : Number(url.port);
     const deadline = performance.now() + timeoutMs;
-    // TCP first, then TLS over it: the TCP handshake alone measures the round trip (a TLS
-    // handshake adds crypto time, not distance), and it is measured with nothing else running.
+    // TCP first, then TLS over it, so the round trip is the TCP handshake alone (a TLS handshake
+    // adds crypto time, not distance).
     const started = performance.now();
     const tcp = await this.opened(connectTcp({ host, port }), 'connect', deadline, signal);
     // On loopback the distance is nothing and the measurement is event-loop noise.
@@ -116,7 +118,14 @@ export class TcpTransport implements Transport {
     const connection = this.watch(socket, roundTripMs);
     // In TLS 1.3 the client is "connected" before the server has checked its certificate: a
     // refusal arrives as an alert just after. Nothing is written until that moment has passed.
-    if (this.tls && (socket as TLSSocket).getProtocol() === 'TLSv1.3') await this.within(connection, (done) => setTimeout(done, Math.max(handshakeGraceMs, connection.settleMs)), signal);
+    if (this.tls && (socket as TLSSocket).getProtocol() === 'TLSv1.3') {
+      try {
+        await this.within(connection, (done) => setTimeout(done, Math.max(handshakeGraceMs, connection.settleMs)), signal);
+      } catch (error) {
+        socket.destroy();
+        throw error;
+      }
+    }
     return connection;
   }
 
