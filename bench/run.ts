@@ -7,7 +7,6 @@
 //   measure start-up to first delivery and drain rate) --max-events N --profile DIR (gateway --cpu-prof)
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -15,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { createCa } from '../test/helpers/certificates.js';
+import { freePort } from '../test/helpers/free-port.js';
 import { pingOneEvent } from './pingone-events.js';
 import { cpuSeconds, peakRssMb } from './process-usage.js';
 
@@ -197,14 +197,6 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Pr
     await sleep(100);
   }
   return false;
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const port = (probe.address() as { port: number }).port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
 }
 
 function tlsMaterial(): { sink: { cert: string; key: string }; caFile: string } | undefined {

@@ -2,24 +2,19 @@
 // that is down across a SIGKILL; and one that hangs without delaying another.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { GatewayProcess } from '../helpers/gateway-process.js';
 import { createCa } from '../helpers/certificates.js';
+import { freePort } from '../helpers/free-port.js';
 import { HttpSink } from '../helpers/http-sink.js';
-import { ingestToken, startGateway } from '../helpers/in-process-gateway.js';
+import { ingestToken, postEvents, startGateway } from '../helpers/in-process-gateway.js';
 import { until } from '../helpers/manual-clock.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const events = (prefix: string, count: number) =>
   Array.from({ length: count }, (_, i) => ({ id: `${prefix}${i}`, recordedAt: `2026-11-23T10:15:${String(i % 60).padStart(2, '0')}.250Z`, action: { type: 'USER.CREATED' }, source: { ipAddress: '203.0.113.9', userAgent: 'curl/8' } }));
 
-async function ingest(url: string, body: unknown, token = ingestToken): Promise<number> {
-  const response = await fetch(`${url}/v1/environments/prod/events`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  await response.text();
-  return response.status;
-}
 
 test('end to end: ingest → journal → SPLUNK / ND_JSON → a real HTTPS sink, bodies and headers checked', async (t) => {
   const ca = createCa();
@@ -44,8 +39,8 @@ subscriptions:
     payloadOptions: { flushMs: 100 }
 `,
   });
-  assert.equal(await ingest(ingestUrl, events('a', 3)), 202);
-  assert.equal(await ingest(ingestUrl, events('b', 2)), 202);
+  assert.equal(await postEvents(ingestUrl, events('a', 3)), 202);
+  assert.equal(await postEvents(ingestUrl, events('b', 2)), 202);
   await until(() => sink.eventIds().length === 5);
   assert.deepEqual(sink.eventIds(), ['a0', 'a1', 'a2', 'b0', 'b1']);
   const request = sink.requests[0]!;
@@ -66,11 +61,7 @@ subscriptions:
 });
 
 test('destination down, gateway SIGKILLed and restarted, destination up: nothing is lost', async (t) => {
-  // A free port nobody listens on yet.
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const port = (probe.address() as { port: number }).port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const port = await freePort();
 
   const dir = tempDir(t);
   const file = join(dir, 'gateway.yaml');
@@ -91,7 +82,7 @@ subscriptions:
   const first = GatewayProcess.start(file);
   t.after(() => first.kill());
   const { ingest: ingestAddress } = await first.listening();
-  for (let request = 0; request < 5; request++) assert.equal(await ingest(`http://${ingestAddress}`, events(`k${request}-`, 6)), 202);
+  for (let request = 0; request < 5; request++) assert.equal(await postEvents(`http://${ingestAddress}`, events(`k${request}-`, 6)), 202);
   await first.waitFor((line) => line.msg === 'delivery' && line.outcome === 'failed');
   first.kill('SIGKILL');
   await first.exited;
@@ -117,7 +108,7 @@ test('a destination that hangs does not delay another subscription', async (t) =
   const subscription = (id: string, url: string) => `  - { id: ${id}, environment: prod, format: SPLUNK, httpEndpoint: { url: "${url}/services/collector/event" }, filterOptions: { includedActionTypes: ["*"] }, payloadOptions: { flushMs: 20 }, delivery: { timeoutMs: 600000 } }\n`;
   const { ingestUrl } = await startGateway(t, { extra: `subscriptions:\n${subscription('stuck', hanging.url)}${subscription('fine', healthy.url)}` });
   for (let request = 0; request < 5; request++) {
-    assert.equal(await ingest(ingestUrl, events(`h${request}-`, 4)), 202);
+    assert.equal(await postEvents(ingestUrl, events(`h${request}-`, 4)), 202);
     await until(() => healthy.eventIds().length === (request + 1) * 4);
   }
   assert.equal(healthy.eventIds().length, 20);

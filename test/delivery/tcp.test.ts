@@ -10,17 +10,14 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { createCa } from '../helpers/certificates.js';
-import { ingestToken, startGateway } from '../helpers/in-process-gateway.js';
+import { freePort } from '../helpers/free-port.js';
+import { sendEvents, startGateway } from '../helpers/in-process-gateway.js';
 import { until } from '../helpers/manual-clock.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const events = (prefix: string, count: number, extra: (i: number) => Record<string, unknown> = () => ({})) =>
   Array.from({ length: count }, (_, i) => ({ id: `${prefix}${i}`, recordedAt: `2026-11-23T10:15:${String(i % 60).padStart(2, '0')}.250Z`, action: { type: 'USER.CREATED' }, result: { status: 'SUCCESS' }, ...extra(i) }));
 
-async function ingest(url: string, body: unknown): Promise<void> {
-  const response = await fetch(`${url}/v1/environments/prod/events`, { method: 'POST', headers: { authorization: `Bearer ${ingestToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  assert.equal(response.status, 202, await response.text());
-}
 
 async function listen(server: Server, port = 0): Promise<number> {
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
@@ -90,8 +87,8 @@ subscriptions:
     payloadOptions: { flushMs: 20 }
 `,
   });
-  await ingest(ingestUrl, events('a', 3));
-  await ingest(ingestUrl, events('b', 2));
+  await sendEvents(ingestUrl, events('a', 3));
+  await sendEvents(ingestUrl, events('b', 2));
   await until(() => recorder.ids().length === 5, 10_000);
   assert.deepEqual(recorder.ids(), ['a0', 'a1', 'a2', 'b0', 'b1']);
   assert.deepEqual(peers, ['gateway-client']);
@@ -121,7 +118,7 @@ test('RFC_LOGLINE: octet-counted RFC 5424 lines, byte-exact (UTF-8 counted in by
       payloadFormat: { tcp: { format: RFC_LOGLINE, additionalAttributes: { env: "prod", note: 'a "quoted" ] value' } } }
 `,
   });
-  await ingest(ingestUrl, [
+  await sendEvents(ingestUrl, [
     { id: 'ok-1', recordedAt: '2026-11-23T11:15:00.250+01:00', action: { type: 'USER.CREATED' }, result: { status: 'SUCCESS' }, actors: { user: { name: 'Zoë Ünal' } } },
     { id: 'fail-1', recordedAt: '2026-11-23T10:16:00Z', action: { type: 'AUTHENTICATION.FAILED' }, result: { status: 'FAILED' } },
   ]);
@@ -172,7 +169,7 @@ test('a server that closes the connection in the middle of a batch: the batch is
 `,
   });
   const batch = events('c', 200, () => ({ padding: 'x'.repeat(2000) }));
-  await ingest(ingestUrl, batch);
+  await sendEvents(ingestUrl, batch);
   await until(() => recorder.received.length >= 2 && recorder.ids(1).length >= 200, 15_000);
   assert.equal(cut, 1);
   assert.deepEqual(recorder.ids(1), batch.map((event) => event.id));
@@ -207,7 +204,7 @@ test('a peer that half-closes, and a peer that stops reading: both are detected 
   });
   // Large enough (about 12 MB) that a peer that does not read fills the socket buffers.
   const batch = events('p', 400, () => ({ padding: 'y'.repeat(30_000) }));
-  await ingest(ingestUrl, batch);
+  await sendEvents(ingestUrl, batch);
   await until(() => recorder.received.length >= 3 && recorder.ids(2).length === 400, 30_000);
   assert.deepEqual(recorder.ids(2), batch.map((event) => event.id));
   const failed = lines.filter((line) => line.msg === 'delivery' && line.outcome === 'failed');
@@ -216,9 +213,7 @@ test('a peer that half-closes, and a peer that stops reading: both are detected 
 });
 
 test('a server down at start: attempts fail and are retried with backoff, then everything is delivered in order', async (t) => {
-  const probe = createTcpServer();
-  const port = await listen(probe);
-  await close(probe);
+  const port = await freePort();
   const { ingestUrl, lines } = await startGateway(t, {
     extra: `subscriptions:
   - id: later
@@ -229,9 +224,9 @@ test('a server down at start: attempts fail and are retried with backoff, then e
     payloadOptions: { flushMs: 20, payloadFormat: { tcp: { format: JSON_DOC } } }
 `,
   });
-  await ingest(ingestUrl, events('d', 4));
+  await sendEvents(ingestUrl, events('d', 4));
   await until(() => lines.filter((line) => line.msg === 'delivery' && line.outcome === 'failed').length >= 2, 10_000);
-  await ingest(ingestUrl, events('e', 2));
+  await sendEvents(ingestUrl, events('e', 2));
   const recorder = recordingServer();
   const server = createTcpServer(recorder.handle);
   await listen(server, port);
@@ -246,9 +241,7 @@ test('a server down at start: attempts fail and are retried with backoff, then e
 
 /** syslog-ng in the foreground with a TLS (RFC 5425) source that requires client certificates. */
 async function startSyslogNg(t: TestContext, dir: string, files: { ca: string; cert: string; key: string }): Promise<{ port: number; output: string }> {
-  const probe = createTcpServer();
-  const port = await listen(probe);
-  await close(probe);
+  const port = await freePort();
   const output = join(dir, 'received.log');
   const config = join(dir, 'syslog-ng.conf');
   writeFileSync(config, `@version: 3.38
@@ -314,8 +307,8 @@ subscriptions:
 `,
   });
   const sent = events('s', 60, (i) => (i % 10 === 3 ? { result: { status: 'FAILED' }, action: { type: 'AUTHENTICATION.FAILED' } } : { description: `line one\nline two ${i}` }));
-  await ingest(ingestUrl, sent.slice(0, 30));
-  await ingest(ingestUrl, sent.slice(30));
+  await sendEvents(ingestUrl, sent.slice(0, 30));
+  await sendEvents(ingestUrl, sent.slice(30));
   const received = () => (existsSync(syslog.output) ? readFileSync(syslog.output, 'utf8').split('\n').filter((line) => line !== '') : []);
   await until(() => received().length >= 60, 20_000);
   const rows = received().map((line) => {

@@ -1,4 +1,5 @@
 // A gateway in this process on loopback ports, with its own temporary storage directory.
+import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -34,6 +35,24 @@ ${options.extra ?? ''}`;
   stop = () => gateway.stop();
   const { ingest, admin } = gateway.addresses();
   return { gateway, dir, lines, ingestUrl: `http://${ingest}`, adminUrl: `http://${admin}` };
+}
+
+/** POSTs a JSON body of events to environment prod with the ingest token. */
+function post(ingestUrl: string, body: unknown): Promise<Response> {
+  return fetch(`${ingestUrl}/v1/environments/prod/events`, { method: 'POST', headers: { authorization: `Bearer ${ingestToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+/** Sends events; the status code. */
+export async function postEvents(ingestUrl: string, body: unknown): Promise<number> {
+  const response = await post(ingestUrl, body);
+  await response.text();
+  return response.status;
+}
+
+/** Sends events that must be accepted: anything but 202 fails the test, with the answer. */
+export async function sendEvents(ingestUrl: string, body: unknown): Promise<void> {
+  const response = await post(ingestUrl, body);
+  assert.equal(response.status, 202, await response.text());
 }
 
 /** The gateway's metrics text, scraped over HTTP with the ops token. */

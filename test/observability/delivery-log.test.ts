@@ -6,18 +6,15 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { redactSecrets } from '../../src/observability/redact-secrets.js';
+import { freePort } from '../helpers/free-port.js';
 import { GatewayProcess } from '../helpers/gateway-process.js';
 import { HttpSink } from '../helpers/http-sink.js';
-import { ingestToken, sample, scrape, startGateway } from '../helpers/in-process-gateway.js';
+import { ingestToken, sample, scrape, sendEvents, startGateway } from '../helpers/in-process-gateway.js';
 import { until } from '../helpers/manual-clock.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const events = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => ({ id: `${prefix}${i}`, recordedAt: '2026-11-23T10:15:00.250Z', action: { type: 'USER.CREATED' } }));
 
-async function ingest(url: string, body: unknown): Promise<void> {
-  const response = await fetch(`${url}/v1/environments/prod/events`, { method: 'POST', headers: { authorization: `Bearer ${ingestToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  assert.equal(response.status, 202, await response.text());
-}
 
 const fileLines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Record<string, unknown>) : []);
 
@@ -52,7 +49,7 @@ subscriptions:
     payloadOptions: { flushMs: 20 }
 `,
   });
-  await ingest(ingestUrl, events('e', 3));
+  await sendEvents(ingestUrl, events('e', 3));
   await until(() => fileLines(file).length === 1, 10_000);
   const [line] = fileLines(file);
   assert.deepEqual(
@@ -84,9 +81,7 @@ subscriptions:
 });
 
 test('a destination that is down: failed attempts are logged with the error, and the gauges show it failing', async (t) => {
-  const closed = await HttpSink.start();
-  const url = closed.url;
-  await closed.close();
+  const url = `http://127.0.0.1:${await freePort()}`;
   const { ingestUrl, adminUrl, lines } = await startGateway(t, {
     extra: `subscriptions:
   - id: down
@@ -96,7 +91,7 @@ test('a destination that is down: failed attempts are logged with the error, and
     payloadOptions: { flushMs: 20 }
 `,
   });
-  await ingest(ingestUrl, events('d', 2));
+  await sendEvents(ingestUrl, events('d', 2));
   await until(() => lines.filter((l) => l.msg === 'delivery').length >= 2, 10_000);
   const failed = lines.filter((l) => l.msg === 'delivery');
   assert.deepEqual(failed.map((l) => l.attempt).slice(0, 2), [1, 2]);
@@ -137,12 +132,12 @@ subscriptions:
   const gateway = GatewayProcess.start(config);
   t.after(() => gateway.kill());
   const { ingest: address } = await gateway.listening();
-  await ingest(`http://${address}`, events('before', 1));
+  await sendEvents(`http://${address}`, events('before', 1));
   await until(() => fileLines(file).length === 1, 10_000);
   renameSync(file, `${file}.1`);
   gateway.kill('SIGHUP');
   await gateway.waitFor((line) => line.msg === 'configuration reloaded');
-  await ingest(`http://${address}`, events('after', 1));
+  await sendEvents(`http://${address}`, events('after', 1));
   await until(() => fileLines(file).length === 1, 10_000);
   assert.deepEqual(fileLines(`${file}.1`).map((line) => line.firstEventId), ['before0']);
   assert.deepEqual(fileLines(file).map((line) => line.firstEventId), ['after0']);

@@ -5,13 +5,13 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createCa } from '../helpers/certificates.js';
+import { freePort } from '../helpers/free-port.js';
 import { HttpSink } from '../helpers/http-sink.js';
-import { ingestToken, opsToken, sample, scrape, startGateway } from '../helpers/in-process-gateway.js';
+import { opsToken, postEvents, sample, scrape, startGateway } from '../helpers/in-process-gateway.js';
 import { until } from '../helpers/manual-clock.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -24,11 +24,6 @@ const rules = readFileSync(join(grafana, 'alerts.yaml'), 'utf8');
 
 const event = (id: string, type = 'USER.CREATED') => ({ id, recordedAt: '2026-11-23T10:15:00.250Z', action: { type }, source: { ipAddress: '203.0.113.9' } });
 
-async function ingest(url: string, body: unknown): Promise<number> {
-  const response = await fetch(`${url}/v1/environments/prod/events`, { method: 'POST', headers: { authorization: `Bearer ${ingestToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  await response.text();
-  return response.status;
-}
 
 /**
  * A gateway that has carried every kind of traffic the dashboard shows: deliveries, a filtered
@@ -66,11 +61,11 @@ subscriptions:
 `,
   });
   const send = async (round: number) => {
-    assert.equal(await ingest(started.ingestUrl, [event(`r${round}-a`), event(`r${round}-b`), event(`r${round}-f`, 'SESSION.CREATED')]), 202);
+    assert.equal(await postEvents(started.ingestUrl, [event(`r${round}-a`), event(`r${round}-b`), event(`r${round}-f`, 'SESSION.CREATED')]), 202);
   };
   await send(0);
-  assert.equal(await ingest(started.ingestUrl, [event('poison')]), 202);
-  assert.equal(await ingest(started.ingestUrl, [{ id: 'no-recorded-at' }]), 400);
+  assert.equal(await postEvents(started.ingestUrl, [event('poison')]), 202);
+  assert.equal(await postEvents(started.ingestUrl, [{ id: 'no-recorded-at' }]), 400);
   await until(async () => sample(await scrape(started.adminUrl), 'siem_gateway_events_dead_lettered_total{environment="prod",subscription="splunk",reason="refused"}') === 1, 10_000);
   await until(() => mtls.requests.length > 0 && splunk.eventIds().length === 2, 10_000);
   // Cursors are saved behind the deliveries: wait until both have caught up.
@@ -151,14 +146,6 @@ test('the dashboard: datasource as a variable, unique panel ids, every target on
   const titles = dashboard.panels.map((panel) => panel.title).join('\n');
   for (const wanted of [/Events in/, /Events out/, /filtered/, /dead-lettered/, /attempts by outcome and status class/, /Delivery latency/, /End-to-end latency/, /Backlog/, /Oldest undelivered event age/, /Journal use/, /Client certificate days left/]) assert.match(titles, wanted);
 });
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 interface QueryAnswer {
   status: string;
