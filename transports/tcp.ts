@@ -8,7 +8,7 @@
 // round trip, so a batch it cut off in the middle fails here and is resent whole on a new connection
 // (at-least-once). The settle interval is twice the TCP connect time, 2 to 100 ms (2 on loopback).
 // Half-closed and silent peers are found by 'end', write errors and TCP keep-alive.
-import { connect as connectTcp, type Socket } from 'node:net';
+import { connect as connectTcp, isIP, type Socket } from 'node:net';
 import { connect as connectTls, type TLSSocket } from 'node:tls';
 import type { EncodedBatch, SendResult, Transport } from '../src/pipeline/transport.js';
 import { WatchedTlsMaterial, describeError, type TlsMaterialOptions } from './tls-material.js';
@@ -112,7 +112,7 @@ export class TcpTransport implements Transport {
     const tcp = await this.opened(connectTcp({ host, port }), 'connect', deadline, signal);
     // On loopback the distance is nothing and the measurement is event-loop noise.
     const roundTripMs = isLoopback(host) ? 0 : performance.now() - started;
-    const socket = this.tls ? await this.opened(connectTls({ socket: tcp, host, servername: isIp(host) ? undefined : host, secureContext: this.tls.secureContext(), rejectUnauthorized: verifyTlsCertificates }), 'secureConnect', deadline, signal) : tcp;
+    const socket = this.tls ? await this.opened(connectTls({ socket: tcp, host, servername: isIP(host) === 0 ? host : undefined, secureContext: this.tls.secureContext(), rejectUnauthorized: verifyTlsCertificates }), 'secureConnect', deadline, signal) : tcp;
     socket.setKeepAlive(true, keepAliveMs);
     socket.setNoDelay(true);
     const connection = this.watch(socket, roundTripMs);
@@ -189,8 +189,4 @@ export class TcpTransport implements Transport {
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
-function isIp(host: string): boolean {
-  return /^[\d.]+$/.test(host) || host.includes(':');
 }
