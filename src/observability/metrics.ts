@@ -135,17 +135,6 @@ export class GatewayMetrics {
   /** Per-subscription gauges, read at scrape time; a removed subscription's series disappear. */
   observeSubscriptions(statuses: () => SubscriptionStatus[]): void {
     const registry = this.registry;
-    let current: SubscriptionStatus[] = [];
-    let readAt = -1;
-    // One read per scrape, shared by the four gauges.
-    const read = () => {
-      const now = Date.now();
-      if (now - readAt > 100) {
-        current = statuses();
-        readAt = now;
-      }
-      return { now, current };
-    };
     const gauge = (name: string, help: string, value: (status: SubscriptionStatus, now: number) => number | undefined) =>
       new Gauge({
         name,
@@ -154,8 +143,8 @@ export class GatewayMetrics {
         registers: [registry],
         collect() {
           this.reset();
-          const { now, current } = read();
-          for (const status of current) {
+          const now = Date.now();
+          for (const status of statuses()) {
             const v = value(status, now);
             if (v !== undefined) this.set({ environment: status.environment, subscription: status.id }, v);
           }
