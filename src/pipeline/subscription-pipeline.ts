@@ -211,12 +211,18 @@ export class SubscriptionPipeline {
     return this.carried[this.carriedIndex]?.receivedAt;
   }
 
-  /** Saves the cursor past every finished slot at the head of the window, in order, in the background. */
+  /**
+   * Moves the cursor past every finished slot at the head of the window. The journal takes the
+   * new position at once (retention and the backlog read it) and saves it in the background: one
+   * write per subscription at a time, each storing the newest position, so the file never falls
+   * more than one write behind however small the batches.
+   */
   private advance(): void {
-    while (this.window[0]?.done) {
-      const seq = this.window.shift()!.lastSeq;
-      this.committing = this.committing.then(() => this.commit(seq));
-    }
+    let seq: number | undefined;
+    while (this.window[0]?.done) seq = this.window.shift()!.lastSeq;
+    if (seq === undefined) return;
+    this.lastCommitAt = this.clock.now();
+    this.committing = this.options.journal.commit(this.options.subscription.id, seq);
     this.committing.catch((error: unknown) => this.fail(error));
   }
 
@@ -391,10 +397,5 @@ export class SubscriptionPipeline {
     this.passedSeq = this.consumedSeq;
     this.window.push({ lastSeq: this.consumedSeq, done: true });
     this.advance();
-  }
-
-  private async commit(seq: number): Promise<void> {
-    await this.options.journal.commit(this.options.subscription.id, seq);
-    this.lastCommitAt = this.clock.now();
   }
 }
