@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { StartAt } from '../config/gateway-config.js';
 import type { Logger } from '../logger.js';
 import { CursorStore } from './cursor-store.js';
+import { DirectoryLock } from './directory-lock.js';
 import { FileJournalReader, type ReaderSource } from './file-journal-reader.js';
 import { fsyncDirectory } from './fsync-dir.js';
 import { JournalFailedError, JournalFullError, type AppendBatch, type DropReport, type Journal, type JournalReader, type JournalStats } from './journal.js';
@@ -59,6 +60,7 @@ export class FileJournal implements Journal, ReaderSource {
   private deletions: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private lock!: DirectoryLock;
   private readonly journalDir: string;
   private readonly segmentBytes: number;
   private readonly now: () => number;
@@ -73,9 +75,17 @@ export class FileJournal implements Journal, ReaderSource {
     this.logger = options.logger;
   }
 
+  /** Takes storage.dir's lock (DirectoryInUseError if another process holds it), then recovers. */
   static async open(options: FileJournalOptions): Promise<FileJournal> {
     const journal = new FileJournal(options);
-    await journal.recover();
+    await mkdir(options.dir, { recursive: true });
+    journal.lock = DirectoryLock.acquire(options.dir, options.logger);
+    try {
+      await journal.recover();
+    } catch (error) {
+      journal.lock.release();
+      throw error;
+    }
     const interval = options.maintenanceIntervalMs ?? 60_000;
     journal.timer = setInterval(() => void journal.runMaintenance(), interval).unref();
     void journal.runMaintenance();
@@ -451,6 +461,7 @@ export class FileJournal implements Journal, ReaderSource {
     await this.deletions;
     await this.cursorStore.settle();
     await this.handle.close();
+    this.lock.release();
     this.tail.clear();
     this.appended.reject(new Error('the journal is closed'));
     this.appended.promise.catch(() => undefined);

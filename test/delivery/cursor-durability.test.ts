@@ -53,20 +53,24 @@ subscriptions:
   const acknowledged: string[] = [];
   const dispatcher = new Agent({ connections: 4 });
   t.after(() => dispatcher.close());
+  // Paced at about 8,000 events/s (400 batches/s of 20): enough for a cursor write per batch to
+  // fall behind (as it did), without starving the tests that run beside this one.
   let running = true;
   let next = 0;
-  const loops = Array.from({ length: 3 }, async () => {
-    while (running) {
-      const ids = Array.from({ length: 100 }, () => `e${next++}`);
-      const body = JSON.stringify(ids.map((id) => ({ id, recordedAt: '2026-11-24T10:15:00.000Z', action: { type: 'USER.CREATED' } })));
-      try {
-        const response = await request(`http://${ingest}/v1/environments/prod/events`, { method: 'POST', dispatcher, headers: { authorization: `Bearer ${ingestToken}`, 'content-type': 'application/json' }, body });
-        await response.body.text();
-        if (response.statusCode === 202) acknowledged.push(...ids);
-      } catch {
-        return; // the gateway was killed
-      }
+  const send = async () => {
+    const ids = Array.from({ length: 100 }, () => `e${next++}`);
+    const body = JSON.stringify(ids.map((id) => ({ id, recordedAt: '2026-11-24T10:15:00.000Z', action: { type: 'USER.CREATED' } })));
+    try {
+      const response = await request(`http://${ingest}/v1/environments/prod/events`, { method: 'POST', dispatcher, headers: { authorization: `Bearer ${ingestToken}`, 'content-type': 'application/json' }, body });
+      await response.body.text();
+      if (response.statusCode === 202) acknowledged.push(...ids);
+    } catch {
+      // the gateway was killed
     }
+  };
+  const loops = Array.from({ length: 4 }, async (_, loop) => {
+    await new Promise((resolve) => setTimeout(resolve, loop * 12));
+    while (running) await Promise.all([send(), new Promise((resolve) => setTimeout(resolve, 50))]);
   });
 
   // Sample the cursor file against the sink's count for 10 s of load.

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs before `npm test`: installs, with apt-get, the third-party tools the tests run for real.
+#   promtool, prometheus (Debian: prometheus)   test/observability: metrics format, alert rules, scrape
+#   syslog-ng            (Debian: syslog-ng-core) test/delivery/tcp.test.ts: a real syslog server over TLS
+# Without apt-get, install those with your package manager (Homebrew: prometheus, syslog-ng) and
+# run `npm test` again.
+set -euo pipefail
+
+declare -A package_of=([promtool]=prometheus [prometheus]=prometheus [syslog-ng]=syslog-ng-core)
+missing=() tools=()
+for tool in "${!package_of[@]}"; do
+  command -v "$tool" >/dev/null 2>&1 || { missing+=("${package_of[$tool]}"); tools+=("$tool"); }
+done
+if ((${#missing[@]} == 0)); then exit 0; fi
+packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
+
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "pretest: the tests need these tools, which are not installed: ${tools[*]}" >&2
+  echo "pretest: apt-get is not available here; install the packages that provide them (Debian names: $packages) and run npm test again" >&2
+  exit 1
+fi
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  if ! command -v sudo >/dev/null 2>&1; then
+    echo "pretest: run as root, or install sudo, to apt-get install: $packages" >&2
+    exit 1
+  fi
+  sudo=(sudo)
+fi
+echo "pretest: installing with apt-get: $packages(the tests run these tools for real)"
+"${sudo[@]}" apt-get update -qq
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends $packages
