@@ -29,7 +29,13 @@ export class FileJournalReader implements JournalReader {
   constructor(
     private readonly source: ReaderSource,
     public nextSeq: number,
+    private readonly onClose: () => void = () => undefined,
   ) {}
+
+  /** The newest seq this reader has read or holds in memory: it no longer needs the segment. */
+  get heldSeq(): number {
+    return this.buffered.at(-1)?.seq ?? this.nextSeq - 1;
+  }
 
   async read(max: number, signal?: AbortSignal): Promise<JournalRecord[]> {
     for (;;) {
@@ -81,6 +87,8 @@ export class FileJournalReader implements JournalReader {
     }
     const disk = this.disk!;
     const read = await disk.read(16);
+    // Retention removed the segment meanwhile and counted its events from nextSeq on as dropped.
+    if (this.nextSeq < this.source.firstAvailableSeq) return;
     // Newer records are served from memory (or are not durable yet).
     const stopAt = Math.min(this.source.durableSeq + 1, this.source.tail.firstSeq);
     let next = this.nextSeq; // `buffered` is empty here: read() hands it out before reading more
@@ -135,6 +143,7 @@ export class FileJournalReader implements JournalReader {
   }
 
   async close(): Promise<void> {
+    this.onClose();
     this.buffered = [];
     await this.closeDisk();
   }

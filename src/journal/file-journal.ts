@@ -54,6 +54,8 @@ export class FileJournal implements Journal, ReaderSource {
   private flushing: Promise<void> | null = null;
   private appended = deferred<void>();
   private readonly cursors = new Map<string, { seq: number; environment: string }>();
+  /** Each subscription's reader: what it holds in memory is not lost when its segment goes. */
+  private readonly readers = new Map<string, FileJournalReader>();
   private readonly cursorStore: CursorStore;
   private failure: Error | undefined;
   private maintenance: Promise<void> | null = null;
@@ -334,27 +336,29 @@ export class FileJournal implements Journal, ReaderSource {
       const lastSeq = this.segments[1]!.firstSeq - 1;
       const expired = oldest.lastWriteMs < oldestAllowed;
       const over = this.totalBytes > this.options.maxBytes;
-      const consumed = this.consumedBy(lastSeq);
-      if (!expired && !(over && (consumed || this.options.whenFull === 'drop-oldest'))) break;
-      if (!consumed) await this.reportDrops(oldest, lastSeq, expired ? 'age' : 'size');
-      if (this.segments[0] === oldest) this.deleteOldest(oldest);
+      if (!expired && !(over && (this.consumedBy(lastSeq) || this.options.whenFull === 'drop-oldest'))) break;
+      const batches = this.consumedBy(lastSeq) ? [] : await batchesOf(oldest.path);
+      if (this.segments[0] !== oldest) continue;
+      // Counted and deleted in one step, so no reader takes an event between the two.
+      this.reportDrops(oldest, lastSeq, batches, expired ? 'age' : 'size');
+      this.deleteOldest(oldest);
     }
   }
 
-  /** Counts, per lagging subscription, the events of its environment that retention removes. */
-  private async reportDrops(segment: SegmentInfo, lastSeq: number, reason: 'age' | 'size'): Promise<void> {
-    const lagging = [...this.cursors].filter(([, cursor]) => cursor.seq < lastSeq);
-    const counts = new Map<string, number>(lagging.map(([id]) => [id, 0]));
-    await forEachBatch(segment.path, (batch) => {
-      const last = batch.firstSeq + batch.count - 1;
-      for (const [id, cursor] of lagging) {
-        if (batch.environment === cursor.environment && last > cursor.seq) counts.set(id, counts.get(id)! + last - Math.max(cursor.seq, batch.firstSeq - 1));
+  /**
+   * Counts, per lagging subscription, the events of its environment that retention removes: those
+   * after both its cursor and what its reader already holds (read into memory, still delivered).
+   */
+  private reportDrops(segment: SegmentInfo, lastSeq: number, batches: BatchSummary[], reason: 'age' | 'size'): void {
+    for (const [id, cursor] of this.cursors) {
+      const from = Math.max(cursor.seq, this.readers.get(id)?.heldSeq ?? 0);
+      if (from >= lastSeq) continue;
+      let count = 0;
+      for (const batch of batches) {
+        const last = batch.firstSeq + batch.count - 1;
+        if (batch.environment === cursor.environment && last > from) count += last - Math.max(from, batch.firstSeq - 1);
       }
-      return false;
-    });
-    for (const [id, cursor] of lagging) {
-      const count = counts.get(id)!;
-      const report: DropReport = { subscriptionId: id, environment: cursor.environment, count, fromSeq: Math.max(cursor.seq + 1, segment.firstSeq), toSeq: lastSeq, reason };
+      const report: DropReport = { subscriptionId: id, environment: cursor.environment, count, fromSeq: Math.max(from + 1, segment.firstSeq), toSeq: lastSeq, reason };
       if (count > 0) {
         this.logger.warn(report, `journal: retention (${reason}) removed ${count} events subscription ${id} had not delivered (seq ${report.fromSeq}..${lastSeq})`);
         this.options.onDrop?.(report);
@@ -415,8 +419,12 @@ export class FileJournal implements Journal, ReaderSource {
     this.cursors.delete(subscriptionId);
   }
 
-  reader(afterSeq: number): JournalReader {
-    return new FileJournalReader(this, afterSeq + 1);
+  reader(afterSeq: number, subscriptionId?: string): JournalReader {
+    const reader = new FileJournalReader(this, afterSeq + 1, () => {
+      if (subscriptionId !== undefined && this.readers.get(subscriptionId) === reader) this.readers.delete(subscriptionId);
+    });
+    if (subscriptionId !== undefined) this.readers.set(subscriptionId, reader);
+    return reader;
   }
 
   get firstAvailableSeq(): number {
@@ -466,6 +474,17 @@ export class FileJournal implements Journal, ReaderSource {
     this.appended.reject(new Error('the journal is closed'));
     this.appended.promise.catch(() => undefined);
   }
+}
+
+type BatchSummary = Pick<StoredBatch, 'firstSeq' | 'count' | 'environment'>;
+
+async function batchesOf(path: string): Promise<BatchSummary[]> {
+  const batches: BatchSummary[] = [];
+  await forEachBatch(path, ({ firstSeq, count, environment }) => {
+    batches.push({ firstSeq, count, environment });
+    return false;
+  });
+  return batches;
 }
 
 /** Calls `visit` for each stored batch of a segment until it returns true. */

@@ -13,8 +13,11 @@ export interface Journal {
    * cursor holds its undelivered events against retention; drops are counted per its environment.
    */
   openCursor(subscriptionId: string, environment: string, startAt: StartAt): Promise<number>;
-  /** Records with seq > afterSeq, in order; waits for appends. */
-  reader(afterSeq: number): JournalReader;
+  /**
+   * Records with seq > afterSeq, in order; waits for appends. A subscription's reader names it, so
+   * what the reader already holds is not counted as dropped when retention removes its segment.
+   */
+  reader(afterSeq: number, subscriptionId?: string): JournalReader;
   /** Acknowledges delivery up to `upTo` (inclusive); resolves when the cursor is durable. */
   commit(subscriptionId: string, upTo: number): Promise<void>;
   /** Stops holding a cursor (subscription removed); its file stays for a later re-add. */

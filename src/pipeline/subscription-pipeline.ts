@@ -144,7 +144,7 @@ export class SubscriptionPipeline {
     const cursor = await journal.openCursor(subscription.id, subscription.environment, subscription.startAt);
     this.consumedSeq = this.passedSeq = cursor;
     this.lastCommitAt = this.clock.now();
-    this.reader = journal.reader(cursor);
+    this.reader = journal.reader(cursor, subscription.id);
     this.running = this.run();
   }
 

@@ -226,6 +226,24 @@ describe('retention and whenFull', () => {
   });
 });
 
+test('drop-oldest counts exactly: events a reader already holds are delivered, not counted as lost', async (t) => {
+  const { journal, drops } = await openJournal(t, tempDir(t), { segmentBytes: 2048, maxBytes: 8192, whenFull: 'drop-oldest', tailBytes: 0 });
+  await journal.openCursor('sub', 'prod', { kind: 'earliest' });
+  for (let i = 0; i < 30; i++) await journal.append('prod', batchOf([event(`e${i}`, 300)]));
+  // The subscription's reader takes the first 12 events (read into memory, not yet delivered).
+  const reader = journal.reader(0, 'sub');
+  const read: JournalRecord[] = [];
+  while (read.length < 12) read.push(...(await reader.read(12 - read.length)));
+  for (let i = 30; i < 90; i++) await journal.append('prod', batchOf([event(`e${i}`, 300)]));
+  await journal.runMaintenance();
+  while (reader.nextSeq <= journal.stats().lastSeq) read.push(...(await reader.read(1000)));
+  await reader.close();
+  const dropped = drops.reduce((sum, d) => sum + d.count, 0);
+  assert.ok(dropped > 0, 'the size limit dropped events');
+  assert.equal(read.length + dropped, 90, `${read.length} read + ${dropped} counted as dropped`);
+  assert.equal(new Set(ids(read)).size, read.length);
+});
+
 test('opening a cursor that is already open gives the value in memory, not the file', async (t) => {
   const dir = tempDir(t);
   const { journal } = await openJournal(t, dir);
