@@ -77,7 +77,7 @@ async function ingest(request: FastifyRequest<{ Params: { envId: string } }>, en
       throw new IngestError(503, 'journal_full', 'the journal is full; retry later', { events: batch.count, retryAfterSeconds: error.retryAfterSeconds });
     }
     if (error instanceof JournalFailedError) {
-      throw new IngestError(503, 'journal_unavailable', 'the journal cannot store events; retry later', { events: batch.count, retryAfterSeconds: 30 });
+      throw new IngestError(503, 'journal_unavailable', 'the journal cannot store events; retry later', { events: batch.count, retryAfterSeconds: error.retryAfterSeconds });
     }
     throw error;
   }

@@ -1,7 +1,8 @@
 // The embedded journal: append-only segment files with checksummed records, group commit (one
 // fdatasync covers every append waiting at that moment), atomic per-subscription cursors,
 // retention by age and size, and an in-memory tail for readers that keep up.
-import { mkdir, open, rename, truncate, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, truncate, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import type { StartAt } from '../config/gateway-config.js';
 import type { Logger } from '../logger.js';
@@ -41,6 +42,8 @@ interface PendingAppend {
 }
 
 const retryAfterSeconds = 5;
+/** Backoff between probes while the journal cannot write. */
+const healDelayMs = { first: 100, max: 5_000 };
 
 export class FileJournal implements Journal, ReaderSource {
   readonly tail: MemoryTail;
@@ -57,7 +60,10 @@ export class FileJournal implements Journal, ReaderSource {
   /** Each subscription's reader: what it holds in memory is not lost when its segment goes. */
   private readonly readers = new Map<string, FileJournalReader>();
   private readonly cursorStore: CursorStore;
+  /** Set while writes fail (disk full, too many open files, a directory gone); a probe loop clears it. */
   private failure: Error | undefined;
+  private healing: Promise<void> | null = null;
+  private readonly closing = new AbortController();
   private maintenance: Promise<void> | null = null;
   private deletions: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
@@ -180,10 +186,16 @@ export class FileJournal implements Journal, ReaderSource {
 
   private async createSegment(firstSeq: number): Promise<void> {
     const path = segmentPath(this.journalDir, firstSeq);
-    const handle = await open(path, 'a');
-    await handle.write(segmentMagic);
-    await handle.datasync();
-    await fsyncDirectory(this.journalDir);
+    // 'w': a file left by a roll that failed half-way is started again.
+    const handle = await open(path, 'w');
+    try {
+      await handle.write(segmentMagic);
+      await handle.datasync();
+      await fsyncDirectory(this.journalDir);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
     this.segments.push({ firstSeq, path, bytes: segmentHeaderBytes, lastWriteMs: this.now() });
     this.totalBytes += segmentHeaderBytes;
     this.handle = handle;
@@ -193,7 +205,7 @@ export class FileJournal implements Journal, ReaderSource {
 
   /** Stores the batch as one record: the payload bytes as given, behind a checksummed header. */
   append(environment: string, batch: AppendBatch): Promise<{ firstSeq: number; lastSeq: number }> {
-    if (this.failure) return Promise.reject(new JournalFailedError(this.failure));
+    if (this.failure) return Promise.reject(new JournalFailedError(this.failure, retryAfterSeconds));
     if (this.closed) return Promise.reject(new Error('the journal is closed'));
     const { count, payload } = batch;
     if (count === 0) return Promise.resolve({ firstSeq: this.lastSeq + 1, lastSeq: this.lastSeq });
@@ -230,7 +242,7 @@ export class FileJournal implements Journal, ReaderSource {
         await writeAll(this.handle, batch.flatMap((append) => append.buffers));
         await this.handle.datasync();
       } catch (error) {
-        this.fail(error as Error, batch);
+        this.writeFailed(asError(error), batch);
         break;
       }
       const segment = this.segments.at(-1)!;
@@ -251,13 +263,59 @@ export class FileJournal implements Journal, ReaderSource {
     await this.createSegment(firstSeq);
   }
 
-  private fail(error: Error, batch: PendingAppend[]): void {
-    this.failure = error;
-    this.logger.fatal({ err: error }, 'journal: a write or fsync failed; ingest answers 503 until the gateway is restarted');
-    const failed = new JournalFailedError(error);
+  /**
+   * A write, fsync or roll failed: nothing of it was acknowledged, so its appends and every one
+   * waiting are refused (503 journal_unavailable), their seqs are given back, and a probe loop
+   * repairs the active segment and accepts again once the disk takes a write and an fsync.
+   */
+  private writeFailed(error: Error, batch: PendingAppend[]): void {
+    const failed = new JournalFailedError(error, retryAfterSeconds);
     for (const append of [...batch, ...this.pending]) append.reject(failed);
     this.pending = [];
     this.pendingBytes = 0;
+    this.lastSeq = this.durableSeq;
+    this.failure = error;
+    this.logger.error({ err: error, dir: this.journalDir }, `journal: cannot write (${describeCode(error)}); ingest answers 503 journal_unavailable until a probe write succeeds`);
+    const handle = this.handle;
+    this.healing ??= handle
+      .close()
+      .catch(() => undefined)
+      .then(() => this.heal())
+      .finally(() => {
+        this.healing = null;
+      });
+  }
+
+  private async heal(): Promise<void> {
+    const started = this.now();
+    for (let delay = healDelayMs.first; !this.closed; delay = Math.min(delay * 2, healDelayMs.max)) {
+      if (!(await sleep(delay, true, { signal: this.closing.signal }).catch(() => false))) return;
+      try {
+        await this.reopenActiveSegment();
+      } catch (error) {
+        this.failure = asError(error);
+        continue;
+      }
+      this.failure = undefined;
+      this.logger.info({ dir: this.journalDir, afterMs: this.now() - started }, 'journal: writing again; ingest accepts events');
+      return;
+    }
+  }
+
+  /** Cuts the active segment back to its last durable record, proves a write and an fsync, and reopens it. */
+  private async reopenActiveSegment(): Promise<void> {
+    const active = this.segments.at(-1)!;
+    const repair = await open(active.path, 'r+');
+    try {
+      await repair.truncate(active.bytes);
+      await repair.datasync();
+    } finally {
+      await repair.close();
+    }
+    const probe = join(this.journalDir, 'write-probe');
+    await writeFile(probe, Buffer.alloc(4096), { flush: true });
+    await unlink(probe);
+    this.handle = await open(active.path, 'a');
   }
 
   private signalAppended(): void {
@@ -463,8 +521,10 @@ export class FileJournal implements Journal, ReaderSource {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.closing.abort();
     clearInterval(this.timer);
     await this.flushing;
+    await this.healing;
     await this.maintenance;
     await this.deletions;
     await this.cursorStore.settle();
@@ -498,6 +558,10 @@ async function forEachBatch(path: string, visit: (batch: StoredBatch) => boolean
   } finally {
     await reader.close();
   }
+}
+
+function describeCode(error: Error): string {
+  return (error as NodeJS.ErrnoException).code ?? error.message;
 }
 
 async function writeAll(handle: FileHandle, buffers: Buffer[]): Promise<void> {

@@ -78,7 +78,10 @@ export class JournalFullError extends Error {
 
 export class JournalFailedError extends Error {
   readonly code = 'JOURNAL_FAILED';
-  constructor(cause: unknown) {
+  constructor(
+    cause: unknown,
+    readonly retryAfterSeconds: number,
+  ) {
     super(`the journal cannot write: ${(cause as Error).message ?? String(cause)}`, { cause });
   }
 }
