@@ -1,10 +1,10 @@
 // One small file per subscription holding the last delivered seq. Written atomically (temp file,
 // fsync, rename, directory fsync) so a crash leaves either the old or the new value, never half.
 // Commits that arrive while a write runs coalesce: the next write stores the newest value.
-import { readFileSync } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fsyncDirectory } from './fsync-dir.js';
+import { fsyncDirectory, writeFileAtomic } from './fsync-dir.js';
 
 interface Waiter {
   seq: number;
@@ -32,6 +32,20 @@ export class CursorStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     }
     throw new Error(`cursor file ${this.path(subscriptionId)} is unreadable or malformed`);
+  }
+
+  /** The highest seq any readable cursor file holds (0 when none): no delivered seq is above it. */
+  highestSaved(): number {
+    let highest = 0;
+    for (const name of readdirSync(this.dir)) {
+      if (!name.endsWith('.json')) continue;
+      try {
+        highest = Math.max(highest, this.read(name.slice(0, -5)) ?? 0);
+      } catch {
+        // an unreadable cursor is reported when its subscription opens it
+      }
+    }
+    return highest;
   }
 
   /** Resolves once `seq` (or a newer value) is durable. */
@@ -77,18 +91,8 @@ export class CursorStore {
     }
   }
 
-  private async writeFile(subscriptionId: string, seq: number): Promise<void> {
-    const target = this.path(subscriptionId);
-    const temporary = `${target}.tmp`;
-    const handle = await open(temporary, 'w');
-    try {
-      await handle.writeFile(`${JSON.stringify({ seq, updatedAt: new Date().toISOString() })}\n`);
-      await handle.datasync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, target);
-    await fsyncDirectory(this.dir);
+  private writeFile(subscriptionId: string, seq: number): Promise<void> {
+    return writeFileAtomic(this.path(subscriptionId), `${JSON.stringify({ seq, updatedAt: new Date().toISOString() })}\n`);
   }
 
   private path(subscriptionId: string): string {

@@ -2,10 +2,16 @@
 // when it lags. It only ever returns durable records, in seq order.
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { JournalRecord } from '../event.js';
+import type { DamagedRange } from './damage-ledger.js';
 import type { JournalReader } from './journal.js';
 import { UnreadableBatchError, type MemoryTail } from './memory-tail.js';
 import { recordsOf } from './stored-record.js';
 import { SegmentFileReader, type SegmentInfo } from './segment-file.js';
+
+/** Damage a reader met in the file at `path`. */
+export interface FoundDamage extends DamagedRange {
+  path: string;
+}
 
 /** What a reader needs from the journal. */
 export interface ReaderSource {
@@ -15,7 +21,8 @@ export interface ReaderSource {
   readonly isClosed: boolean;
   segmentFor(seq: number): { segment: SegmentInfo; next: SegmentInfo | undefined } | undefined;
   waitForAppend(signal?: AbortSignal): Promise<void>;
-  reportCorrupt(file: string, offset: number, reason: string, fromSeq: number, toSeq: number): void;
+  /** Logs and moves aside the damage (once), and counts what the reader's subscription lost from `fromSeq` on. */
+  reportDamage(damage: FoundDamage, subscriptionId: string | undefined, fromSeq: number): void;
 }
 
 export class FileJournalReader implements JournalReader {
@@ -29,6 +36,7 @@ export class FileJournalReader implements JournalReader {
   constructor(
     private readonly source: ReaderSource,
     public nextSeq: number,
+    private readonly subscriptionId?: string,
     private readonly onClose: () => void = () => undefined,
   ) {}
 
@@ -56,7 +64,7 @@ export class FileJournalReader implements JournalReader {
         fromMemory = this.source.tail.read(this.nextSeq, max);
       } catch (error) {
         if (!(error instanceof UnreadableBatchError)) throw error;
-        this.source.reportCorrupt('(memory)', 0, error.message, this.nextSeq, error.toSeq);
+        this.source.reportDamage({ path: '(memory)', offset: 0, endOffset: 0, fromSeq: error.fromSeq, toSeq: error.toSeq, environment: null, reason: error.message }, this.subscriptionId, this.nextSeq);
         this.nextSeq = error.toSeq + 1;
         continue;
       }
@@ -77,16 +85,18 @@ export class FileJournalReader implements JournalReader {
   private async readDisk(): Promise<void> {
     const located = this.source.segmentFor(this.nextSeq);
     if (located === undefined) return void (await yieldToLoop());
-    if (this.diskSegment !== located.segment) {
+    const { segment } = located;
+    if (this.diskSegment !== segment) {
       await this.closeDisk();
-      const resume = this.resume?.segment === located.segment && this.resume.seq <= this.nextSeq ? this.resume.offset : undefined;
-      const opened = await SegmentFileReader.open(located.segment.path, resume);
-      if (typeof opened === 'string') return this.skipSegment(located.next, located.segment.path, 0, opened);
+      const resume = this.resume?.segment === segment && this.resume.seq <= this.nextSeq ? this.resume : undefined;
+      const opened = await SegmentFileReader.open(segment.path, (resume?.seq ?? segment.firstSeq) - 1, resume?.offset);
+      if (opened === 'short') return this.passDamage(located, { path: segment.path, offset: 0, reason: 'the file is shorter than a segment header' });
       this.disk = opened;
-      this.diskSegment = located.segment;
+      this.diskSegment = segment;
     }
     const disk = this.disk!;
-    const read = await disk.read(16);
+    // Only bytes below segment.bytes are durable: a record cut or running past them is damage.
+    const read = await disk.read(16, segment.bytes);
     // Retention removed the segment meanwhile and counted its events from nextSeq on as dropped.
     if (this.nextSeq < this.source.firstAvailableSeq) return;
     // Newer records are served from memory (or are not durable yet).
@@ -96,17 +106,19 @@ export class FileJournalReader implements JournalReader {
     for (const batch of read.batches) {
       const toSeq = batch.firstSeq + batch.count - 1;
       if (batch.firstSeq >= stopAt) {
-        this.resume = { segment: located.segment, offset, seq: batch.firstSeq };
+        this.resume = { segment, offset, seq: batch.firstSeq };
         await this.closeDisk();
         break;
       }
+      const at = offset;
       offset += batch.size;
       if (toSeq < next) continue;
       let records;
       try {
         records = recordsOf(batch);
       } catch (error) {
-        this.source.reportCorrupt(disk.path, read.offset, `unreadable payload: ${(error as Error).message}`, Math.max(next, batch.firstSeq), toSeq);
+        const damage = { path: disk.path, offset: at, endOffset: offset, fromSeq: batch.firstSeq, toSeq, environment: batch.environment, reason: `unreadable payload: ${(error as Error).message}` };
+        this.source.reportDamage(damage, this.subscriptionId, next);
         next = toSeq + 1;
         continue;
       }
@@ -116,23 +128,34 @@ export class FileJournalReader implements JournalReader {
     if (this.buffered.length === 0) this.nextSeq = next;
     if (this.disk === undefined) return;
     if (read.state === 'corrupt') {
-      if (this.buffered.length === 0) return this.skipSegment(located.next, disk.path, read.offset, read.reason ?? 'corrupt');
-      // Hand out what came before the damage; the next read reopens and then skips the rest.
-      return this.closeDisk();
+      // What came before the damage is handed out first; the next read starts at the damage.
+      if (this.buffered.length === 0) await this.passDamage(located, { path: disk.path, offset: read.offset, reason: read.reason ?? 'corrupt' }, disk);
+      return;
     }
     if (read.state === 'end' && this.buffered.length === 0) {
-      this.resume = { segment: located.segment, offset: read.offset, seq: next };
+      this.resume = { segment, offset: read.offset, seq: next };
       await this.closeDisk();
       if (located.next !== undefined && this.nextSeq < located.next.firstSeq) this.nextSeq = located.next.firstSeq;
       else await yieldToLoop();
     }
   }
 
-  private async skipSegment(next: SegmentInfo | undefined, file: string, offset: number, reason: string): Promise<void> {
-    await this.closeDisk();
-    const toSeq = next ? next.firstSeq - 1 : this.source.durableSeq;
-    if (toSeq >= this.nextSeq) this.source.reportCorrupt(file, offset, reason, this.nextSeq, toSeq);
-    this.nextSeq = toSeq + 1;
+  /**
+   * Steps over damage at `offset`: resumes at the next intact record of the segment (or the next
+   * segment), and reports the seqs in between, with their environment when the damaged record's
+   * header still agrees with its neighbours.
+   */
+  private async passDamage(located: { segment: SegmentInfo; next: SegmentInfo | undefined }, at: { path: string; offset: number; reason: string }, disk?: SegmentFileReader): Promise<void> {
+    const { segment, next } = located;
+    const fromSeq = disk ? disk.lastSeq + 1 : segment.firstSeq;
+    const header = disk && at.offset > 0 ? await disk.headerAt(at.offset) : undefined;
+    const found = await disk?.skipDamage(segment.bytes);
+    const toSeq = found ? found.firstSeq - 1 : next ? next.firstSeq - 1 : this.source.durableSeq;
+    const endOffset = found?.offset ?? segment.bytes;
+    const trusted = header !== undefined && header.firstSeq === fromSeq && at.offset + header.size === endOffset && header.firstSeq + header.count - 1 === toSeq;
+    this.source.reportDamage({ ...at, endOffset, fromSeq, toSeq, environment: trusted ? header.environment : null }, this.subscriptionId, this.nextSeq);
+    this.nextSeq = Math.max(this.nextSeq, toSeq + 1);
+    if (found === undefined) await this.closeDisk();
   }
 
   private async closeDisk(): Promise<void> {

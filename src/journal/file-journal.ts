@@ -2,20 +2,23 @@
 // fdatasync covers every append waiting at that moment), atomic per-subscription cursors,
 // retention by age and size, and an in-memory tail for readers that keep up.
 import { mkdir, open, rename, truncate, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import type { StartAt } from '../config/gateway-config.js';
 import type { Logger } from '../logger.js';
 import { CursorStore } from './cursor-store.js';
 import { DirectoryLock } from './directory-lock.js';
-import { FileJournalReader, type ReaderSource } from './file-journal-reader.js';
+import { FileJournalReader, type FoundDamage, type ReaderSource } from './file-journal-reader.js';
 import { fsyncDirectory } from './fsync-dir.js';
 import { JournalFailedError, JournalFullError, type AppendBatch, type DropReport, type Journal, type JournalReader, type JournalStats } from './journal.js';
 import { MemoryTail, type TailBatch } from './memory-tail.js';
 import { asError } from '../util/as-error.js';
 import { deferred } from '../util/deferred.js';
-import { encodeBatchHeader, type StoredBatch } from './record-codec.js';
-import { listSegments, segmentHeaderBytes, segmentMagic, segmentPath, SegmentFileReader, type SegmentInfo } from './segment-file.js';
+import { DamageLedger, type Damage } from './damage-ledger.js';
+import { HighWaterMark } from './high-water-mark.js';
+import { encodeBatchHeader, recordHeaderBytes, type StoredBatch } from './record-codec.js';
+import { listSegments, saveDamagedBytes, segmentHeaderBytes, segmentMagic, segmentPath, SegmentFileReader, type SegmentInfo } from './segment-file.js';
 
 export interface FileJournalOptions {
   /** storage.dir: segments go to `<dir>/journal`, cursors to `<dir>/cursors`. */
@@ -69,6 +72,12 @@ export class FileJournal implements Journal, ReaderSource {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private lock!: DirectoryLock;
+  private highWater!: HighWaterMark;
+  private ledger!: DamageLedger;
+  /** Damage being recorded, by segment and offset, so readers meeting it together record it once. */
+  private readonly recording = new Map<string, Promise<Damage>>();
+  /** Seqs skipped after damage hid the journal's end: a cursor inside lost nothing by moving to its end. */
+  private gap: { after: number; upTo: number } | undefined;
   private readonly journalDir: string;
   private readonly segmentBytes: number;
   private readonly now: () => number;
@@ -106,82 +115,119 @@ export class FileJournal implements Journal, ReaderSource {
   private async recover(): Promise<void> {
     await mkdir(this.journalDir, { recursive: true });
     await mkdir(join(this.options.dir, 'cursors'), { recursive: true });
+    this.highWater = HighWaterMark.load(this.journalDir, this.logger);
+    this.ledger = DamageLedger.load(this.journalDir, this.logger);
     this.segments = await listSegments(this.journalDir);
-    const last = this.segments.at(-1);
-    if (last === undefined) {
-      await this.createSegment(1);
-    } else {
-      this.lastSeq = await this.recoverSegment(last);
-      this.handle = await open(last.path, 'a');
+    const newest = this.segments.at(-1);
+    const recovered = newest ? await this.recoverNewest(newest) : { lastReadableSeq: 0, endSeq: 0, uncertain: false };
+    let lastSeq = recovered.endSeq;
+    if (recovered.uncertain) {
+      // Damage hid the journal's true end: numbering continues above every seq handed out before.
+      lastSeq = Math.max(lastSeq, this.highWater.reservedSeq, this.cursorStore.highestSaved());
+      this.logger.warn({ lastReadableSeq: recovered.lastReadableSeq, nextSeq: lastSeq + 1 }, `journal: new events are numbered from ${lastSeq + 1}, above every seq handed out before the damage`);
     }
-    this.durableSeq = this.lastSeq;
+    if (lastSeq > recovered.lastReadableSeq) this.gap = { after: recovered.lastReadableSeq, upTo: lastSeq };
+    const active = this.segments.at(-1);
+    // After a jump in numbering, new events go to a segment of their own.
+    if (active === undefined || (this.gap !== undefined && active.firstSeq <= lastSeq)) {
+      await this.handle?.close();
+      await this.createSegment(lastSeq + 1);
+    } else {
+      this.handle = await open(active.path, 'a');
+    }
+    this.lastSeq = this.durableSeq = lastSeq;
     this.totalBytes = this.segments.reduce((sum, segment) => sum + segment.bytes, 0);
     this.logger.info({ dir: this.journalDir, segments: this.segments.length, firstSeq: this.firstAvailableSeq, lastSeq: this.lastSeq, bytes: this.totalBytes }, 'journal opened');
   }
 
-  /** Scans the last segment, truncating a torn or corrupt tail; returns its last seq. */
-  private async recoverSegment(segment: SegmentInfo): Promise<number> {
-    let lastSeq = segment.firstSeq - 1;
-    const reader = await SegmentFileReader.open(segment.path);
-    if (reader === 'short' || reader === 'bad-header') {
-      if (reader === 'bad-header') {
-        await rename(segment.path, `${segment.path}.corrupt`);
-        this.logger.error({ file: segment.path }, `journal: ${segment.path} has no valid segment header; moved aside to ${segment.path}.corrupt`);
-      } else if (segment.bytes > 0) {
-        this.logger.warn({ file: segment.path, offset: 0, bytes: segment.bytes }, `journal: cut a torn segment header in ${segment.path} at byte 0`);
-      }
-      await this.rewriteHeader(segment);
-      return lastSeq;
+  /**
+   * Scans the newest segment: keeps every intact record, moves damaged bytes aside (continuing at
+   * the next intact record), and cuts only a torn tail, a last record whose write never finished
+   * and so was never acknowledged. Numbering continues after `endSeq`; `uncertain` when damage
+   * hides where the lost events ended.
+   */
+  private async recoverNewest(segment: SegmentInfo): Promise<{ lastReadableSeq: number; endSeq: number; uncertain: boolean }> {
+    const reader = await SegmentFileReader.open(segment.path, segment.firstSeq - 1);
+    if (reader === 'short') {
+      // Cut off while being created: nothing was ever written to it.
+      if (segment.bytes > 0) this.logger.warn({ file: segment.path, offset: 0, bytes: segment.bytes }, `journal: cut a torn segment header in ${segment.path} at byte 0`);
+      await this.rewriteMagic(segment.path, 'w');
+      segment.bytes = segmentHeaderBytes;
+      return { lastReadableSeq: segment.firstSeq - 1, endSeq: segment.firstSeq - 1, uncertain: false };
     }
-    let cutAt: number | undefined;
-    let why = 'torn record';
-    let offset = segmentHeaderBytes;
+    let uncertain = false;
+    let endSeq: number | undefined;
+    let magicDamaged = false;
     try {
-      reading: for (;;) {
+      for (;;) {
         const read = await reader.read(256);
-        for (const batch of read.batches) {
-          if (batch.firstSeq !== lastSeq + 1 || batch.count < 1) {
-            cutAt = offset;
-            why = `record out of sequence (seq ${batch.firstSeq} after ${lastSeq})`;
-            break reading;
-          }
-          lastSeq = batch.firstSeq + batch.count - 1;
-          offset += batch.size;
+        if (read.state === 'more') continue;
+        if (read.state === 'end' && read.offset >= segment.bytes) break;
+        const at = read.offset;
+        const fromSeq = reader.lastSeq + 1;
+        const header = at > 0 ? await reader.headerAt(at) : undefined;
+        const found = await reader.skipDamage();
+        if (at === 0 && found === undefined) {
+          await reader.close();
+          await this.moveSegmentAside(segment);
+          return { lastReadableSeq: segment.firstSeq - 1, endSeq: segment.firstSeq - 1, uncertain: true };
         }
-        if (read.state === 'corrupt') {
-          cutAt = read.offset;
-          why = `corrupt record (${read.reason})`;
+        // Too short to have held an acknowledged record, or a record whose write did not finish.
+        const torn = segment.bytes - at < recordHeaderBytes || (read.state === 'end' && header?.firstSeq === fromSeq);
+        if (found === undefined && torn) {
+          await this.cut(segment, at, `journal: cut a torn record at the end of ${segment.path} at byte ${at} (${segment.bytes - at} bytes removed); every record before it is kept`);
           break;
         }
-        if (read.state === 'end') {
-          if (read.offset < segment.bytes) cutAt = read.offset;
+        magicDamaged ||= at === 0;
+        const endOffset = found?.offset ?? segment.bytes;
+        // The damaged record's own header is believed only where it agrees with its neighbours.
+        const trusted = header !== undefined && header.firstSeq === fromSeq && at + header.size === endOffset && (found === undefined || header.firstSeq + header.count === found.firstSeq);
+        const toSeq = found ? found.firstSeq - 1 : trusted ? fromSeq + header.count - 1 : fromSeq;
+        await this.recordDamage({ path: segment.path, offset: at, endOffset, fromSeq, toSeq, environment: trusted ? header.environment : null, reason: read.reason ?? 'a record cut short' });
+        if (found === undefined) {
+          // A damaged last record: its bytes are saved aside, and how many events it held is known only if its header is intact.
+          await this.cut(segment, at, `journal: moved a damaged last record of ${segment.path} (bytes ${at}..${endOffset}) aside`);
+          uncertain = !trusted;
+          endSeq = toSeq;
           break;
         }
       }
     } finally {
       await reader.close();
     }
-    if (cutAt !== undefined) {
-      await truncate(segment.path, cutAt);
-      const handle = await open(segment.path, 'r+');
-      await handle.sync().finally(() => handle.close());
-      this.logger.warn(
-        { file: segment.path, offset: cutAt, bytesCut: segment.bytes - cutAt, lastSeq },
-        `journal: cut a ${why} at the end of ${segment.path} at byte ${cutAt} (${segment.bytes - cutAt} bytes removed); every record before it is kept`,
-      );
-      segment.bytes = cutAt;
-    }
-    return lastSeq;
+    if (magicDamaged) await this.rewriteMagic(segment.path, 'r+');
+    return { lastReadableSeq: reader.lastSeq, endSeq: endSeq ?? reader.lastSeq, uncertain };
   }
 
-  private async rewriteHeader(segment: SegmentInfo): Promise<void> {
-    const handle = await open(segment.path, 'w');
-    await handle.write(segmentMagic, 0, segmentHeaderBytes, 0);
-    await handle.sync();
-    await handle.close();
+  private async cut(segment: SegmentInfo, at: number, message: string): Promise<void> {
+    await truncate(segment.path, at);
+    const handle = await open(segment.path, 'r+');
+    await handle.sync().finally(() => handle.close());
+    this.logger.warn({ file: segment.path, offset: at, bytesCut: segment.bytes - at }, message);
+    segment.bytes = at;
+  }
+
+  /** Writes the segment magic at byte 0 (over a damaged one, or into an empty file). */
+  private async rewriteMagic(path: string, flags: 'w' | 'r+'): Promise<void> {
+    const handle = await open(path, flags);
+    try {
+      await handle.write(segmentMagic, 0, segmentHeaderBytes, 0);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await fsyncDirectory(this.journalDir);
-    segment.bytes = segmentHeaderBytes;
-    this.handle = await open(segment.path, 'a');
+  }
+
+  /** A newest segment with no readable record at all: renamed to `.corrupt`, its events counted as lost. */
+  private async moveSegmentAside(segment: SegmentInfo): Promise<void> {
+    const savedAs = `${segment.path}.corrupt`;
+    await rename(segment.path, savedAs);
+    await fsyncDirectory(this.journalDir);
+    this.segments.pop();
+    const damage: Damage = { segment: basename(segment.path), offset: 0, endOffset: segment.bytes, fromSeq: segment.firstSeq, toSeq: segment.firstSeq, environment: null, reason: 'no readable segment header or record', savedAs, counted: [] };
+    this.ledger.add(damage);
+    this.logDamage(damage);
   }
 
   private async createSegment(firstSeq: number): Promise<void> {
@@ -239,6 +285,8 @@ export class FileJournal implements Journal, ReaderSource {
       try {
         const active = this.segments.at(-1)!;
         if (active.bytes >= this.segmentBytes && active.firstSeq <= this.durableSeq) await this.roll(batch[0]!.tail.firstSeq);
+        const newest = batch.at(-1)!.tail;
+        await this.highWater.cover(newest.firstSeq + newest.count - 1);
         await writeAll(this.handle, batch.flatMap((append) => append.buffers));
         await this.handle.datasync();
       } catch (error) {
@@ -370,6 +418,7 @@ export class FileJournal implements Journal, ReaderSource {
   private deleteOldest(segment: SegmentInfo): void {
     this.segments.shift();
     this.totalBytes -= segment.bytes;
+    this.ledger.prune(this.firstAvailableSeq);
     // Deletions run one after another in the background; close() waits for them.
     this.deletions = this.deletions
       .then(() => unlink(segment.path))
@@ -395,7 +444,7 @@ export class FileJournal implements Journal, ReaderSource {
       const expired = oldest.lastWriteMs < oldestAllowed;
       const over = this.totalBytes > this.options.maxBytes;
       if (!expired && !(over && (this.consumedBy(lastSeq) || this.options.whenFull === 'drop-oldest'))) break;
-      const batches = this.consumedBy(lastSeq) ? [] : await batchesOf(oldest.path);
+      const batches = this.consumedBy(lastSeq) ? [] : await batchesOf(oldest);
       if (this.segments[0] !== oldest) continue;
       // Counted and deleted in one step, so no reader takes an event between the two.
       this.reportDrops(oldest, lastSeq, batches, expired ? 'age' : 'size');
@@ -436,15 +485,32 @@ export class FileJournal implements Journal, ReaderSource {
       open.environment = environment;
       return open.seq;
     }
-    let seq = this.cursorStore.read(subscriptionId);
+    let seq: number | undefined;
+    try {
+      seq = this.cursorStore.read(subscriptionId);
+    } catch (error) {
+      // Duplicates, never loss: the subscription starts again from the oldest retained event.
+      seq = this.firstAvailableSeq - 1;
+      this.logger.error({ subscription: subscriptionId, err: error, cursor: seq }, `journal: ${(error as Error).message}; subscription ${subscriptionId} resumes from the oldest retained event (seq ${seq + 1}), so some events may be delivered again`);
+      await this.cursorStore.write(subscriptionId, seq);
+    }
     if (seq === undefined) {
       seq = await this.initialCursor(startAt);
       await this.cursorStore.write(subscriptionId, seq);
     } else if (seq > this.durableSeq) {
-      this.logger.warn({ subscription: subscriptionId, cursor: seq, lastSeq: this.durableSeq }, 'journal: a cursor is past the journal end; moved back to the end');
+      this.logger.warn({ subscription: subscriptionId, cursor: seq, lastSeq: this.durableSeq }, `journal: the cursor of subscription ${subscriptionId} (${seq}) is past the journal end; moved back to ${this.durableSeq}`);
       seq = this.durableSeq;
+      await this.cursorStore.write(subscriptionId, seq);
     }
     this.cursors.set(subscriptionId, { seq, environment });
+    // Damage found at start-up or by an earlier run costs this subscription what it had not delivered.
+    for (const damage of this.ledger.all) this.countDamage(damage, subscriptionId, environment, seq + 1);
+    if (this.gap !== undefined && seq >= this.gap.after && seq < this.gap.upTo) {
+      // Past every readable event, in the seqs damage took: nothing is left before the gap's end.
+      seq = this.gap.upTo;
+      this.cursors.get(subscriptionId)!.seq = seq;
+      await this.cursorStore.write(subscriptionId, seq);
+    }
     return seq;
   }
 
@@ -455,7 +521,7 @@ export class FileJournal implements Journal, ReaderSource {
     for (const segment of this.segments) {
       if (segment.lastWriteMs < at) continue;
       let found: number | undefined;
-      await forEachBatch(segment.path, (batch) => {
+      await forEachBatch(segment, (batch) => {
         if (batch.receivedAt < at || batch.firstSeq > this.durableSeq) return false;
         found = batch.firstSeq - 1;
         return true;
@@ -478,7 +544,7 @@ export class FileJournal implements Journal, ReaderSource {
   }
 
   reader(afterSeq: number, subscriptionId?: string): JournalReader {
-    const reader = new FileJournalReader(this, afterSeq + 1, () => {
+    const reader = new FileJournalReader(this, afterSeq + 1, subscriptionId, () => {
       if (subscriptionId !== undefined && this.readers.get(subscriptionId) === reader) this.readers.delete(subscriptionId);
     });
     if (subscriptionId !== undefined) this.readers.set(subscriptionId, reader);
@@ -497,9 +563,54 @@ export class FileJournal implements Journal, ReaderSource {
     return undefined;
   }
 
-  reportCorrupt(file: string, offset: number, reason: string, fromSeq: number, toSeq: number): void {
-    this.logger.error({ file, offset, reason, fromSeq, toSeq }, `journal: corrupt record in ${file} at byte ${offset} (${reason}); seq ${fromSeq}..${toSeq} skipped`);
-    this.options.onDrop?.({ subscriptionId: '', environment: '', count: toSeq - fromSeq + 1, fromSeq, toSeq, reason: 'corrupt' });
+  reportDamage(found: FoundDamage, subscriptionId: string | undefined, fromSeq: number): void {
+    void this.recordDamage(found)
+      .then((damage) => {
+        const cursor = subscriptionId === undefined ? undefined : this.cursors.get(subscriptionId);
+        if (cursor !== undefined) this.countDamage(damage, subscriptionId!, cursor.environment, fromSeq);
+      })
+      .catch((error: unknown) => this.logger.error({ err: error, file: found.path }, 'journal: cannot record damage'));
+  }
+
+  /** Enters damage in the ledger once: its bytes are copied to a `.corrupt` file and it is logged. */
+  private recordDamage(found: FoundDamage): Promise<Damage> {
+    const segment = basename(found.path);
+    const key = `${segment}:${found.offset}`;
+    const known = this.ledger.find(segment, found.offset);
+    if (known !== undefined) return Promise.resolve(known);
+    let recording = this.recording.get(key);
+    if (recording === undefined) {
+      recording = (async () => {
+        const savedAs = found.endOffset > found.offset ? await saveDamagedBytes(found.path, found.offset, found.endOffset) : '';
+        const { path: _path, ...range } = found;
+        const damage: Damage = { ...range, segment, savedAs, counted: [] };
+        this.ledger.add(damage);
+        this.logDamage(damage);
+        return damage;
+      })().finally(() => this.recording.delete(key));
+      this.recording.set(key, recording);
+    }
+    return recording;
+  }
+
+  private logDamage(damage: Damage): void {
+    const seqs = damage.fromSeq <= damage.toSeq ? `seq ${damage.fromSeq}..${damage.toSeq} cannot be read` : 'no event was lost';
+    this.logger.error(
+      { file: join(this.journalDir, damage.segment), offset: damage.offset, endOffset: damage.endOffset, fromSeq: damage.fromSeq, toSeq: damage.toSeq, reason: damage.reason, savedAs: damage.savedAs },
+      `journal: damaged bytes in ${damage.segment} at byte ${damage.offset}..${damage.endOffset} (${damage.reason}); ${seqs}; the bytes are saved in ${damage.savedAs || '(nothing to save)'}`,
+    );
+  }
+
+  /** Counts, once per subscription, the damaged events it had not delivered (all of them when their environment is unknown). */
+  private countDamage(damage: Damage, subscriptionId: string, environment: string, fromSeq: number): void {
+    const first = Math.max(fromSeq, damage.fromSeq);
+    if (first > damage.toSeq || damage.counted.includes(subscriptionId)) return;
+    if (damage.environment !== null && damage.environment !== environment) return;
+    damage.counted.push(subscriptionId);
+    this.ledger.save();
+    const report: DropReport = { subscriptionId, environment, count: damage.toSeq - first + 1, fromSeq: first, toSeq: damage.toSeq, reason: 'corrupt' };
+    this.logger.warn(report, `journal: damage in ${damage.segment} cost subscription ${subscriptionId} ${report.count} events (seq ${first}..${damage.toSeq})`);
+    this.options.onDrop?.(report);
   }
 
   get isClosed(): boolean {
@@ -528,6 +639,7 @@ export class FileJournal implements Journal, ReaderSource {
     await this.maintenance;
     await this.deletions;
     await this.cursorStore.settle();
+    await this.ledger.settle();
     await this.handle.close();
     this.lock.release();
     this.tail.clear();
@@ -538,22 +650,24 @@ export class FileJournal implements Journal, ReaderSource {
 
 type BatchSummary = Pick<StoredBatch, 'firstSeq' | 'count' | 'environment'>;
 
-async function batchesOf(path: string): Promise<BatchSummary[]> {
+async function batchesOf(segment: SegmentInfo): Promise<BatchSummary[]> {
   const batches: BatchSummary[] = [];
-  await forEachBatch(path, ({ firstSeq, count, environment }) => {
+  await forEachBatch(segment, ({ firstSeq, count, environment }) => {
     batches.push({ firstSeq, count, environment });
     return false;
   });
   return batches;
 }
 
-/** Calls `visit` for each stored batch of a segment until it returns true. */
-async function forEachBatch(path: string, visit: (batch: StoredBatch) => boolean): Promise<void> {
-  const reader = await SegmentFileReader.open(path);
-  if (typeof reader === 'string') return;
+/** Calls `visit` for each intact stored batch of a segment (stepping over damage) until it returns true. */
+async function forEachBatch(segment: SegmentInfo, visit: (batch: StoredBatch) => boolean): Promise<void> {
+  const reader = await SegmentFileReader.open(segment.path, segment.firstSeq - 1);
+  if (reader === 'short') return;
   try {
-    for (let read = await reader.read(256); read.batches.length > 0; read = await reader.read(256)) {
+    for (;;) {
+      const read = await reader.read(256, segment.bytes);
       for (const batch of read.batches) if (visit(batch)) return;
+      if (read.state === 'end' || (read.state === 'corrupt' && (await reader.skipDamage(segment.bytes)) === undefined)) return;
     }
   } finally {
     await reader.close();

@@ -1,4 +1,5 @@
-import { open } from 'node:fs/promises';
+import { open, rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
 
 /** Makes a created, renamed or deleted directory entry durable. */
 export async function fsyncDirectory(dir: string): Promise<void> {
@@ -8,4 +9,18 @@ export async function fsyncDirectory(dir: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+/** Replaces `path` with `text` so a crash leaves the old or the new content, never half (temp file, fsync, rename, directory fsync). */
+export async function writeFileAtomic(path: string, text: string): Promise<void> {
+  const temporary = `${path}.tmp`;
+  const handle = await open(temporary, 'w');
+  try {
+    await handle.writeFile(text);
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temporary, path);
+  await fsyncDirectory(dirname(path));
 }

@@ -11,6 +11,8 @@ import type { ActivityEvent } from '../event.js';
 
 export const recordPrefixBytes = 8;
 const fixedBodyBytes = 22;
+/** The bytes a record header needs before its environment: less than this at the end of a file is a torn write. */
+export const recordHeaderBytes = recordPrefixBytes + fixedBodyBytes;
 /** Larger than any accepted request (maxBodyKB ≤ 64 MiB): a bigger length means corruption. */
 export const maxRecordBodyBytes = 80 * 1024 * 1024;
 
@@ -83,6 +85,33 @@ export function decodeBatch(buffer: Buffer, offset: number): DecodeResult {
       size,
     },
   };
+}
+
+/** The header fields of the record at `offset`, read without the checksum (it may be damaged). */
+export interface RecordHeader {
+  size: number;
+  firstSeq: number;
+  count: number;
+  environment: string;
+}
+
+/**
+ * The header at `offset` if it could start a record after seq `afterSeq` that fits in
+ * `bytesLeft`: a sane length, an integer first seq beyond `afterSeq`, at least one event, a known
+ * payload format. Cheap enough to try at every byte when resynchronising after damage.
+ */
+export function plausibleHeader(buffer: Buffer, offset: number, afterSeq: number, bytesLeft: number): RecordHeader | undefined {
+  if (buffer.length - offset < recordPrefixBytes + fixedBodyBytes) return undefined;
+  const bodyLength = buffer.readUInt32LE(offset);
+  if (bodyLength < fixedBodyBytes || bodyLength > maxRecordBodyBytes || recordPrefixBytes + bodyLength > bytesLeft) return undefined;
+  const firstSeq = buffer.readDoubleLE(offset + 8);
+  if (!Number.isSafeInteger(firstSeq) || firstSeq <= afterSeq) return undefined;
+  const count = buffer.readUInt32LE(offset + 24);
+  const environmentBytes = buffer.readUInt8(offset + 29);
+  if (count < 1 || buffer.readUInt8(offset + 28) >= formatNames.length || fixedBodyBytes + environmentBytes > bodyLength) return undefined;
+  if (buffer.length - offset < recordPrefixBytes + fixedBodyBytes + environmentBytes) return undefined;
+  const environment = buffer.toString('latin1', offset + 30, offset + 30 + environmentBytes);
+  return { size: recordPrefixBytes + bodyLength, firstSeq, count, environment };
 }
 
 /** The events of a stored batch, parsed; throws when the payload does not hold `count` of them. */

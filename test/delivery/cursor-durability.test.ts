@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Agent, request } from 'undici';
 import { GatewayProcess } from '../helpers/gateway-process.js';
-import { HttpSink } from '../helpers/http-sink.js';
+import { startIdSink } from '../helpers/http-sink.js';
 import { ingestToken } from '../helpers/in-process-gateway.js';
 import { until } from '../helpers/manual-clock.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -21,14 +21,9 @@ function savedCursor(dir: string): number {
 }
 
 test('sustained load with 20-event batches: the cursor on disk stays within one second of the sink; a SIGKILL costs at most that in duplicates', async (t) => {
-  const received: string[] = [];
-  const sink = await HttpSink.start({
-    handler: (request) => {
-      for (const line of request.body.trimEnd().split('\n')) received.push((JSON.parse(line) as { id: string }).id);
-      return { status: 200, body: '{}' };
-    },
-  });
+  const { sink, ids: receivedAt } = await startIdSink();
   t.after(() => sink.close());
+  const received = receivedAt('/');
   const dir = tempDir(t);
   const file = join(dir, 'gateway.yaml');
   writeFileSync(file, `server:

@@ -6,6 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 
 export interface SinkRequest {
+  /** The request target (path and query). */
+  url: string;
   headers: IncomingMessage['headers'];
   body: string;
   /** The TLS client certificate's subject CN, when one was presented. */
@@ -54,7 +56,7 @@ export class HttpSink {
     if (request.headers['content-encoding'] === 'gzip') raw = gunzipSync(raw);
     const socket = request.socket as { getPeerCertificate?: () => { subject?: { CN?: string } } };
     const cn = socket.getPeerCertificate?.()?.subject?.CN;
-    const recorded: SinkRequest = { headers: request.headers, body: raw.toString('utf8'), ...(cn ? { clientCertificate: cn } : {}) };
+    const recorded: SinkRequest = { url: request.url ?? '', headers: request.headers, body: raw.toString('utf8'), ...(cn ? { clientCertificate: cn } : {}) };
     const index = this.requests.push(recorded) - 1;
     const answer = handler(recorded, index);
     this.statuses[index] = typeof answer === 'string' ? undefined : answer.status;
@@ -85,4 +87,25 @@ export class HttpSink {
     this.server.closeAllConnections?.();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
+}
+
+/**
+ * A sink for ND_JSON deliveries that keeps, per request path, the event ids received in order.
+ * While `accepting()` is false it answers 503 and keeps nothing.
+ */
+export async function startIdSink(accepting: () => boolean = () => true) {
+  const received = new Map<string, string[]>();
+  const ids = (path = '/') => {
+    let list = received.get(path);
+    if (list === undefined) received.set(path, (list = []));
+    return list;
+  };
+  const sink = await HttpSink.start({
+    handler: (request) => {
+      if (!accepting()) return { status: 503, body: '{}' };
+      ids(request.url).push(...request.body.trimEnd().split('\n').map((line) => (JSON.parse(line) as { id: string }).id));
+      return { status: 200, body: '{}' };
+    },
+  });
+  return { sink, ids };
 }

@@ -1,7 +1,7 @@
 // The file journal against real files: order, durability across reopen, cursors, torn tails,
 // retention by age and size, and both whenFull policies.
 import assert from 'node:assert/strict';
-import { appendFileSync, closeSync, openSync, readdirSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync, readdirSync, readFileSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import type { ActivityEvent, JournalRecord } from '../../src/event.js';
@@ -20,10 +20,20 @@ async function openJournal(t: TestContext, dir: string, options: Partial<FileJou
   return { journal, lines, drops };
 }
 
+/** Every readable record after `afterSeq` (a read that finds nothing for 300 ms means no more: damage may leave seqs without events). */
 async function readAll(journal: FileJournal, afterSeq = 0): Promise<JournalRecord[]> {
   const out: JournalRecord[] = [];
   const reader = journal.reader(afterSeq);
-  while (reader.nextSeq <= journal.stats().lastSeq) out.push(...(await reader.read(1000)));
+  const idle = new Error('idle');
+  try {
+    while (reader.nextSeq <= journal.stats().lastSeq) {
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(idle), 300);
+      out.push(...(await reader.read(1000, controller.signal).finally(() => clearTimeout(timer))));
+    }
+  } catch (error) {
+    if (error !== idle) throw error;
+  }
   await reader.close();
   return out;
 }
@@ -45,7 +55,10 @@ describe('FileJournal', () => {
     await first.journal.close();
     assert.ok(readdirSync(join(dir, 'journal')).length > 3, 'several segments were written');
 
+    const segmentFiles = () => readdirSync(join(dir, 'journal')).filter((name) => name.endsWith('.seg')).length;
+    const written = segmentFiles();
     const second = await openJournal(t, dir, { segmentBytes: 4096 });
+    assert.equal(segmentFiles(), written, 'a clean restart goes on in the newest segment');
     const fromDisk = await readAll(second.journal);
     const plain = (records: JournalRecord[]) => records.map((r) => ({ seq: r.seq, environment: r.environment, receivedAt: r.receivedAt, event: r.event }));
     assert.deepEqual(plain(fromDisk), plain(fromMemory));
@@ -148,24 +161,36 @@ describe('torn and corrupt tails', () => {
     assert.deepEqual(await journal.append('prod', batchOf([event('after')])), { firstSeq: 10, lastSeq: 10 });
   });
 
-  test('garbage appended after the last record is cut as corrupt', async (t) => {
+  test('a few bytes of garbage after the last record (less than a record header) are cut as a torn tail', async (t) => {
     const { dir, file, before } = await writeThenDamage(t, (f) => appendFileSync(f, Buffer.from('ffffffff0000000000000000000000', 'hex')));
-    const { journal, lines } = await openJournal(t, dir);
-    const cut = lines.find((l) => String(l.msg).startsWith('journal: cut a corrupt record'));
+    const { journal, lines, drops } = await openJournal(t, dir);
+    const cut = lines.find((l) => String(l.msg).startsWith('journal: cut a torn record'));
     assert.equal(cut?.offset, before);
     assert.equal(cut?.file, file);
     assert.equal((await readAll(journal)).length, 10);
+    assert.deepEqual(await journal.append('prod', batchOf([event('after')])), { firstSeq: 11, lastSeq: 11 });
+    assert.deepEqual(drops, []);
   });
 
-  test('a flipped byte in the last record fails its checksum and only it is cut', async (t) => {
-    const { dir } = await writeThenDamage(t, (f) => {
+  test('a flipped byte in the last record: its bytes are moved aside, its seq is never reused, and its loss is counted', async (t) => {
+    const { dir, file, before } = await writeThenDamage(t, (f) => {
       const fd = openSync(f, 'r+');
       writeSync(fd, Buffer.from([0x5a]), 0, 1, statSync(f).size - 5);
       closeSync(fd);
     });
-    const { journal, lines } = await openJournal(t, dir);
-    assert.ok(lines.some((l) => String(l.msg).includes('corrupt record (checksum mismatch)')));
+    const recordBytes = (before - 8) / 10;
+    const { journal, lines, drops } = await openJournal(t, dir);
+    const damage = lines.find((l) => String(l.msg).startsWith('journal: damaged bytes'));
+    assert.ok(damage, 'the damage is logged');
+    assert.deepEqual([damage.offset, damage.endOffset, damage.fromSeq, damage.toSeq, damage.reason], [before - recordBytes, before, 10, 10, 'checksum mismatch']);
+    assert.equal(readFileSync(`${file}.${before - recordBytes}.corrupt`).length, recordBytes, 'the damaged bytes are saved aside');
+    assert.equal(statSync(file).size, before - recordBytes);
     assert.equal((await readAll(journal)).length, 9);
+    assert.deepEqual(await journal.append('prod', batchOf([event('after')])), { firstSeq: 11, lastSeq: 11 });
+    // A subscription that had not delivered it is told, once, with its labels.
+    await journal.openCursor('sub', 'prod', { kind: 'earliest' });
+    await journal.openCursor('other', 'dev', { kind: 'earliest' });
+    assert.deepEqual(drops.map((d) => [d.subscriptionId, d.environment, d.count, d.fromSeq, d.toSeq, d.reason]), [['sub', 'prod', 1, 10, 10, 'corrupt']]);
   });
 });
 

@@ -10,20 +10,15 @@ import type { JournalRecord } from '../../src/event.js';
 import { FileJournal } from '../../src/journal/file-journal.js';
 import { captureLogger } from '../helpers/capture-logger.js';
 import { GatewayProcess } from '../helpers/gateway-process.js';
-import { HttpSink } from '../helpers/http-sink.js';
+import { startIdSink } from '../helpers/http-sink.js';
 import { ingestToken } from '../helpers/in-process-gateway.js';
 import { until } from '../helpers/manual-clock.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 test('storage.dir briefly unwritable: 503 journal_unavailable, then 202 again without a restart; nothing acknowledged lost or stored twice', async (t) => {
-  const received: string[] = [];
-  const sink = await HttpSink.start({
-    handler: (request) => {
-      for (const line of request.body.trimEnd().split('\n')) received.push((JSON.parse(line) as { id: string }).id);
-      return { status: 200, body: '{}' };
-    },
-  });
+  const { sink, ids: receivedAt } = await startIdSink();
   t.after(() => sink.close());
+  const received = receivedAt('/');
   const dir = tempDir(t);
   const file = join(dir, 'gateway.yaml');
   // maxMB 16: 1 MiB segments, so a new segment file is needed after about ten requests.
