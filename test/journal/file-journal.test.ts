@@ -1,7 +1,7 @@
 // The file journal against real files: order, durability across reopen, cursors, torn tails,
 // retention by age and size, and both whenFull policies.
 import assert from 'node:assert/strict';
-import { appendFileSync, closeSync, openSync, readdirSync, readFileSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import type { ActivityEvent, JournalRecord } from '../../src/event.js';
@@ -267,6 +267,21 @@ test('drop-oldest counts exactly: events a reader already holds are delivered, n
   assert.ok(dropped > 0, 'the size limit dropped events');
   assert.equal(read.length + dropped, 90, `${read.length} read + ${dropped} counted as dropped`);
   assert.equal(new Set(ids(read)).size, read.length);
+});
+
+test('a cursor past the journal end is moved back and written at once; an unparsable cursor file resumes from the oldest event', async (t) => {
+  const dir = tempDir(t);
+  const { journal, lines } = await openJournal(t, dir);
+  for (let i = 0; i < 10; i++) await journal.append('prod', batchOf([event(`c${i}`)]));
+  const cursorFile = (id: string) => join(dir, 'cursors', `${id}.json`);
+  writeFileSync(cursorFile('ahead'), '{"seq":5000}\n');
+  writeFileSync(cursorFile('garbled'), '{"seq":12,');
+  assert.equal(await journal.openCursor('ahead', 'prod', { kind: 'latest' }), 10);
+  assert.equal((JSON.parse(readFileSync(cursorFile('ahead'), 'utf8')) as { seq: number }).seq, 10, 'written back before any delivery');
+  assert.equal(await journal.openCursor('garbled', 'prod', { kind: 'latest' }), 0);
+  assert.equal((JSON.parse(readFileSync(cursorFile('garbled'), 'utf8')) as { seq: number }).seq, 0);
+  const logged = lines.find((l) => l.subscription === 'garbled');
+  assert.match(String(logged?.msg), /cursor file .*garbled\.json is unreadable or malformed; subscription garbled resumes from the oldest retained event \(seq 1\)/);
 });
 
 test('opening a cursor that is already open gives the value in memory, not the file', async (t) => {
