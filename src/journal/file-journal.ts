@@ -2,9 +2,8 @@
 // fdatasync covers every append waiting at that moment), atomic per-subscription cursors,
 // retention by age and size, and an in-memory tail for readers that keep up.
 import { mkdir, open, rename, truncate, unlink, writeFile, type FileHandle } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { join } from 'node:path';
 import type { StartAt } from '../config/gateway-config.js';
 import type { Logger } from '../logger.js';
 import { CursorStore } from './cursor-store.js';
