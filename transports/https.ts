@@ -103,12 +103,20 @@ async function readExcerpt(body: AsyncIterable<Buffer> & { dump?: () => Promise<
   return Buffer.concat(chunks).subarray(0, excerptBytes).toString('utf8');
 }
 
-/** Retry-After in seconds or as an HTTP date, in milliseconds from now, capped at 10 minutes. */
+const imfFixdate = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
+/**
+ * Retry-After (RFC 9110 §10.2.3) in milliseconds from now, capped at 10 minutes: an integer of
+ * seconds or an IMF-fixdate, nothing else (`1.5` is not a date from 2001). The pipeline takes it as
+ * a floor under its own backoff, so 0 or a date in the past never means "at once".
+ */
 export function parseRetryAfter(value: string | string[] | undefined, now: number): number | undefined {
-  const text = Array.isArray(value) ? value[0] : value;
-  if (text === undefined || text.trim() === '') return undefined;
-  const trimmed = text.trim();
-  const ms = /^\d+$/.test(trimmed) ? Number(trimmed) * 1000 : Date.parse(trimmed) - now;
+  const text = (Array.isArray(value) ? value[0] : value)?.trim();
+  if (text === undefined) return undefined;
+  let ms: number;
+  if (/^\d{1,10}$/.test(text)) ms = Number(text) * 1000;
+  else if (imfFixdate.test(text)) ms = Date.parse(text) - now;
+  else return undefined;
   if (Number.isNaN(ms)) return undefined;
   return Math.min(Math.max(ms, 0), maxRetryAfterMs);
 }

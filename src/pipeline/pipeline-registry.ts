@@ -1,6 +1,8 @@
 // One SubscriptionPipeline per enabled subscription, kept in step with the configuration: new
 // subscriptions start, removed or disabled ones stop (a disabled one keeps its cursor, so its
-// events wait in the journal), changed ones restart from their cursor.
+// events wait in the journal), changed ones restart from their cursor. It also supervises them:
+// a pipeline that stops on an unexpected failure is `failing` and restarts from its cursor, after
+// 1 s, doubling to 60 s while the failures go on.
 import { formatters } from '../../formats/index.js';
 import type { Subscription } from '../config/gateway-config.js';
 import type { Journal } from '../journal/journal.js';
@@ -24,11 +26,28 @@ export interface RegistryOptions {
 }
 
 interface Running {
+  subscription: Subscription;
   pipeline: SubscriptionPipeline;
   transport: Transport;
   /** The configuration it runs with, to tell a changed subscription from an unchanged one. */
   fingerprint: string;
+  /** Set from an unexpected failure until a restarted pipeline has run `healthyAfterMs`. */
+  failing?: Failing;
 }
+
+interface Failing {
+  since: number;
+  error: Error;
+  /** Failures in a row: the restart delay doubles with each. */
+  count: number;
+  /** The oldest event held when it failed (it stays undelivered until the restart). */
+  oldestUndeliveredAt: number | undefined;
+  timer?: NodeJS.Timeout;
+}
+
+export const restartDelayMs = { first: 1_000, max: 60_000 } as const;
+/** A restarted pipeline that runs this long without failing has recovered. */
+const healthyAfterMs = 5_000;
 
 export class PipelineRegistry {
   private readonly running = new Map<string, Running>();
@@ -64,14 +83,68 @@ export class PipelineRegistry {
       this.options.logger.error({ subscription: subscription.id, err: error }, `subscription ${subscription.id} cannot start: ${(error as Error).message}; its events are kept`);
       return;
     }
-    const pipeline = new SubscriptionPipeline({ ...this.options, subscription, transport, formatter: formatters[subscription.format] });
-    await pipeline.start();
-    this.running.set(subscription.id, { pipeline, transport, fingerprint: this.options.transports.fingerprint(subscription) });
+    const running: Running = { subscription, pipeline: this.pipelineFor(subscription, transport), transport, fingerprint: this.options.transports.fingerprint(subscription) };
+    this.running.set(subscription.id, running);
+    await running.pipeline.start();
     this.options.logger.info({ subscription: subscription.id, environment: subscription.environment }, 'subscription started');
+  }
+
+  private pipelineFor(subscription: Subscription, transport: Transport): SubscriptionPipeline {
+    const pipeline: SubscriptionPipeline = new SubscriptionPipeline({
+      ...this.options,
+      subscription,
+      transport,
+      formatter: formatters[subscription.format],
+      onFailed: (error) => this.failed(subscription.id, pipeline, error),
+    });
+    return pipeline;
+  }
+
+  /** A pipeline stopped on an unexpected failure: `failing`, logged once, restarted with backoff. */
+  private failed(id: string, pipeline: SubscriptionPipeline, error: Error): void {
+    const running = this.running.get(id);
+    if (running?.pipeline !== pipeline) return;
+    const now = this.clock();
+    const previous = running.failing;
+    const count = previous === undefined ? 1 : previous.count + 1;
+    const delayMs = Math.min(restartDelayMs.max, restartDelayMs.first * 2 ** (count - 1));
+    clearTimeout(previous?.timer);
+    running.failing = { since: previous?.since ?? now, error, count, oldestUndeliveredAt: pipeline.oldestUndeliveredAt() ?? previous?.oldestUndeliveredAt };
+    if (previous === undefined) {
+      this.options.logger.error({ subscription: id, err: error }, `subscription ${id} failed: ${error.message}; it restarts from its saved cursor in ${delayMs / 1000} s, and again with backoff while it keeps failing`);
+    } else {
+      this.options.logger.debug({ subscription: id, err: error, failures: count }, `subscription ${id} failed again; next restart in ${delayMs / 1000} s`);
+    }
+    running.failing.timer = setTimeout(() => void this.restart(id, running, pipeline), delayMs);
+    running.failing.timer.unref();
+  }
+
+  private async restart(id: string, running: Running, failed: SubscriptionPipeline): Promise<void> {
+    if (this.running.get(id) !== running || running.pipeline !== failed) return;
+    await failed.stop();
+    const pipeline = this.pipelineFor(running.subscription, running.transport);
+    running.pipeline = pipeline;
+    try {
+      await pipeline.start();
+    } catch (error) {
+      return this.failed(id, pipeline, error as Error);
+    }
+    const failing = running.failing!;
+    failing.timer = setTimeout(() => {
+      if (running.pipeline !== pipeline || running.failing !== failing || this.running.get(id) !== running) return;
+      running.failing = undefined;
+      this.options.logger.info({ subscription: id, downMs: this.clock() - failing.since, restarts: failing.count }, `subscription ${id} recovered after ${failing.count} restarts; delivering again`);
+    }, healthyAfterMs);
+    failing.timer.unref();
+  }
+
+  private clock(): number {
+    return this.options.clock?.now() ?? Date.now();
   }
 
   private async stopOne(id: string, current: Running): Promise<void> {
     this.running.delete(id);
+    clearTimeout(current.failing?.timer);
     await current.pipeline.stop();
     await current.transport.close();
     this.options.logger.info({ subscription: id }, 'subscription stopped');
@@ -81,10 +154,11 @@ export class PipelineRegistry {
     return this.running.has(id);
   }
 
-  /** `retrying` while a running subscription's destination keeps failing. */
-  state(id: string): 'ok' | 'retrying' | 'suspended' {
+  /** `failing` after an unexpected failure until a restart holds; `retrying` while its destination keeps failing. */
+  state(id: string): 'ok' | 'retrying' | 'failing' | 'suspended' {
     const running = this.running.get(id);
     if (running === undefined) return 'suspended';
+    if (running.failing) return 'failing';
     return running.pipeline.retrying ? 'retrying' : 'ok';
   }
 
@@ -93,12 +167,16 @@ export class PipelineRegistry {
     const stats = this.options.journal.stats();
     return this.configured.map(({ id, environment }) => {
       const running = this.running.get(id);
+      const failing = running?.failing;
+      const backlogEvents = Math.max(0, stats.lastSeq - (stats.cursors[id] ?? stats.lastSeq));
       return {
         id,
         environment,
-        backlogEvents: Math.max(0, stats.lastSeq - (stats.cursors[id] ?? stats.lastSeq)),
-        oldestUndeliveredAt: running?.pipeline.oldestUndeliveredAt(),
-        retrying: running?.pipeline.retrying ?? false,
+        backlogEvents,
+        // While failing, nothing is delivered: its oldest event ages from (at the latest) the failure.
+        oldestUndeliveredAt: failing ? (failing.oldestUndeliveredAt ?? (backlogEvents > 0 ? failing.since : undefined)) : running?.pipeline.oldestUndeliveredAt(),
+        retrying: failing !== undefined || (running?.pipeline.retrying ?? false),
+        failing: failing !== undefined,
         clientCertificateExpiresAt: running?.transport.clientCertificateExpiresAt?.(),
       };
     });

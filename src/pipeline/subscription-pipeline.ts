@@ -37,6 +37,8 @@ export interface PipelineOptions {
   onAttempt?: (report: AttemptReport) => void;
   /** Records taken from the journal per read. */
   readMax?: number;
+  /** Called once when the pipeline stops on an unexpected failure (its supervisor restarts it). */
+  onFailed?: (error: Error) => void;
 }
 
 /** What happened to one attempt, for logs and metrics. */
@@ -158,7 +160,7 @@ export class SubscriptionPipeline {
   }
 
   private async run(): Promise<void> {
-    const { logger, subscription } = this.options;
+    const { subscription } = this.options;
     const maxInFlight = subscription.delivery.maxInFlight;
     const window = this.window;
     let changed = deferred<void>();
@@ -200,8 +202,7 @@ export class SubscriptionPipeline {
         if (maxInFlight === 1) await tracked;
       }
     } catch (error) {
-      if (this.controller.signal.aborted) return;
-      logger.error({ err: error, subscription: subscription.id }, 'delivery loop failed; the subscription stops until the gateway restarts');
+      this.fail(error);
     }
   }
 
@@ -226,11 +227,11 @@ export class SubscriptionPipeline {
     this.committing.catch((error: unknown) => this.fail(error));
   }
 
-  /** Stops the subscription after an unexpected failure (a bug or a broken disk), loudly. */
+  /** Stops after an unexpected failure (a cursor or dead-letter write, a bug); the supervisor restarts it. */
   private fail(error: unknown): void {
     if (this.controller.signal.aborted) return;
-    this.options.logger.error({ err: error, subscription: this.options.subscription.id }, 'delivery failed unexpectedly; the subscription stops until the gateway restarts');
     this.controller.abort(error);
+    this.options.onFailed?.(asError(error));
   }
 
   /** The next batch: full, or due `flushMs` after its first event. Undefined when only filtered records passed. */
@@ -331,7 +332,8 @@ export class SubscriptionPipeline {
         if (expired === batch.events) return;
         return this.deliver(this.part(batch, expired, batch.events));
       }
-      await this.clock.sleep(result.retryAfterMs ?? backoffMs(attempt, this.options.random), signal);
+      // Retry-After raises the wait, never lowers it below the backoff.
+      await this.clock.sleep(Math.max(result.retryAfterMs ?? 0, backoffMs(attempt, this.options.random)), signal);
     }
   }
 

@@ -6,6 +6,7 @@ import { parseConfigText } from '../../src/config/load-config.js';
 import type { ActivityEvent } from '../../src/event.js';
 import { batchOf } from '../../src/journal/journal.js';
 import { transportFactory } from '../../src/pipeline/transport-factory.js';
+import { parseRetryAfter } from '../../transports/https.js';
 import { captureLogger } from '../helpers/capture-logger.js';
 import { HttpSink, type SinkOptions } from '../helpers/http-sink.js';
 import { ManualClock, until } from '../helpers/manual-clock.js';
@@ -58,6 +59,35 @@ test('429 with Retry-After: 3 means no request before 3 s (injected clock)', asy
   clock.advance(1);
   await until(() => sink.requests.length === 2);
   assert.deepEqual(sink.eventIds(), ['r1']);
+});
+
+test('Retry-After 0, a date in the past or "1.5" never removes the backoff: the retry waits the full backoff (injected clock)', async (t) => {
+  for (const retryAfter of ['0', new Date(Date.now() - 60_000).toUTCString(), '1.5']) {
+    const clock = new ManualClock();
+    const { sink, journal, pipeline } = await deliveringTo(t, { handler: (_r, i) => (i < 2 ? { status: 503, headers: { 'retry-after': retryAfter } } : { status: 200 }) }, '    payloadOptions: { flushMs: 0 }\n', { clock, random: () => 1 });
+    await pipeline.start();
+    await journal.append('prod', batchOf([event('r1')]));
+    // Attempt 1 failed: the backoff ceiling for attempt 1 is 500 ms, for attempt 2 1,000 ms.
+    for (const [attempt, backoffMs] of [[1, 500], [2, 1000]] as const) {
+      await until(() => sink.requests.length === attempt && clock.waiting === 1);
+      clock.advance(backoffMs - 1);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      assert.equal(sink.requests.length, attempt, `Retry-After: ${retryAfter}: no attempt before the ${backoffMs} ms backoff`);
+      clock.advance(1);
+    }
+    await until(() => sink.requests.length === 3);
+    assert.deepEqual(sink.eventIds(), ['r1']);
+    await pipeline.stop();
+  }
+});
+
+test('Retry-After is read as integer seconds or an IMF-fixdate only', () => {
+  const now = Date.parse('2026-11-24T10:00:00Z');
+  assert.equal(parseRetryAfter('120', now), 120_000);
+  assert.equal(parseRetryAfter('Tue, 24 Nov 2026 10:00:30 GMT', now), 30_000);
+  assert.equal(parseRetryAfter('Tue, 24 Nov 2026 09:00:00 GMT', now), 0);
+  assert.equal(parseRetryAfter('99999', now), 600_000, 'capped at 10 minutes');
+  for (const invalid of ['1.5', '-1', 'soon', '2026-11-24T10:00:30Z', 'Tuesday, 24-Nov-26 10:00:30 GMT', '']) assert.equal(parseRetryAfter(invalid, now), undefined, invalid);
 });
 
 test('413 for bodies over 700 bytes: everything arrives in smaller batches', async (t) => {

@@ -27,6 +27,8 @@ export interface FixtureOptions {
   transport?: Transport;
   readMax?: number;
   maxAgeMs?: number;
+  /** Backoff jitter; default 0 (retries come at once unless a test's clock says otherwise). */
+  random?: () => number;
 }
 
 export async function pipelineFixture(t: TestContext, subscription: Subscription, options: FixtureOptions = {}) {
@@ -48,7 +50,7 @@ export async function pipelineFixture(t: TestContext, subscription: Subscription
     clock: options.clock,
     readMax: options.readMax,
     maxAgeMs: options.maxAgeMs,
-    random: () => 0, // no jitter: retries come at once, unless a test's clock says otherwise
+    random: options.random ?? (() => 0),
   });
   stop = async () => {
     await pipeline.stop();
