@@ -7,6 +7,7 @@ import { registerMetricsRoute } from './admin/metrics-route.js';
 import { TokenAuthenticator } from './auth/token-authenticator.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import { registerEventsRoute, type IngestSettings } from './ingest/events-route.js';
+import { rejectReasons } from './ingest/ingest-error.js';
 import { FileJournal } from './journal/file-journal.js';
 import type { Logger } from './logger.js';
 import { DeliveryLog } from './observability/delivery-log.js';
@@ -46,6 +47,7 @@ export class Gateway {
       onDrop: (drop) => metrics.eventsDropped.inc({ environment: drop.environment, subscription: drop.subscriptionId, reason: drop.reason === 'corrupt' ? 'corrupt' : 'retention' }, drop.count),
     });
     metrics.observeJournal(() => journal.stats());
+    metrics.initIngest(config.environments.map((environment) => environment.id), rejectReasons);
     const deliveryLog = new DeliveryLog(logger);
     deliveryLog.configure(config);
     const pipelines = new PipelineRegistry({
@@ -56,6 +58,7 @@ export class Gateway {
       logger,
       metrics,
       onAttempt: (report) => deliveryLog.record(report),
+      mask: (text) => deliveryLog.masked(text),
     });
     metrics.observeSubscriptions(() => pipelines.statuses());
     let ingest: FastifyInstance | undefined;
@@ -66,7 +69,7 @@ export class Gateway {
       admin = createListener(config.server.admin);
       const gateway = new Gateway(config, logger, journal, metrics, pipelines, deliveryLog, ingest, admin);
       registerEventsRoute(ingest, { settings: () => gateway.ingestSettings, journal, metrics, logger });
-      registerHealthRoutes(admin, () => gateway.readiness());
+      registerHealthRoutes(admin, () => gateway.readiness(), () => gateway.auth);
       registerMetricsRoute(admin, metrics, () => ({ auth: gateway.auth, public: gateway.config.metrics.public }));
       await listen(ingest, config.server.ingest.address, 'ingest');
       await listen(admin, config.server.admin.address, 'admin');
@@ -106,6 +109,7 @@ export class Gateway {
     for (const [key, [before, after]] of Object.entries(bound)) {
       if (JSON.stringify(before) !== JSON.stringify(after)) this.logger.warn({ key }, `${key} changed; it takes effect after a restart`);
     }
+    this.metrics.initIngest(next.environments.map((environment) => environment.id), rejectReasons);
     await this.pipelines.apply(next.subscriptions, transportFactory(next, this.logger));
     this.logger.level = next.logging.level;
     this.deliveryLog.configure(next);

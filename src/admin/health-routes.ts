@@ -1,6 +1,8 @@
-// Liveness and readiness for load balancers and orchestrators. Readiness lists every subscription
-// so a probe can tell a healthy process with a failing destination from a healthy one.
+// Liveness and readiness for load balancers and orchestrators. Readiness without a token is the
+// overall status alone; with an admin or metrics token it lists the subscriptions that token may
+// see, so a probe can tell a healthy process with a failing destination from a healthy one.
 import type { FastifyInstance } from 'fastify';
+import { allows, type TokenAuthenticator } from '../auth/token-authenticator.js';
 
 export interface SubscriptionState {
   id: string;
@@ -13,10 +15,15 @@ export interface Readiness {
   subscriptions: SubscriptionState[];
 }
 
-export function registerHealthRoutes(server: FastifyInstance, readiness: () => Readiness): void {
+export function registerHealthRoutes(server: FastifyInstance, readiness: () => Readiness, auth: () => TokenAuthenticator): void {
   server.get('/healthz', (_request, reply) => reply.send({ status: 'ok' }));
-  server.get('/readyz', (_request, reply) => {
+  server.get('/readyz', (request, reply) => {
     const state = readiness();
-    return reply.code(state.ready ? 200 : 503).send({ status: state.ready ? 'ready' : 'not ready', subscriptions: state.subscriptions });
+    const status = state.ready ? 'ready' : 'not ready';
+    const token = request.headers.authorization === undefined ? undefined : auth().authenticate(request.headers.authorization);
+    const scope = token && (['admin', 'metrics'] as const).find((name) => allows(token, name));
+    if (token === undefined || scope === undefined) return reply.code(state.ready ? 200 : 503).send({ status });
+    const subscriptions = state.subscriptions.filter((subscription) => allows(token, scope, subscription.environment));
+    return reply.code(state.ready ? 200 : 503).send({ status, subscriptions });
   });
 }

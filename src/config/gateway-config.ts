@@ -1,5 +1,6 @@
 // The typed configuration the engine reads: validated once at the edge, defaults filled,
 // relative paths made absolute, addresses parsed. Nothing downstream re-checks strings.
+import type { ResolvedReferences } from './written-form.js';
 import type { RawConfig, RawSubscription } from './schema.js';
 
 export interface ListenAddress {
@@ -32,6 +33,8 @@ export interface GatewayConfig extends Omit<RawConfig, 'server' | 'subscriptions
   file: string;
   server: Omit<RawServer, 'ingest' | 'admin'> & { ingest: Listener; admin: Listener };
   subscriptions: Subscription[];
+  /** What `${env:…}` / `${file:…}` references resolved to, so logs can print the references instead. */
+  references: ResolvedReferences;
 }
 
 export type Environment = GatewayConfig['environments'][number];

@@ -10,6 +10,7 @@ import { defaultEventsPerPayload, defaultHttpsFormat } from './defaults.js';
 import type { GatewayConfig, Subscription } from './gateway-config.js';
 import { parseListenAddress, parseStartAt } from './parse-values.js';
 import { resolveReferences } from './references.js';
+import { asWritten, ReferenceCollector, type ResolvedReferences } from './written-form.js';
 import { schemaProblems } from './schema-problems.js';
 import type { RawConfig, RawSubscription } from './schema.js';
 import { YamlLocator } from './yaml-locator.js';
@@ -75,9 +76,11 @@ export function parseConfigText(text: string, label: string, options: LoadOption
   };
 
   const baseDir = dirname(resolve(label));
+  const references = new ReferenceCollector();
   const resolved = resolveReferences(document.toJS({ maxAliasCount: 100 }), {
     env: options.env ?? process.env,
     baseDir,
+    resolved: (value, reference) => references.add(value, reference),
     problem: (path, message) => {
       report.problem(path, message);
       unresolved.add(formatPath(path));
@@ -88,8 +91,10 @@ export function parseConfigText(text: string, label: string, options: LoadOption
   for (const problem of schemaProblems(resolved)) report.problem(problem.path, problem.message);
   if (problems.length === referenceProblems) checkCrossFieldRules(resolved as RawConfig, report);
   if (problems.length === referenceProblems) checkKeyFiles(resolved as RawConfig, baseDir, report);
-  if (problems.length > 0) throw new ConfigError(problems.sort((a, b) => a.line - b.line).map((problem) => problem.text));
-  return { config: normalize(resolved as RawConfig, resolve(label), baseDir), warnings };
+  // Messages quote values: a value that came from a reference is quoted as the reference.
+  const written = (text: string) => asWritten(text, references.references);
+  if (problems.length > 0) throw new ConfigError(problems.sort((a, b) => a.line - b.line).map((problem) => written(problem.text)));
+  return { config: normalize(resolved as RawConfig, resolve(label), baseDir, references.references), warnings: warnings.map(written) };
 }
 
 /** Opens every key pair and certificate file now, so a bad one is a configuration error, not a failed delivery. */
@@ -113,7 +118,7 @@ function checkKeyFiles(raw: RawConfig, baseDir: string, report: { problem(path: 
   });
 }
 
-function normalize(raw: RawConfig, file: string, baseDir: string): GatewayConfig {
+function normalize(raw: RawConfig, file: string, baseDir: string, references: ResolvedReferences): GatewayConfig {
   const path = (value: string) => resolve(baseDir, value);
   const optionalPath = (value: string | undefined) => (value === undefined ? undefined : path(value));
   const listener = (config: RawConfig['server']['ingest']) => ({
@@ -130,6 +135,7 @@ function normalize(raw: RawConfig, file: string, baseDir: string): GatewayConfig
     certificates: raw.certificates.map((certificate) => ({ ...certificate, file: path(certificate.file) })),
     subscriptions: raw.subscriptions.map(normalizeSubscription),
     logging: { ...raw.logging, deliveryFile: optionalPath(raw.logging.deliveryFile) },
+    references,
   };
 }
 

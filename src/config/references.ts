@@ -10,6 +10,8 @@ export interface ReferenceContext {
   baseDir: string;
   problem(path: ConfigPath, message: string): void;
   warning(path: ConfigPath, message: string): void;
+  /** Each reference resolved, with its value: printed messages show the reference instead. */
+  resolved?(value: string, reference: string): void;
 }
 
 // `$${` is an escaped literal `${`; anything else starting with `${` must be a known reference.
@@ -37,9 +39,12 @@ function resolveString(text: string, context: ReferenceContext, path: ConfigPath
   return text.replace(referencePattern, (match, body: string | undefined) => {
     if (body === undefined) return '${';
     const env = envPattern.exec(body);
-    if (env) return resolveEnv(env[1]!, env[2], context, path);
-    const file = filePattern.exec(body);
-    if (file) return resolveFile(file[1]!.trim(), context, path);
+    const file = env ? null : filePattern.exec(body);
+    if (env || file) {
+      const value = env ? resolveEnv(env[1]!, env[2], context, path) : resolveFile(file![1]!.trim(), context, path);
+      context.resolved?.(value, match);
+      return value;
+    }
     context.problem(path, `unknown reference "${match}": use \${env:NAME}, \${env:NAME:-default} or \${file:/path} (write $\${ for a literal \${)`);
     return '';
   });

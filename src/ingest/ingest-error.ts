@@ -10,20 +10,24 @@ export interface EventProblem {
   message: string;
 }
 
-export type RejectReason =
-  | 'unauthorized'
-  | 'forbidden'
-  | 'unknown_environment'
-  | 'too_large'
-  | 'unsupported_media_type'
-  | 'malformed_json'
-  | 'invalid_utf8'
-  | 'too_deep'
-  | 'invalid_event'
-  | 'empty_body'
-  | 'bad_gzip'
-  | 'journal_full'
-  | 'journal_unavailable';
+/** Every reason a request can be refused for: the values of siem_gateway_ingest_rejected_total{reason}. */
+export const rejectReasons = [
+  'unauthorized',
+  'forbidden',
+  'unknown_environment',
+  'too_large',
+  'unsupported_media_type',
+  'malformed_json',
+  'invalid_utf8',
+  'too_deep',
+  'invalid_event',
+  'empty_body',
+  'bad_gzip',
+  'journal_full',
+  'journal_unavailable',
+] as const;
+
+export type RejectReason = (typeof rejectReasons)[number];
 
 export const maxReportedProblems = 100;
 

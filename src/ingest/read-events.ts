@@ -217,10 +217,21 @@ function syntaxErrorPlace(error: SyntaxError, text: string): string {
   // V8 names the position for most errors; for the others the offset is found by a small scanner.
   const match = / in JSON at position (\d+)/.exec(error.message);
   const position = match ? Number(match[1]) : jsonErrorOffset(text);
-  // Keep V8's reason but not its echo of the input.
-  const reason = error.message.replace(/ in JSON at position \d+.*$/s, '').replace(/, ".*" is not valid JSON$/s, '');
+  const reason = syntaxReason(error.message);
   const before = text.slice(0, position);
   const line = before.split('\n').length;
   const column = position - before.lastIndexOf('\n');
   return ` at character ${position} (line ${line}, column ${column}): ${reason}`;
+}
+
+/**
+ * V8's reason without its echo of the input (`Unexpected token 'o', ..."hij","x": oops..." is not
+ * valid JSON` quotes event data, which can be personal data): only reasons that name no input are kept.
+ */
+function syntaxReason(message: string): string {
+  const kept = / in JSON at position \d+/.exec(message);
+  if (kept !== null) return message.slice(0, kept.index);
+  if (message === 'Unexpected end of JSON input') return message;
+  if (message.startsWith('Unexpected token')) return 'Unexpected character';
+  return 'not valid JSON';
 }

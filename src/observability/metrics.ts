@@ -18,6 +18,8 @@ export interface SubscriptionStatus {
 }
 
 const subscriptionLabels = ['environment', 'subscription'] as const;
+/** The outcome and status class pairs a delivery attempt can have. */
+const attemptSeries = [['delivered', '2xx'], ['refused', '4xx'], ['failed', '3xx'], ['failed', '4xx'], ['failed', '5xx'], ['failed', 'none']] as const;
 
 export class GatewayMetrics {
   readonly registry = new Registry();
@@ -122,6 +124,42 @@ export class GatewayMetrics {
     // prom-client also names three gauges with a counter's _total suffix, which `promtool check
     // metrics` rejects; nodejs_active_resources (by type) and nodejs_active_handles tell the same.
     for (const name of ['active_handles', 'active_requests', 'active_resources']) this.registry.removeSingleMetric(`siem_gateway_nodejs_${name}_total`);
+  }
+
+  /**
+   * Every series of a subscription at 0 from its start: a counter born at 1 has no increase() in
+   * Prometheus, so its first dead letter, drop or refusal would fire no alert.
+   */
+  initSubscription(environment: string, subscription: string): void {
+    for (const [metric, labels] of this.subscriptionSeries(environment, subscription)) metric.inc(labels, 0);
+    for (const histogram of [this.batchEvents, this.batchBytes, this.deliveryDuration, this.endToEndLatency]) histogram.zero({ environment, subscription });
+  }
+
+  /** A deleted subscription's series go with it. */
+  removeSubscription(environment: string, subscription: string): void {
+    for (const [metric, labels] of this.subscriptionSeries(environment, subscription)) metric.remove(labels);
+    for (const histogram of [this.batchEvents, this.batchBytes, this.deliveryDuration, this.endToEndLatency]) histogram.remove({ environment, subscription });
+  }
+
+  private subscriptionSeries(environment: string, subscription: string): [Counter<string>, Record<string, string>][] {
+    const labels = { environment, subscription };
+    return [
+      [this.eventsDelivered, labels],
+      [this.eventsFiltered, labels],
+      [this.eventsOversize, labels],
+      ...(['retention', 'corrupt'] as const).map((reason): [Counter<string>, Record<string, string>] => [this.eventsDropped, { ...labels, reason }]),
+      ...(['refused', 'expired'] as const).map((reason): [Counter<string>, Record<string, string>] => [this.eventsDeadLettered, { ...labels, reason }]),
+      ...attemptSeries.map(([outcome, statusClass]): [Counter<string>, Record<string, string>] => [this.deliveryAttempts, { ...labels, outcome, status_class: statusClass }]),
+    ];
+  }
+
+  /** The ingest counters at 0 for every environment and reason. */
+  initIngest(environments: readonly string[], reasons: readonly string[]): void {
+    for (const reason of reasons) this.ingestRejected.inc({ reason }, 0);
+    for (const environment of environments) {
+      this.eventsReceived.inc({ environment }, 0);
+      for (const reason of reasons) this.eventsRejected.inc({ environment, reason }, 0);
+    }
   }
 
   /** Journal gauges, read from the journal at scrape time. */

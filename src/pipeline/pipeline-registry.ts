@@ -20,6 +20,7 @@ export interface RegistryOptions {
   deadLetters?: DeadLetterStore;
   maxAgeMs?: number;
   onAttempt?: (report: AttemptReport) => void;
+  mask?: (text: string) => string;
   logger: Logger;
   metrics?: GatewayMetrics;
   clock?: Clock;
@@ -65,7 +66,11 @@ export class PipelineRegistry {
     }
     // A removed subscription stops holding events against retention; its cursor file stays for a re-add.
     const ids = new Set(subscriptions.map((subscription) => subscription.id));
-    for (const { id } of this.configured) if (!ids.has(id)) this.options.journal.releaseCursor(id);
+    for (const { id, environment } of this.configured) {
+      if (ids.has(id)) continue;
+      this.options.journal.releaseCursor(id);
+      this.options.metrics?.removeSubscription(environment, id);
+    }
     this.configured = subscriptions;
     for (const subscription of subscriptions) {
       // Every configured subscription holds its cursor, enabled or not (a suspended one accumulates).
@@ -83,6 +88,7 @@ export class PipelineRegistry {
       this.options.logger.error({ subscription: subscription.id, err: error }, `subscription ${subscription.id} cannot start: ${(error as Error).message}; its events are kept`);
       return;
     }
+    this.options.metrics?.initSubscription(subscription.environment, subscription.id);
     const running: Running = { subscription, pipeline: this.pipelineFor(subscription, transport), transport, fingerprint: this.options.transports.fingerprint(subscription) };
     this.running.set(subscription.id, running);
     await running.pipeline.start();
@@ -111,7 +117,7 @@ export class PipelineRegistry {
     clearTimeout(previous?.timer);
     running.failing = { since: previous?.since ?? now, error, count, oldestUndeliveredAt: pipeline.oldestUndeliveredAt() ?? previous?.oldestUndeliveredAt };
     if (previous === undefined) {
-      this.options.logger.error({ subscription: id, err: error }, `subscription ${id} failed: ${error.message}; it restarts from its saved cursor in ${delayMs / 1000} s, and again with backoff while it keeps failing`);
+      this.options.logger.error({ subscription: id, err: error }, `subscription ${id} failed: ${this.options.mask?.(error.message) ?? error.message}; it restarts from its saved cursor in ${delayMs / 1000} s, and again with backoff while it keeps failing`);
     } else {
       this.options.logger.debug({ subscription: id, err: error, failures: count }, `subscription ${id} failed again; next restart in ${delayMs / 1000} s`);
     }

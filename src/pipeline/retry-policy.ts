@@ -16,11 +16,20 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
   return Math.floor(random() * ceiling);
 }
 
-/** Splunk HEC's `invalid-event-number`: the events before it were indexed. */
+/**
+ * Splunk HEC codes whose `invalid-event-number` is the 0-based position of the first bad event,
+ * so the events before it were indexed. Real Splunk counts from 1 for code 7 (Incorrect index),
+ * and other codes are not documented: those batches are split as for any 400.
+ */
+const hecZeroBasedCodes = new Set([6, 12, 13]);
+
+/** Splunk HEC's `invalid-event-number`, for codes where it is known: the events before it were indexed. */
 export function hecAcceptedPrefix(bodyExcerpt: string | undefined): number | undefined {
   if (bodyExcerpt === undefined) return undefined;
   try {
-    const value = (JSON.parse(bodyExcerpt) as Record<string, unknown>)['invalid-event-number'];
+    const answer = JSON.parse(bodyExcerpt) as Record<string, unknown>;
+    const value = answer['invalid-event-number'];
+    if (typeof answer.code !== 'number' || !hecZeroBasedCodes.has(answer.code)) return undefined;
     return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : undefined;
   } catch {
     return undefined;

@@ -39,6 +39,8 @@ export interface PipelineOptions {
   readMax?: number;
   /** Called once when the pipeline stops on an unexpected failure (its supervisor restarts it). */
   onFailed?: (error: Error) => void;
+  /** Masks credentials and resolved references in text from outside before it is logged. */
+  mask?: (text: string) => string;
 }
 
 /** What happened to one attempt, for logs and metrics. */
@@ -118,6 +120,8 @@ export class SubscriptionPipeline {
   private readonly inFlight = new Set<Promise<void>>();
   /** True while the destination keeps failing (between a failed attempt and the next success). */
   retrying = false;
+  /** From the first failed attempt until the backlog it left is delivered: one log line each way. */
+  private outage: { since: number; recoveredAt?: number; delivered: number } | undefined;
 
   constructor(private readonly options: PipelineOptions) {
     const { subscription } = options;
@@ -225,6 +229,7 @@ export class SubscriptionPipeline {
     this.lastCommitAt = this.clock.now();
     this.committing = this.options.journal.commit(this.options.subscription.id, seq);
     this.committing.catch((error: unknown) => this.fail(error));
+    this.noteCaughtUp();
   }
 
   /** Stops after an unexpected failure (a cursor or dead-letter write, a bug); the supervisor restarts it. */
@@ -284,8 +289,34 @@ export class SubscriptionPipeline {
     return batch;
   }
 
+  /** The main log says once when the destination starts failing, and once when the catch-up after it is done. */
+  private noteOutage(batch: EncodedBatch, result: SendResult): void {
+    const { logger, subscription, mask = (text: string) => text } = this.options;
+    if (this.retrying && this.outage?.recoveredAt === undefined) {
+      if (this.outage !== undefined) return;
+      this.outage = { since: this.clock.now(), delivered: 0 };
+      const cause = result.error === undefined ? `HTTP ${result.status}` : mask(result.error);
+      logger.warn({ subscription: subscription.id, status: result.status, error: result.error === undefined ? undefined : mask(result.error) }, `subscription ${subscription.id}: the destination is failing (${cause}); events are kept and retried with backoff`);
+      return;
+    }
+    if (this.outage === undefined || !result.ok) return;
+    this.outage.recoveredAt ??= this.clock.now();
+    this.outage.delivered += batch.events;
+  }
+
+  /** After an outage: once everything stored has been delivered, says how long it lasted and what the catch-up carried. */
+  private noteCaughtUp(): void {
+    const outage = this.outage;
+    if (outage?.recoveredAt === undefined || this.window.some((slot) => !slot.done) || this.reader!.nextSeq <= this.options.journal.stats().lastSeq) return;
+    this.outage = undefined;
+    const { subscription, logger } = this.options;
+    const downMs = outage.recoveredAt - outage.since;
+    logger.info({ subscription: subscription.id, downMs, caughtUpEvents: outage.delivered }, `subscription ${subscription.id}: the destination recovered after ${Math.round(downMs / 1000)} s; ${outage.delivered} events delivered in the catch-up`);
+  }
+
   /** Reads the next records; undefined when `waitMs` passes first. */
   private async read(waitMs: number | undefined): Promise<JournalRecord[] | undefined> {
+    this.noteCaughtUp();
     const max = this.options.readMax ?? 1000;
     const local = new AbortController();
     const stop = () => local.abort(stopped);
@@ -323,6 +354,7 @@ export class SubscriptionPipeline {
       this.options.onAttempt?.({ batch, attempt, result, durationMs });
       // A refused batch is split and settled now, not retried: only a retryable failure means failing.
       this.retrying = !result.ok && onFailure(result.status) === 'retry';
+      this.noteOutage(batch, result);
       if (metrics) observeAttempt(metrics, batch, attempt, result, durationMs, this.clock.now());
       if (result.ok) return;
       if (onFailure(result.status) === 'split') return this.deliverRefused(batch, result);

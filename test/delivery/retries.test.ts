@@ -117,6 +117,22 @@ test('one poison event answered 400: it alone is dead-lettered, its neighbours a
   assert.match(await metrics.registry.getSingleMetricAsString('siem_gateway_events_dead_lettered_total'), /reason="refused"\} 1/);
 });
 
+test('HEC code 7 (Incorrect index) counts invalid-event-number from 1, as real Splunk does: the batch is split as for any 400, the bad event alone is dead-lettered', async (t) => {
+  // The published response (fixtures §5, SC4S): {"text":"Incorrect index","code":7,"invalid-event-number":1} for the first event.
+  const handler = (request: { body: string }) => {
+    const lines = request.body.trimEnd().split('\n');
+    const bad = lines.findIndex((line) => line.includes('"bad-index"'));
+    return bad < 0 ? { status: 200, body: '{"text":"Success","code":0}' } : { status: 400, body: `{"text":"Incorrect index","code":7,"invalid-event-number":${bad + 1}}` };
+  };
+  const { sink, journal, pipeline, deadLettered } = await deliveringTo(t, { handler }, '    payloadOptions: { flushMs: 0, maximumPayloadLimit: { type: EVENTS_PER_PAYLOAD, size: 4 } }\n');
+  await pipeline.start();
+  await journal.append('prod', batchOf(ids('k', 4).map((id) => event(id, id === 'k1' ? { kind: 'bad-index' } : {}))));
+  await until(() => journal.stats().cursors.sub === 4);
+  // k0 may be indexed twice (at least once); k1 is never taken for indexed.
+  assert.deepEqual(sink.eventIds(), ['k0', 'k2', 'k3']);
+  assert.deepEqual(deadLettered().map((letter) => letter.event.id), ['k1'], 'the event Splunk refused, not its neighbour');
+});
+
 test("HEC's invalid-event-number keeps the accepted prefix; only the bad event is dead-lettered", async (t) => {
   const handler = (request: { body: string }) => {
     const lines = request.body.trimEnd().split('\n');

@@ -87,7 +87,18 @@ describe('refused requests store nothing and are counted by reason', () => {
       status: 400,
       reason: 'malformed_json',
       message: /^1 of 3 events are invalid; nothing was stored$/,
-      problems: [{ index: 2, line: 3, path: '', message: "line 3: malformed JSON at character 7 (line 1, column 8): Unexpected token 'o'" }],
+      problems: [{ index: 2, line: 3, path: '', message: 'line 3: malformed JSON at character 7 (line 1, column 8): Unexpected character' }],
+    },
+    {
+      name: 'malformed JSON that V8 would echo: only the place is given, never a fragment of the body',
+      send: (url) => post(url, `${JSON.stringify(event('ok'))}\n{"name":"jane.doe@example.com","x": secret-fragment}\nundefined\n`, { 'content-type': 'application/x-ndjson' }),
+      status: 400,
+      reason: 'malformed_json',
+      message: /^2 of 3 events are invalid; nothing was stored$/,
+      problems: [
+        { index: 1, line: 2, path: '', message: 'line 2: malformed JSON at character 36 (line 1, column 37): Unexpected character' },
+        { index: 2, line: 3, path: '', message: 'line 3: malformed JSON at character 0 (line 1, column 1): not valid JSON' },
+      ],
     },
     {
       name: 'missing id, recordedAt and action.type',

@@ -60,7 +60,8 @@ subscriptions:
       msg: 'delivery',
       subscription: 'nr',
       environment: 'prod',
-      destination: `${sink.url}/log/v1?Api-Key=[redacted]&format=json`,
+      // Every query value not written as a reference is masked: a literal credential could be any of them.
+      destination: `${sink.url}/log/v1?Api-Key=[redacted]&format=[redacted]`,
       batch: 'nr:1-3',
       firstEventId: 'e0',
       lastEventId: 'e2',
