@@ -1,6 +1,10 @@
 // New Relic attributes are flat: nested objects and arrays become `a.b.c` and `a.0.b` keys, within
 // New Relic's limits (protocols.md §6): at most 255 attributes per event, names of at most 255
 // characters, string values cut at the stored length.
+//
+// Nothing is lost silently. A name the gateway writes itself (`timestamp`, `message`, …), or one
+// an earlier key of the event already flattened to (`"a.b"` and `{"a":{"b"}}`), keeps the event's
+// value under `event.<name>` (then `event.<name>.2`, …), and every rename, drop and cut is counted.
 
 export interface AttributeLimits {
   maxAttributes: number;
@@ -15,14 +19,19 @@ export interface Flattened {
   dropped: number;
   /** String values cut to maxValueLength. */
   truncated: number;
+  /** Values kept under `event.<name>` because their name was taken. */
+  renamed: number;
   /** Attributes kept. */
   count: number;
 }
 
-export function flattenAttributes(value: unknown, limits: AttributeLimits, reserved = 0): Flattened {
+/** `reserved`: the names the gateway writes beside the attributes; they count toward the limit. */
+export function flattenAttributes(value: unknown, limits: AttributeLimits, reserved: readonly string[] = []): Flattened {
   const attributes = Object.create(null) as Record<string, string | number | boolean>;
-  const result: Flattened = { attributes, dropped: 0, truncated: 0, count: 0 };
-  visit(value, '', result, limits, limits.maxAttributes - reserved);
+  for (const name of reserved) attributes[name] = '';
+  const result: Flattened = { attributes, dropped: 0, truncated: 0, renamed: 0, count: 0 };
+  visit(value, '', result, limits, limits.maxAttributes - reserved.length);
+  for (const name of reserved) delete attributes[name];
   return result;
 }
 
@@ -39,15 +48,21 @@ function visit(current: unknown, name: string, result: Flattened, limits: Attrib
     }
     return;
   }
-  if (result.count >= room || name.length > limits.maxNameLength) {
+  let target = name;
+  if (target in result.attributes) {
+    target = `event.${name}`;
+    for (let n = 2; target in result.attributes; n++) target = `event.${name}.${n}`;
+  }
+  if (result.count >= room || target.length > limits.maxNameLength) {
     result.dropped++;
     return;
   }
+  if (target !== name) result.renamed++;
   let leaf = current as string | number | boolean;
   if (typeof leaf === 'string' && leaf.length > limits.maxValueLength) {
     leaf = leaf.slice(0, limits.maxValueLength);
     result.truncated++;
   }
-  result.attributes[name] = leaf;
+  result.attributes[target] = leaf;
   result.count++;
 }

@@ -17,16 +17,20 @@ function commonAttributes(context: FormatContext) {
   return { logtype: 'pingone:activity', service: 'siem-gateway', 'gateway.environment': context.environment };
 }
 
+/** Names the gateway writes in a log record (its own fields and the common attributes). */
+const logNames = ['timestamp', 'message', 'logtype', 'service', 'gateway.environment'];
+/** Names the gateway writes in an Event API object. */
+const eventNames = ['eventType', 'timestamp'];
+
 function message(event: ActivityEvent): string {
   const description = event.action.description;
   return typeof description === 'string' && description !== '' ? `${event.action.type} ${description}` : event.action.type;
 }
 
-/** Copies `attributes` into `target` after the gateway's own keys, which win on a clash. */
-function withAttributes(target: Record<string, unknown>, attributes: Record<string, unknown>, convert?: (value: unknown) => unknown) {
-  const out = Object.assign(Object.create(null) as Record<string, unknown>, target);
-  for (const key in attributes) if (!(key in target)) out[key] = convert ? convert(attributes[key]) : attributes[key];
-  return out;
+function flatten(event: ActivityEvent, context: FormatContext, reserved: readonly string[]) {
+  const flat = flattenAttributes(event, context.newRelic.api === 'events' ? newRelicLimits.events : newRelicLimits.logs, reserved);
+  if (flat.renamed + flat.dropped + flat.truncated > 0) context.onAttributes?.({ renamed: flat.renamed, dropped: flat.dropped, truncated: flat.truncated });
+  return flat.attributes;
 }
 
 export const newRelicFormatter: Formatter = {
@@ -34,17 +38,15 @@ export const newRelicFormatter: Formatter = {
   format(event: ActivityEvent, context: FormatContext) {
     const timestamp = Date.parse(event.recordedAt);
     if (context.newRelic.api === 'events') {
-      const flat = flattenAttributes(event, newRelicLimits.events, 2);
+      const attributes = flatten(event, context, eventNames);
       // The Event API takes only strings and numbers.
-      return withAttributes({ eventType: newRelicEventType, timestamp }, flat.attributes, (value) => (typeof value === 'boolean' ? String(value) : value));
+      for (const name in attributes) if (typeof attributes[name] === 'boolean') attributes[name] = String(attributes[name]);
+      return Object.assign(Object.create(null) as Record<string, unknown>, { eventType: newRelicEventType, timestamp }, attributes);
     }
-    if (context.encoding === 'JSON_ARRAY') {
-      const flat = flattenAttributes(event, newRelicLimits.logs);
-      return { timestamp, message: message(event), attributes: flat.attributes };
-    }
-    const common = commonAttributes(context);
-    const flat = flattenAttributes(event, newRelicLimits.logs, 2 + Object.keys(common).length);
-    return withAttributes({ timestamp, message: message(event), ...common }, flat.attributes);
+    // Both forms end up as one log record with the common attributes: they count toward the 255.
+    const attributes = flatten(event, context, logNames);
+    if (context.encoding === 'JSON_ARRAY') return { timestamp, message: message(event), attributes };
+    return Object.assign(Object.create(null) as Record<string, unknown>, { timestamp, message: message(event), ...commonAttributes(context) }, attributes);
   },
   arrayEnvelope(context: FormatContext, itemsMarker: unknown) {
     if (context.newRelic.api === 'events') return [itemsMarker];

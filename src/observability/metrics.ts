@@ -66,6 +66,13 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly attributesAdjusted = new Counter({
+    name: 'siem_gateway_attributes_adjusted_total',
+    help: 'Event attributes the destination format could not take as they were (New Relic): renamed to event.<name> because the name was taken, dropped past the limits, or cut to the stored length.',
+    labelNames: ['environment', 'subscription', 'reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly eventsDelivered = new Counter({
     name: 'siem_gateway_events_delivered_total',
     help: 'Events a destination accepted.',
@@ -149,6 +156,7 @@ export class GatewayMetrics {
       [this.eventsOversize, labels],
       ...(['retention', 'corrupt'] as const).map((reason): [Counter<string>, Record<string, string>] => [this.eventsDropped, { ...labels, reason }]),
       ...(['refused', 'expired'] as const).map((reason): [Counter<string>, Record<string, string>] => [this.eventsDeadLettered, { ...labels, reason }]),
+      ...(['renamed', 'dropped', 'truncated'] as const).map((reason): [Counter<string>, Record<string, string>] => [this.attributesAdjusted, { ...labels, reason }]),
       ...attemptSeries.map(([outcome, statusClass]): [Counter<string>, Record<string, string>] => [this.deliveryAttempts, { ...labels, outcome, status_class: statusClass }]),
     ];
   }

@@ -10,6 +10,8 @@ export interface FormatContext {
   encoding: HttpsEncoding;
   splunk?: { index?: string; source?: string; sourcetype?: string; host?: string };
   newRelic: { api: 'logs' | 'events' };
+  /** Told when an event's attributes had to be renamed, dropped or cut to fit the destination. */
+  onAttributes?: (adjusted: { renamed: number; dropped: number; truncated: number }) => void;
 }
 
 export interface Formatter {

@@ -131,7 +131,19 @@ export class SubscriptionPipeline {
     const { https, tcp } = subscription.payloadOptions.payloadFormat;
     // Over TCP every event is its own document, as in ND_JSON.
     const encoding = subscription.protocol === 'TCP_IP' ? 'ND_JSON' : https.format;
-    this.context = { environment: subscription.environment, encoding, splunk: subscription.splunk, newRelic: subscription.newRelic };
+    const { metrics } = options;
+    const labels = { environment: subscription.environment, subscription: subscription.id };
+    this.context = {
+      environment: subscription.environment,
+      encoding,
+      splunk: subscription.splunk,
+      newRelic: subscription.newRelic,
+      onAttributes: metrics && (({ renamed, dropped, truncated }) => {
+        if (renamed > 0) metrics.attributesAdjusted.inc({ ...labels, reason: 'renamed' }, renamed);
+        if (dropped > 0) metrics.attributesAdjusted.inc({ ...labels, reason: 'dropped' }, dropped);
+        if (truncated > 0) metrics.attributesAdjusted.inc({ ...labels, reason: 'truncated' }, truncated);
+      }),
+    };
     this.shape = subscription.protocol === 'TCP_IP' ? tcpBodyShape(tcp.format, tcp.additionalAttributes) : bodyShape(https.format, https.prettyPrint, options.formatter, this.context);
     this.spliceItems = options.formatter.formatJson !== undefined && (subscription.protocol === 'TCP_IP' || !https.prettyPrint);
   }
