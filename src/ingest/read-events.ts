@@ -138,21 +138,39 @@ async function parseNdjson(body: Readable, limit: Limit): Promise<ReadEvents> {
   const decoder = utf8();
   const chunks: Buffer[] = [];
   let size = 0;
+  let stored = 0;
+  // The first bytes wait until a byte order mark can be told apart: it is dropped, as for JSON.
+  let head: Buffer | undefined = Buffer.alloc(0);
+  const take = (bytes: Buffer, push: (bytes: Buffer) => void) => {
+    decoder.decode(bytes, { stream: true });
+    chunks.push(bytes);
+    stored += bytes.length;
+    push(bytes);
+  };
+  const takeHead = (push: (bytes: Buffer) => void) => {
+    const bytes = head![0] === 0xef && head![1] === 0xbb && head![2] === 0xbf ? head!.subarray(3) : head!;
+    head = undefined;
+    if (bytes.length > 0) take(bytes, push);
+  };
   const checked = body.pipe(
     new Transform({
       transform(chunk: Buffer, _encoding, done) {
         size += chunk.length;
         if (size > limit.bytes) return done(new IngestError(413, 'too_large', limit.message));
         try {
-          decoder.decode(chunk, { stream: true });
-          chunks.push(chunk);
-          done(null, chunk);
+          if (head === undefined) take(chunk, (bytes) => this.push(bytes));
+          else {
+            head = Buffer.concat([head, chunk]);
+            if (head.length >= 3) takeHead((bytes) => this.push(bytes));
+          }
+          done();
         } catch {
           done(invalidUtf8());
         }
       },
       flush(done) {
         try {
+          if (head !== undefined) takeHead((bytes) => this.push(bytes));
           decoder.decode();
           done();
         } catch {
@@ -204,7 +222,7 @@ async function parseNdjson(body: Readable, limit: Limit): Promise<ReadEvents> {
     if (tooDeep > 0) throw new IngestError(400, 'too_deep', error.message, { problems: error.problems, events: events.length });
     throw error;
   }
-  return { count: events.length, events: events as ActivityEvent[], payload: { format: 'ndjson', bytes: Buffer.concat(chunks, size) } };
+  return { count: events.length, events: events as ActivityEvent[], payload: { format: 'ndjson', bytes: Buffer.concat(chunks, stored) } };
 }
 
 function invalidEvents(problems: EventProblem[], invalid: number, total: number): IngestError {

@@ -3,7 +3,23 @@
 import type { EventProblem } from './ingest-error.js';
 
 export const maxJsonDepth = 64;
-export const isoDateTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+const isoDateTime = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):?(\d{2}))$/;
+const daysInMonth = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Why `value` is not a usable recordedAt, or undefined. Date.parse alone is lenient: it reads
+ * 2026-02-30 as March 2, so the calendar is checked here.
+ */
+export function dateTimeProblem(value: string): string | undefined {
+  const parts = isoDateTime.exec(value);
+  if (parts === null || Number.isNaN(Date.parse(value))) return 'must be an ISO-8601 date-time with a zone, for example 2026-11-23T10:15:00.000Z';
+  const [year, month, day, hour, minute, second = 0, zoneHours = 0, zoneMinutes = 0] = parts.slice(1).map((part) => (part === undefined ? undefined : Number(part))) as number[];
+  const leap = year! % 4 === 0 && (year! % 100 !== 0 || year! % 400 === 0);
+  const days = month! >= 1 && month! <= 12 ? daysInMonth[month! - 1]! + (month === 2 && leap ? 1 : 0) : 0;
+  if (day! < 1 || day! > days) return `names a day that does not exist (month ${month}, day ${day})`;
+  if (hour! > 23 || minute! > 59 || second > 59 || zoneHours > 23 || zoneMinutes > 59) return 'names a time that does not exist (hours 0-23, minutes and seconds 0-59)';
+  return undefined;
+}
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -22,7 +38,10 @@ export function validateEvent(value: unknown, position: { index?: number; line?:
   const recordedAt = value.recordedAt;
   if (recordedAt === undefined) problems.push(at('/recordedAt', 'is required'));
   else if (typeof recordedAt !== 'string') problems.push(at('/recordedAt', `must be an ISO-8601 date-time string, not ${describe(recordedAt)}`));
-  else if (!isoDateTime.test(recordedAt) || Number.isNaN(Date.parse(recordedAt))) problems.push(at('/recordedAt', 'must be an ISO-8601 date-time with a zone, for example 2026-11-23T10:15:00.000Z'));
+  else {
+    const problem = dateTimeProblem(recordedAt);
+    if (problem !== undefined) problems.push(at('/recordedAt', problem));
+  }
   const action = value.action;
   if (action === undefined) problems.push(at('/action/type', 'is required'));
   else if (!isObject(action)) problems.push(at('/action', `must be an object, not ${describe(action)}`));

@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { describe, test } from 'node:test';
 import type { ActivityEvent, JournalRecord } from '../../src/event.js';
-import type { FileJournal } from '../../src/journal/file-journal.js';
+import { join } from 'node:path';
+import { FileJournal } from '../../src/journal/file-journal.js';
+import { captureLogger } from '../helpers/capture-logger.js';
 import { devToken, ingestToken, opsToken, sample, scrape, startGateway } from '../helpers/in-process-gateway.js';
 
 const event = (id: string, extra: Record<string, unknown> = {}): ActivityEvent => ({ id, recordedAt: '2026-11-23T10:15:00.000Z', action: { type: 'USER.CREATED' }, ...extra });
@@ -66,6 +68,18 @@ describe('accepted bodies', () => {
     assert.equal(Object.getPrototypeOf(record!.event), Object.prototype);
   });
 
+  test('NDJSON with a UTF-8 byte order mark is accepted like JSON with one, and stored without it; a leap day is a real date', async (t) => {
+    const { gateway, ingestUrl, dir } = await startGateway(t);
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    const ndjson = Buffer.concat([bom, Buffer.from(`${JSON.stringify(event('b1'))}\n${JSON.stringify(event('b2', { recordedAt: '2028-02-29T23:59:59+14:00' }))}\n`)]);
+    assert.deepEqual((await post(ingestUrl, ndjson, { 'content-type': 'application/x-ndjson' })).body, { accepted: 2 });
+    assert.deepEqual((await post(ingestUrl, Buffer.concat([bom, Buffer.from(JSON.stringify(event('b3')))]))).body, { accepted: 1 });
+    await gateway.journal.close();
+    const reopened = await FileJournal.open({ dir: join(dir, 'data'), maxBytes: 1 << 30, maxAgeMs: 3_600_000, whenFull: 'reject', logger: captureLogger().logger });
+    t.after(() => reopened.close());
+    assert.deepEqual((await stored(reopened)).map((r) => r.event.id), ['b1', 'b2', 'b3'], 'read back from disk');
+  });
+
   test('an empty array is accepted as zero events', async (t) => {
     const { ingestUrl } = await startGateway(t);
     assert.deepEqual((await post(ingestUrl, '[]')).body, { accepted: 0 });
@@ -98,6 +112,18 @@ describe('refused requests store nothing and are counted by reason', () => {
       problems: [
         { index: 1, line: 2, path: '', message: 'line 2: malformed JSON at character 36 (line 1, column 37): Unexpected character' },
         { index: 2, line: 3, path: '', message: 'line 3: malformed JSON at character 0 (line 1, column 1): not valid JSON' },
+      ],
+    },
+    {
+      name: 'a date that does not exist (February 30) is refused, not shifted to March 2',
+      send: (url) => post(url, JSON.stringify([event('fine'), event('feb30', { recordedAt: '2026-02-30T10:15:00Z' }), event('t25', { recordedAt: '2026-11-23T25:00:00Z' }), event('feb29', { recordedAt: '2026-02-29T10:15:00Z' })])),
+      status: 400,
+      reason: 'invalid_event',
+      message: /^3 of 4 events are invalid; nothing was stored$/,
+      problems: [
+        { index: 1, path: '/recordedAt', message: 'names a day that does not exist (month 2, day 30)' },
+        { index: 2, path: '/recordedAt', message: 'must be an ISO-8601 date-time with a zone, for example 2026-11-23T10:15:00.000Z' },
+        { index: 3, path: '/recordedAt', message: 'names a day that does not exist (month 2, day 29)' },
       ],
     },
     {
