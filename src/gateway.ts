@@ -65,8 +65,8 @@ export class Gateway {
     let admin: FastifyInstance | undefined;
     try {
       await pipelines.apply(config.subscriptions);
-      ingest = createListener(config.server.ingest);
-      admin = createListener(config.server.admin);
+      ingest = createListener(config.server.ingest, config.server, (reason) => metrics.ingestRejected.inc({ reason }));
+      admin = createListener(config.server.admin, config.server);
       const gateway = new Gateway(config, logger, journal, metrics, pipelines, deliveryLog, ingest, admin);
       registerEventsRoute(ingest, { settings: () => gateway.ingestSettings, journal, metrics, logger });
       registerHealthRoutes(admin, () => gateway.readiness(), () => gateway.auth);

@@ -103,6 +103,9 @@ export const ConfigSchema = Type.Object({
     ingest: Defaulted(Listener('127.0.0.1:8080')),
     admin: Defaulted(Listener('127.0.0.1:8081')),
     maxBodyKB: Int(1, 65_536, 4096),
+    maxConnections: Int(1, 100_000, 1000),
+    headersTimeoutMs: Int(1000, 600_000, 10_000),
+    requestTimeoutMs: Int(1000, 3_600_000, 60_000),
   }, strict)),
   storage: Defaulted(Type.Object({
     dir: Type.String({ default: './data', minLength: 1 }),

@@ -25,6 +25,12 @@ export const rejectReasons = [
   'bad_gzip',
   'journal_full',
   'journal_unavailable',
+  // Refused by the HTTP layer before the events route saw the request.
+  'too_many_connections',
+  'headers_too_large',
+  'request_timeout',
+  'uri_too_long',
+  'bad_request',
 ] as const;
 
 export type RejectReason = (typeof rejectReasons)[number];

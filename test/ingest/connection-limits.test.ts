@@ -1,0 +1,109 @@
+// Connections and slow clients are bounded: a real gateway process flooded with 1,100 idle
+// connections refuses those past server.maxConnections and closes the idle ones after
+// server.headersTimeoutMs, while the admin listener and the subscriptions keep working; a body
+// trickled a byte at a time is cut at server.requestTimeoutMs. Each refusal is counted.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { GatewayProcess } from '../helpers/gateway-process.js';
+import { startIdSink } from '../helpers/http-sink.js';
+import { ingestToken, opsToken, sample } from '../helpers/in-process-gateway.js';
+import { until } from '../helpers/manual-clock.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+function hostPort(address: string): { host: string; port: number } {
+  const at = address.lastIndexOf(':');
+  return { host: address.slice(0, at), port: Number(address.slice(at + 1)) };
+}
+
+test('1,100 idle connections: those past maxConnections are refused, idle ones closed after the header timeout, everything else keeps working; a trickled body is cut', async (t) => {
+  const { sink, ids } = await startIdSink();
+  t.after(() => sink.close());
+  const dir = tempDir(t);
+  const file = join(dir, 'gateway.yaml');
+  writeFileSync(file, `server:
+  ingest: { listen: "127.0.0.1:0" }
+  admin: { listen: "127.0.0.1:0" }
+  headersTimeoutMs: 3000
+  requestTimeoutMs: 4000
+storage: { dir: data }
+environments: [ { id: prod } ]
+auth:
+  tokens:
+    - { name: collector, token: "${ingestToken}", scopes: [ingest] }
+    - { name: ops, token: "${opsToken}", scopes: [admin, metrics] }
+subscriptions:
+  - id: sink
+    environment: prod
+    format: ACTIVITY
+    httpEndpoint: { url: "${sink.url}/" }
+    filterOptions: { includedActionTypes: ["*"] }
+    payloadOptions: { flushMs: 20, payloadFormat: { https: { format: ND_JSON } } }
+`);
+  const gateway = GatewayProcess.start(file);
+  t.after(() => gateway.kill());
+  const addresses = await gateway.listening();
+  const ingest = hostPort(addresses.ingest);
+  const admin = `http://${addresses.admin}`;
+  const post = async (id: string) => {
+    const response = await fetch(`http://${addresses.ingest}/v1/environments/prod/events`, { method: 'POST', headers: { authorization: `Bearer ${ingestToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ id, recordedAt: '2026-11-24T10:15:00.000Z', action: { type: 'USER.CREATED' } }) });
+    await response.arrayBuffer();
+    return response.status;
+  };
+  assert.equal(await post('before'), 202);
+  await until(() => ids('/').includes('before'), 10_000);
+
+  // 1,100 connections that never send a byte.
+  const sockets: Socket[] = [];
+  let closedEarly = 0;
+  const opened = Date.now();
+  await Promise.all(
+    Array.from({ length: 1100 }, () =>
+      new Promise<void>((resolve) => {
+        const socket = connect(ingest.port, ingest.host, () => resolve());
+        socket.on('error', () => undefined);
+        socket.on('close', () => {
+          if (Date.now() - opened < 1500) closedEarly++;
+        });
+        sockets.push(socket);
+        setTimeout(resolve, 5000);
+      }),
+    ),
+  );
+  t.after(() => {
+    for (const socket of sockets) socket.destroy();
+  });
+  await until(() => closedEarly >= 100, 2000).catch(() => assert.fail(`${closedEarly} connections were refused at once; 100 are past server.maxConnections (1000)`));
+  // Meanwhile the admin listener answers, and the subscription is fine.
+  const ready = await fetch(`${admin}/readyz`, { headers: { authorization: `Bearer ${opsToken}` } });
+  assert.equal(ready.status, 200);
+  assert.deepEqual(((await ready.json()) as { subscriptions: { state: string }[] }).subscriptions.map((s) => s.state), ['ok']);
+
+  // The idle ones are closed after the header timeout; then an authenticated request is accepted.
+  await until(() => sockets.every((socket) => socket.destroyed || socket.readyState === 'closed'), 10_000);
+  assert.ok(Date.now() - opened >= 2500, 'not before the header timeout');
+  assert.equal(await post('after'), 202);
+  await until(() => ids('/').includes('after'), 10_000);
+
+  // A body sent a byte a second is cut at the request timeout (408), not held open.
+  const slow = connect(ingest.port, ingest.host);
+  slow.on('error', () => undefined);
+  let answer = '';
+  slow.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+  const slowStarted = Date.now();
+  const closed = new Promise<void>((resolve) => slow.on('close', () => resolve()));
+  slow.write(`POST /v1/environments/prod/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ingestToken}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n`);
+  const trickle = setInterval(() => slow.write('['), 1000);
+  t.after(() => clearInterval(trickle));
+  await closed;
+  clearInterval(trickle);
+  const heldMs = Date.now() - slowStarted;
+  assert.ok(heldMs >= 3500 && heldMs < 8000, `the trickled request was held ${heldMs} ms; requestTimeoutMs is 4000`);
+  assert.match(answer, /^HTTP\/1\.1 408/);
+
+  const metrics = await (await fetch(`${admin}/metrics`, { headers: { authorization: `Bearer ${opsToken}` } })).text();
+  assert.ok(sample(metrics, 'siem_gateway_ingest_rejected_total{reason="too_many_connections"}') >= 100);
+  assert.equal(sample(metrics, 'siem_gateway_ingest_rejected_total{reason="request_timeout"}'), 1);
+});
