@@ -19,7 +19,7 @@ export interface Subscription extends Omit<RawSubscription, 'name' | 'startAt' |
     maximumPayloadLimit: { type: 'EVENTS_PER_PAYLOAD' | 'KB_PER_PAYLOAD'; size: number };
     payloadFormat: {
       https: { format: HttpsPayloadFormat; prettyPrint: boolean };
-      tcp: { format: 'JSON_DOC' | 'RFC_LOGLINE'; additionalAttributes?: Record<string, string> };
+      tcp: { format: 'JSON_DOC' | 'RFC_LOGLINE'; framing: 'OCTET_COUNTING' | 'NEWLINE'; additionalAttributes?: Record<string, string> };
     };
     flushMs: number;
   };

@@ -54,6 +54,8 @@ export const PayloadOptionsSchema = Type.Object({
     }, strict)),
     tcp: Defaulted(Type.Object({
       format: Enum(['JSON_DOC', 'RFC_LOGLINE'], { default: 'JSON_DOC' }),
+      // RFC_LOGLINE only: RFC 6587 octet counting, or one message per line for receivers that split on newlines.
+      framing: Enum(['OCTET_COUNTING', 'NEWLINE'], { default: 'OCTET_COUNTING' }),
       additionalAttributes: Type.Optional(Type.Record(Type.String(), Type.String())),
     }, strict)),
   }, strict)),

@@ -3,7 +3,7 @@
 // JSON_DOC and RFC_LOGLINE (each item framed as a syslog line) over TCP.
 import type { JournalRecord } from '../event.js';
 import type { Formatter, FormatContext, HttpsEncoding } from './formatter.js';
-import { syslogFramer } from './syslog-line.js';
+import { syslogFramer, type SyslogFraming } from './syslog-line.js';
 
 export interface BodyShape {
   readonly prefix: Buffer;
@@ -19,9 +19,9 @@ export type TcpEncoding = 'JSON_DOC' | 'RFC_LOGLINE';
 
 const compactItem = (value: unknown) => Buffer.from(JSON.stringify(value));
 
-export function tcpBodyShape(encoding: TcpEncoding, additionalAttributes?: Record<string, string>): BodyShape {
+export function tcpBodyShape(encoding: TcpEncoding, framing: SyslogFraming, additionalAttributes?: Record<string, string>): BodyShape {
   if (encoding === 'JSON_DOC') return { prefix: Buffer.alloc(0), separator: Buffer.from('\n'), suffix: Buffer.from('\n'), contentType: 'application/x-ndjson', encodeItem: compactItem };
-  return { prefix: Buffer.alloc(0), separator: Buffer.alloc(0), suffix: Buffer.alloc(0), contentType: 'application/syslog', encodeItem: compactItem, frame: syslogFramer(additionalAttributes) };
+  return { prefix: Buffer.alloc(0), separator: Buffer.alloc(0), suffix: Buffer.alloc(0), contentType: 'application/syslog', encodeItem: compactItem, frame: syslogFramer(additionalAttributes, framing) };
 }
 
 const marker = '\u0000siem-gateway-items\u0000';

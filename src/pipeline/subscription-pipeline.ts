@@ -144,7 +144,7 @@ export class SubscriptionPipeline {
         if (truncated > 0) metrics.attributesAdjusted.inc({ ...labels, reason: 'truncated' }, truncated);
       }),
     };
-    this.shape = subscription.protocol === 'TCP_IP' ? tcpBodyShape(tcp.format, tcp.additionalAttributes) : bodyShape(https.format, https.prettyPrint, options.formatter, this.context);
+    this.shape = subscription.protocol === 'TCP_IP' ? tcpBodyShape(tcp.format, tcp.framing, tcp.additionalAttributes) : bodyShape(https.format, https.prettyPrint, options.formatter, this.context);
     this.spliceItems = options.formatter.formatJson !== undefined && (subscription.protocol === 'TCP_IP' || !https.prettyPrint);
   }
 

@@ -1,5 +1,6 @@
 // RFC_LOGLINE: each event as an RFC 5424 syslog message, framed by RFC 6587 octet counting
-// ("<length> <message>"), so any byte, a newline included, can be in the message.
+// ("<length> <message>"), so any byte, a newline included, can be in the message; or, for
+// receivers that split on newlines, one message per line with CR and LF inside it escaped.
 //   <PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA MSG
 // PRI: facility authpriv (10); severity informational (6), or warning (4) when the event's result
 // is a failure. TIMESTAMP: recordedAt. MSGID: the action type. STRUCTURED-DATA: the subscription's
@@ -31,7 +32,9 @@ function structuredData(attributes: Record<string, string> | undefined): string 
   return `[${structuredDataId}${params}]`;
 }
 
-export function syslogFramer(attributes: Record<string, string> | undefined): (item: Buffer, record: JournalRecord) => Buffer {
+export type SyslogFraming = 'OCTET_COUNTING' | 'NEWLINE';
+
+export function syslogFramer(attributes: Record<string, string> | undefined, framing: SyslogFraming = 'OCTET_COUNTING'): (item: Buffer, record: JournalRecord) => Buffer {
   const host = headerField(hostname(), 255);
   const data = structuredData(attributes);
   return (item, record) => {
@@ -40,7 +43,16 @@ export function syslogFramer(attributes: Record<string, string> | undefined): (i
     const status = typeof result?.status === 'string' ? result.status : '';
     const pri = facility * 8 + (failure.test(status) ? severity.warning : severity.informational);
     const header = Buffer.from(`<${pri}>1 ${new Date(event.recordedAt).toISOString()} ${host} siem-gateway - ${headerField(event.action.type, 32)} ${data} `);
+    if (framing === 'NEWLINE') return Buffer.concat([escapeLineBreaks(header), escapeLineBreaks(item), newline]);
     const length = header.length + item.length;
     return Buffer.concat([Buffer.from(`${length} `), header, item], String(length).length + 1 + length);
   };
+}
+
+const newline = Buffer.from('\n');
+
+/** CR and LF as the two characters `\r` and `\n`, so one message stays one line. Compact JSON has none; a configured attribute may. */
+function escapeLineBreaks(bytes: Buffer): Buffer {
+  if (!bytes.includes(0x0a) && !bytes.includes(0x0d)) return bytes;
+  return Buffer.from(bytes.toString('utf8').replace(/\r/g, '\\r').replace(/\n/g, '\\n'));
 }

@@ -242,19 +242,21 @@ test('a server down at start: attempts fail and are retried with backoff, then e
   assert.match(String(lines.find((line) => line.msg === 'delivery')!.error), /ECONNREFUSED/);
 });
 
-/** syslog-ng in the foreground with a TLS (RFC 5425) source that requires client certificates. */
-async function startSyslogNg(t: TestContext, dir: string, files: { ca: string; cert: string; key: string }): Promise<{ port: number; output: string }> {
+/**
+ * syslog-ng in the foreground: by default a TLS (RFC 5425, octet-counted) source that requires
+ * client certificates; `source` replaces it (given the port).
+ */
+async function startSyslogNg(t: TestContext, dir: string, files: { ca: string; cert: string; key: string } | undefined, source?: (port: number) => string): Promise<{ port: number; output: string }> {
   const port = await freePort();
   const output = join(dir, 'received.log');
   const config = join(dir, 'syslog-ng.conf');
+  const tlsSource = () => `syslog(ip("127.0.0.1") port(${port}) transport("tls") max-connections(10)
+    tls(key-file("${files!.key}") cert-file("${files!.cert}") ca-file("${files!.ca}") peer-verify(required-trusted)))`;
   writeFileSync(config, `@version: 3.38
 options { keep-hostname(yes); stats-freq(0); frac-digits(3); };
-source s_tls {
-  syslog(ip("127.0.0.1") port(${port}) transport("tls") max-connections(10)
-    tls(key-file("${files.key}") cert-file("${files.cert}") ca-file("${files.ca}") peer-verify(required-trusted)));
-};
+source s_in { ${source ? source(port) : tlsSource()}; };
 destination d_file { file("${output}" template("\${PRI}\\t\${MSGID}\\t\${SDATA}\\t\${PROGRAM}\\t\${ISODATE}\\t\${MSG}\\n")); };
-log { source(s_tls); destination(d_file); };
+log { source(s_in); destination(d_file); };
 `);
   const child = spawn('syslog-ng', ['-F', '--no-caps', '-f', config, '-R', join(dir, 'persist'), '-p', join(dir, 'pid'), '-c', join(dir, 'ctl')], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
@@ -330,4 +332,32 @@ subscriptions:
   }
   // An event with a line break inside a string arrives whole: octet counting, not newline framing.
   assert.equal(rows[0]!.message.event.description, 'line one\nline two 0');
+});
+
+test('NEWLINE framing: a receiver that splits on newlines (syslog-ng network() with RFC 5424 parsing) gets one message per event; a line break in an attribute is escaped', async (t) => {
+  const dir = tempDir(t);
+  const syslog = await startSyslogNg(t, dir, undefined, (port) => `network(ip("127.0.0.1") port(${port}) transport("tcp") flags(syslog-protocol))`);
+  const { ingestUrl } = await startGateway(t, {
+    extra: `subscriptions:
+  - id: lines
+    environment: prod
+    protocol: TCP_IP
+    connectionDetails: { url: "tcp://127.0.0.1:${syslog.port}" }
+    filterOptions: { includedActionTypes: ["*"] }
+    payloadOptions:
+      flushMs: 20
+      payloadFormat: { tcp: { format: RFC_LOGLINE, framing: NEWLINE, additionalAttributes: { note: "two\\nlines" } } }
+`,
+  });
+  const sent = events('n', 20, (i) => ({ description: `line one\nline two ${i}` }));
+  await sendEvents(ingestUrl, sent);
+  const received = () => (existsSync(syslog.output) ? readFileSync(syslog.output, 'utf8').split('\n').filter((line) => line !== '') : []);
+  await until(() => received().length >= 20, 20_000);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const rows = received().map((line) => line.split('\t'));
+  assert.equal(rows.length, 20, 'one message per event, none split or merged');
+  assert.deepEqual(rows.map((row) => (JSON.parse(row.slice(5).join('\t')) as { id: string }).id), sent.map((event) => event.id));
+  assert.ok(rows.every((row) => row[0] === '86' && row[1] === 'USER.CREATED' && row[3] === 'siem-gateway'));
+  // The gateway sends a backslash and an n; syslog-ng prints the backslash escaped, as RFC 5424 SD values require.
+  assert.equal(rows[0]![2], '[siem-gateway@32473 note="two\\\\nlines"]');
 });
