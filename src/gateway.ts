@@ -19,6 +19,8 @@ import { boundAddress, createListener } from './server/create-listener.js';
 
 export class Gateway {
   private stopping = false;
+  /** The configuration the listeners and the journal were bound with. */
+  private readonly started: GatewayConfig;
   private auth: TokenAuthenticator;
   private ingestSettings: IngestSettings;
 
@@ -32,6 +34,7 @@ export class Gateway {
     private readonly ingest: FastifyInstance,
     private readonly admin: FastifyInstance,
   ) {
+    this.started = config;
     this.auth = new TokenAuthenticator(config.auth.tokens);
     this.ingestSettings = this.settingsFor(config);
   }
@@ -98,16 +101,21 @@ export class Gateway {
    * settings are bound at start: a change there is logged and takes effect after a restart.
    */
   async apply(next: GatewayConfig): Promise<void> {
-    const previous = this.config;
-    const bound = {
-      'server.ingest.listen': [previous.server.ingest.listen, next.server.ingest.listen],
-      'server.admin.listen': [previous.server.admin.listen, next.server.admin.listen],
-      'server.ingest.tls': [previous.server.ingest.tls, next.server.ingest.tls],
-      'server.admin.tls': [previous.server.admin.tls, next.server.admin.tls],
-      storage: [previous.storage, next.storage],
-    };
-    for (const [key, [before, after]] of Object.entries(bound)) {
-      if (JSON.stringify(before) !== JSON.stringify(after)) this.logger.warn({ key }, `${key} changed; it takes effect after a restart`);
+    // Compared with what is bound (the configuration the gateway started with), not with the
+    // previous file: a reload that restores the bound value is not a change.
+    const boundValues = (config: GatewayConfig) => ({
+      'server.ingest.listen': config.server.ingest.listen,
+      'server.admin.listen': config.server.admin.listen,
+      'server.ingest.tls': config.server.ingest.tls,
+      'server.admin.tls': config.server.admin.tls,
+      'server.maxConnections': config.server.maxConnections,
+      'server.headersTimeoutMs': config.server.headersTimeoutMs,
+      'server.requestTimeoutMs': config.server.requestTimeoutMs,
+      storage: config.storage,
+    });
+    const running = boundValues(this.started);
+    for (const [key, value] of Object.entries(boundValues(next))) {
+      if (JSON.stringify(value) !== JSON.stringify(running[key as keyof typeof running])) this.logger.warn({ key }, `${key} differs from the value the gateway runs with; it takes effect after a restart`);
     }
     this.metrics.initIngest(next.environments.map((environment) => environment.id), rejectReasons);
     await this.pipelines.apply(next.subscriptions, transportFactory(next, this.logger));
