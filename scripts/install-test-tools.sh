@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Runs before `npm test`: installs, with apt-get, the third-party tools the tests run for real.
 #   promtool, prometheus (Debian: prometheus)   test/observability: metrics format, alert rules, scrape
-#   syslog-ng            (Debian: syslog-ng-core) test/delivery/tcp.test.ts: a real syslog server over TLS
+#   syslog-ng            (Debian: syslog-ng-core) test/delivery/tcp.test.ts: a real syslog server
+#   pgrep                (Debian: procps)         test/cli/operator-recipes.test.ts: finds the gateway by name
 # Without apt-get, install those with your package manager (Homebrew: prometheus, syslog-ng) and
 # run `npm test` again.
 set -euo pipefail
 
-declare -A package_of=([promtool]=prometheus [prometheus]=prometheus [syslog-ng]=syslog-ng-core)
+declare -A package_of=([promtool]=prometheus [prometheus]=prometheus [syslog-ng]=syslog-ng-core [pgrep]=procps)
 missing=() tools=()
 for tool in "${!package_of[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || { missing+=("${package_of[$tool]}"); tools+=("$tool"); }

@@ -1,5 +1,6 @@
 // The running gateway: owns the listeners, the journal, the metrics and the current
 // configuration, applies new configurations live, and stops in order.
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { registerHealthRoutes, type Readiness } from './admin/health-routes.js';
@@ -49,6 +50,10 @@ export class Gateway {
       logger,
       onDrop: (drop) => metrics.eventsDropped.inc({ environment: drop.environment, subscription: drop.subscriptionId, reason: drop.reason === 'corrupt' ? 'corrupt' : 'retention' }, drop.count),
     });
+    // For logrotate and init scripts: `kill -HUP "$(cat <storage.dir>/gateway.pid)"`. The journal's
+    // lock guarantees this process owns storage.dir.
+    const pidFile = join(config.storage.dir, 'gateway.pid');
+    writeFileSync(pidFile, `${process.pid}\n`);
     metrics.observeJournal(() => journal.stats());
     metrics.initIngest(config.environments.map((environment) => environment.id), rejectReasons);
     const deliveryLog = new DeliveryLog(logger);
@@ -81,6 +86,7 @@ export class Gateway {
     } catch (error) {
       await Promise.allSettled([ingest?.close(), admin?.close()]);
       await pipelines.stopAll();
+      removePidFile(pidFile);
       await journal.close();
       deliveryLog.close();
       throw error;
@@ -147,6 +153,7 @@ export class Gateway {
     this.stopping = true;
     await Promise.all([this.ingest.close(), this.admin.close()]);
     await this.pipelines.stopAll();
+    removePidFile(join(this.started.storage.dir, 'gateway.pid'));
     await this.journal.close();
     this.deliveryLog.close();
   }
@@ -154,6 +161,14 @@ export class Gateway {
   /** SIGHUP: log files are reopened whether or not the new configuration is good (logrotate). */
   reopenLogs(): void {
     this.deliveryLog.reopen();
+  }
+}
+
+function removePidFile(file: string): void {
+  try {
+    if (readFileSync(file, 'utf8').trim() === String(process.pid)) unlinkSync(file);
+  } catch {
+    // already gone
   }
 }
 
