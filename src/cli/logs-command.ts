@@ -17,11 +17,12 @@ export function prettyLine(line: string): string {
   }
   if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return line;
   const time = typeof entry.time === 'number' ? new Date(entry.time).toISOString() : '-';
-  const level = (levels[entry.level as number] ?? String(entry.level ?? '-')).padEnd(5);
+  const level = (levels[entry.level as number] ?? JSON.stringify(entry.level ?? '-')).padEnd(5);
   const fields = Object.entries(entry)
     .filter(([key, value]) => !shown.has(key) && value !== undefined)
     .map(([key, value]) => `${key}=${typeof value === 'string' && /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value)}`);
-  return [time, level, String(entry.msg ?? ''), ...fields].join(' ');
+  const message = typeof entry.msg === 'string' ? entry.msg : JSON.stringify(entry.msg ?? '');
+  return [time, level, message, ...fields].join(' ');
 }
 
 /** Prints the file pretty; with `follow`, keeps going until `signal` aborts. Returns an exit code. */
