@@ -24,7 +24,7 @@ ${extra}subscriptions:${subscriptions === '' ? ' []\n' : `\n${subscriptions}`}`;
 }
 
 async function readyz(admin: string): Promise<{ status: string; subscriptions: { id: string; state: string }[] }> {
-  const response = await fetch(`http://${admin}/readyz`);
+  const response = await fetch(`http://${admin}/readyz`, { headers: { authorization: `Bearer ${token}` } });
   assert.equal(response.status, 200);
   return (await response.json()) as { status: string; subscriptions: { id: string; state: string }[] };
 }

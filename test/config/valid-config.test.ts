@@ -98,7 +98,7 @@ shutdownTimeoutMs: 10000
   assert.deepEqual(tcp!.startAt, { kind: 'time', at: new Date('2026-01-31T00:00:00Z') });
   assert.deepEqual(tcp!.filterOptions, { includedActionTypes: ['*'], ipAddressExposed: false, userAgentExposed: false });
   assert.deepEqual(tcp!.payloadOptions.maximumPayloadLimit, { type: 'EVENTS_PER_PAYLOAD', size: 500 });
-  assert.deepEqual(tcp!.payloadOptions.payloadFormat.tcp, { format: 'JSON_DOC' });
+  assert.deepEqual(tcp!.payloadOptions.payloadFormat.tcp, { format: 'JSON_DOC', framing: 'OCTET_COUNTING' });
   assert.deepEqual(tcp!.delivery, { compression: 'none', maxInFlight: 1, timeoutMs: 30_000 });
   assert.equal(tcp!.verifyTlsCertificates, true);
 });

@@ -49,7 +49,7 @@ subscriptions:
     acknowledged.push(...batch);
   };
   const state = async () => {
-    const response = await fetch(`${admin}/readyz`);
+    const response = await fetch(`${admin}/readyz`, { headers: { authorization: `Bearer ${opsToken}` } });
     return ((await response.json()) as { subscriptions: { id: string; state: string }[] }).subscriptions.find((s) => s.id === 'sink')?.state;
   };
   const metrics = async () => (await fetch(`${admin}/metrics`, { headers: { authorization: `Bearer ${opsToken}` } })).text();
