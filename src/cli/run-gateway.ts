@@ -1,6 +1,7 @@
 // The process lifecycle of `siem-gateway start`: load, start, reload on SIGHUP, stop gracefully on
 // SIGTERM / SIGINT within shutdownTimeoutMs (a second signal stops at once).
 import { ConfigError, loadConfigFile } from '../config/load-config.js';
+import { asWritten } from '../config/written-form.js';
 import { Gateway } from '../gateway.js';
 import { createLogger, type Logger } from '../logger.js';
 
@@ -24,7 +25,8 @@ export async function runGateway(file: string): Promise<number> {
   try {
     await starting;
   } catch (error) {
-    logger.fatal((error as Error).message);
+    // A start-up failure can quote a configured value (a listen address, a file): as written.
+    logger.fatal(asWritten((error as Error).message, loaded.config.references));
     return 1;
   }
   return -1;

@@ -5,6 +5,7 @@ import { test, type TestContext } from 'node:test';
 import { parseConfigText } from '../../src/config/load-config.js';
 import type { ActivityEvent } from '../../src/event.js';
 import { batchOf } from '../../src/journal/journal.js';
+import { hecAcceptedPrefix } from '../../src/pipeline/retry-policy.js';
 import { transportFactory } from '../../src/pipeline/transport-factory.js';
 import { parseRetryAfter } from '../../transports/https.js';
 import { captureLogger } from '../helpers/capture-logger.js';
@@ -115,6 +116,16 @@ test('one poison event answered 400: it alone is dead-lettered, its neighbours a
   assert.equal(letters[0]!.response, '{"text":"Invalid data format","code":6}');
   assert.equal(letters[0]!.seq, 7);
   assert.match(await metrics.registry.getSingleMetricAsString('siem_gateway_events_dead_lettered_total'), /reason="refused"\} 1/);
+});
+
+test('the published HEC answers: a prefix only where the numbering is known', () => {
+  // ../shared/reference/fixtures §5: real Splunk answers, compact JSON.
+  assert.equal(hecAcceptedPrefix('{"text":"Success","code":0}'), undefined);
+  assert.equal(hecAcceptedPrefix('{"text":"Incorrect index","code":7,"invalid-event-number":1}'), undefined, 'code 7 counts from 1: not trusted');
+  assert.equal(hecAcceptedPrefix('{"text":"Error in handling indexed fields","code":15,"invalid-event-number":3}'), undefined);
+  assert.equal(hecAcceptedPrefix('{"text":"Invalid data format","code":6,"invalid-event-number":3}'), 3);
+  assert.equal(hecAcceptedPrefix('{"text":"Event field is required","code":12,"invalid-event-number":0}'), 0);
+  assert.equal(hecAcceptedPrefix('{"text":"Event field cannot be blank","code":13,"invalid-event-number":2}'), 2);
 });
 
 test('HEC code 7 (Incorrect index) counts invalid-event-number from 1, as real Splunk does: the batch is split as for any 400, the bad event alone is dead-lettered', async (t) => {
