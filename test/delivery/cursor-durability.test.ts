@@ -2,7 +2,7 @@
 // file on disk trails what the sink acknowledged by less than a second of deliveries, so a
 // SIGKILL costs at most that many duplicates (the in-flight window plus one cursor write).
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Agent, request } from 'undici';
@@ -10,6 +10,7 @@ import { GatewayProcess } from '../helpers/gateway-process.js';
 import { startIdSink } from '../helpers/http-sink.js';
 import { ingestToken } from '../helpers/in-process-gateway.js';
 import { until } from '../helpers/manual-clock.js';
+import { writeSinkGatewayConfig } from '../helpers/sink-gateway-config.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 function savedCursor(dir: string): number {
@@ -25,22 +26,7 @@ test('sustained load with 20-event batches: the cursor on disk stays within one 
   t.after(() => sink.close());
   const received = receivedAt('/');
   const dir = tempDir(t);
-  const file = join(dir, 'gateway.yaml');
-  writeFileSync(file, `server:
-  ingest: { listen: "127.0.0.1:0" }
-  admin: { listen: "127.0.0.1:0" }
-storage: { dir: data }
-auth: { tokens: [ { name: load, token: "${ingestToken}", scopes: [ingest] } ] }
-environments: [ { id: prod } ]
-logging: { level: info, deliveryFile: data/delivery.log }
-subscriptions:
-  - id: sink
-    environment: prod
-    format: ACTIVITY
-    httpEndpoint: { url: "${sink.url}/" }
-    filterOptions: { includedActionTypes: ["*"] }
-    payloadOptions: { flushMs: 20, maximumPayloadLimit: { type: EVENTS_PER_PAYLOAD, size: 20 }, payloadFormat: { https: { format: ND_JSON } } }
-`);
+  const file = writeSinkGatewayConfig(dir, `${sink.url}/`, { logging: '{ level: info, deliveryFile: data/delivery.log }', payload: 'maximumPayloadLimit: { type: EVENTS_PER_PAYLOAD, size: 20 }' });
   const gateway = GatewayProcess.start(file);
   t.after(() => gateway.kill());
   const { ingest } = await gateway.listening();

@@ -10,6 +10,7 @@ import { GatewayProcess } from '../helpers/gateway-process.js';
 import { startIdSink } from '../helpers/http-sink.js';
 import { ingestToken, opsToken, sample } from '../helpers/in-process-gateway.js';
 import { until } from '../helpers/manual-clock.js';
+import { writeSinkGatewayConfig } from '../helpers/sink-gateway-config.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 test('a failed cursor write: the subscription is failing (readyz, metrics, one error line), restarts with backoff, and heals once the directory is back', async (t) => {
@@ -17,24 +18,7 @@ test('a failed cursor write: the subscription is failing (readyz, metrics, one e
   t.after(() => sink.close());
   const received = ids('/');
   const dir = tempDir(t);
-  const file = join(dir, 'gateway.yaml');
-  writeFileSync(file, `server:
-  ingest: { listen: "127.0.0.1:0" }
-  admin: { listen: "127.0.0.1:0" }
-storage: { dir: data }
-environments: [ { id: prod } ]
-auth:
-  tokens:
-    - { name: collector, token: "${ingestToken}", scopes: [ingest] }
-    - { name: ops, token: "${opsToken}", scopes: [admin, metrics] }
-subscriptions:
-  - id: sink
-    environment: prod
-    format: ACTIVITY
-    httpEndpoint: { url: "${sink.url}/" }
-    filterOptions: { includedActionTypes: ["*"] }
-    payloadOptions: { flushMs: 20, payloadFormat: { https: { format: ND_JSON } } }
-`);
+  const file = writeSinkGatewayConfig(dir, `${sink.url}/`);
   const gateway = GatewayProcess.start(file);
   t.after(() => gateway.kill());
   const addresses = await gateway.listening();

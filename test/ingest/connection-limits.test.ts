@@ -3,14 +3,13 @@
 // server.headersTimeoutMs, while the admin listener and the subscriptions keep working; a body
 // trickled a byte at a time is cut at server.requestTimeoutMs. Each refusal is counted.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { GatewayProcess } from '../helpers/gateway-process.js';
 import { startIdSink } from '../helpers/http-sink.js';
 import { ingestToken, opsToken, sample } from '../helpers/in-process-gateway.js';
 import { until } from '../helpers/manual-clock.js';
+import { writeSinkGatewayConfig } from '../helpers/sink-gateway-config.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 function hostPort(address: string): { host: string; port: number } {
@@ -22,26 +21,7 @@ test('1,100 idle connections: those past maxConnections are refused, idle ones c
   const { sink, ids } = await startIdSink();
   t.after(() => sink.close());
   const dir = tempDir(t);
-  const file = join(dir, 'gateway.yaml');
-  writeFileSync(file, `server:
-  ingest: { listen: "127.0.0.1:0" }
-  admin: { listen: "127.0.0.1:0" }
-  headersTimeoutMs: 3000
-  requestTimeoutMs: 4000
-storage: { dir: data }
-environments: [ { id: prod } ]
-auth:
-  tokens:
-    - { name: collector, token: "${ingestToken}", scopes: [ingest] }
-    - { name: ops, token: "${opsToken}", scopes: [admin, metrics] }
-subscriptions:
-  - id: sink
-    environment: prod
-    format: ACTIVITY
-    httpEndpoint: { url: "${sink.url}/" }
-    filterOptions: { includedActionTypes: ["*"] }
-    payloadOptions: { flushMs: 20, payloadFormat: { https: { format: ND_JSON } } }
-`);
+  const file = writeSinkGatewayConfig(dir, `${sink.url}/`, { server: '  headersTimeoutMs: 3000\n  requestTimeoutMs: 4000\n' });
   const gateway = GatewayProcess.start(file);
   t.after(() => gateway.kill());
   const addresses = await gateway.listening();

@@ -13,6 +13,7 @@ import { GatewayProcess } from '../helpers/gateway-process.js';
 import { startIdSink } from '../helpers/http-sink.js';
 import { ingestToken } from '../helpers/in-process-gateway.js';
 import { until } from '../helpers/manual-clock.js';
+import { writeSinkGatewayConfig } from '../helpers/sink-gateway-config.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 test('storage.dir briefly unwritable: 503 journal_unavailable, then 202 again without a restart; nothing acknowledged lost or stored twice', async (t) => {
@@ -20,22 +21,8 @@ test('storage.dir briefly unwritable: 503 journal_unavailable, then 202 again wi
   t.after(() => sink.close());
   const received = receivedAt('/');
   const dir = tempDir(t);
-  const file = join(dir, 'gateway.yaml');
   // maxMB 16: 1 MiB segments, so a new segment file is needed after about ten requests.
-  writeFileSync(file, `server:
-  ingest: { listen: "127.0.0.1:0" }
-  admin: { listen: "127.0.0.1:0" }
-storage: { dir: data, maxMB: 16 }
-auth: { tokens: [ { name: load, token: "${ingestToken}", scopes: [ingest] } ] }
-environments: [ { id: prod } ]
-subscriptions:
-  - id: sink
-    environment: prod
-    format: ACTIVITY
-    httpEndpoint: { url: "${sink.url}/" }
-    filterOptions: { includedActionTypes: ["*"] }
-    payloadOptions: { flushMs: 20, payloadFormat: { https: { format: ND_JSON } } }
-`);
+  const file = writeSinkGatewayConfig(dir, `${sink.url}/`, { storage: 'maxMB: 16' });
   const gateway = GatewayProcess.start(file);
   t.after(() => gateway.kill());
   const { ingest, admin } = await gateway.listening();

@@ -9,6 +9,7 @@ import { GatewayProcess, runCli, type LogLine } from '../helpers/gateway-process
 import { HttpSink } from '../helpers/http-sink.js';
 import { ingestToken } from '../helpers/in-process-gateway.js';
 import { until } from '../helpers/manual-clock.js';
+import { writeSinkGatewayConfig } from '../helpers/sink-gateway-config.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const token = 'path-secret-7f3a9c';
@@ -24,22 +25,7 @@ test('a credential in the URL path and query never reaches stdout or the deliver
   });
   t.after(() => sink.close());
   const dir = tempDir(t);
-  const file = join(dir, 'gateway.yaml');
-  writeFileSync(file, `server:
-  ingest: { listen: "127.0.0.1:0" }
-  admin: { listen: "127.0.0.1:0" }
-storage: { dir: data }
-environments: [ { id: prod } ]
-auth: { tokens: [ { name: collector, token: "${ingestToken}", scopes: [ingest] } ] }
-logging: { deliveryFile: data/delivery.log }
-subscriptions:
-  - id: sumo
-    environment: prod
-    format: ACTIVITY
-    httpEndpoint: { url: "${sink.url}/receiver/v1/http/\${env:TOKEN}?code=\${env:CODE}&plain=literal-value-99" }
-    filterOptions: { includedActionTypes: ["*"] }
-    payloadOptions: { flushMs: 20, payloadFormat: { https: { format: ND_JSON } } }
-`);
+  const file = writeSinkGatewayConfig(dir, `${sink.url}/receiver/v1/http/\${env:TOKEN}?code=\${env:CODE}&plain=literal-value-99`, { id: 'sumo', logging: '{ deliveryFile: data/delivery.log }' });
   const gateway = GatewayProcess.start(file, { TOKEN: token, CODE: code });
   t.after(() => gateway.kill());
   const { ingest } = await gateway.listening();
