@@ -38,7 +38,6 @@ interface Running {
 
 interface Failing {
   since: number;
-  error: Error;
   /** Failures in a row: the restart delay doubles with each. */
   count: number;
   /** The oldest event held when it failed (it stays undelivered until the restart). */
@@ -46,7 +45,7 @@ interface Failing {
   timer?: NodeJS.Timeout;
 }
 
-export const restartDelayMs = { first: 1_000, max: 60_000 } as const;
+const restartDelayMs = { first: 1_000, max: 60_000 } as const;
 /** A restarted pipeline that runs this long without failing has recovered. */
 const healthyAfterMs = 5_000;
 
@@ -115,7 +114,7 @@ export class PipelineRegistry {
     const count = previous === undefined ? 1 : previous.count + 1;
     const delayMs = Math.min(restartDelayMs.max, restartDelayMs.first * 2 ** (count - 1));
     clearTimeout(previous?.timer);
-    running.failing = { since: previous?.since ?? now, error, count, oldestUndeliveredAt: pipeline.oldestUndeliveredAt() ?? previous?.oldestUndeliveredAt };
+    running.failing = { since: previous?.since ?? now, count, oldestUndeliveredAt: pipeline.oldestUndeliveredAt() ?? previous?.oldestUndeliveredAt };
     if (previous === undefined) {
       this.options.logger.error({ subscription: id, err: error }, `subscription ${id} failed: ${this.options.mask?.(error.message) ?? error.message}; it restarts from its saved cursor in ${delayMs / 1000} s, and again with backoff while it keeps failing`);
     } else {
