@@ -6,7 +6,12 @@ import type { FastifyInstance } from 'fastify';
 import { registerHealthRoutes, type Readiness } from './admin/health-routes.js';
 import { registerMetricsRoute } from './admin/metrics-route.js';
 import { TokenAuthenticator } from './auth/token-authenticator.js';
-import type { GatewayConfig } from './config/gateway-config.js';
+import type { GatewayConfig, Subscription } from './config/gateway-config.js';
+import { adminBodyLimitBytes, registerAdminErrors } from './admin/admin-errors.js';
+import { registerSubscriptionRoutes } from './admin/subscription-routes.js';
+import type { LoadedConfig } from './config/load-config.js';
+import { ManagedConfig } from './management/managed-config.js';
+import { FileConfigStore } from './store/file-config-store.js';
 import { registerEventsRoute, type IngestSettings } from './ingest/events-route.js';
 import { rejectReasons } from './ingest/ingest-error.js';
 import { FileJournal } from './journal/file-journal.js';
@@ -34,34 +39,41 @@ export class Gateway {
     private readonly deliveryLog: DeliveryLog,
     private readonly ingest: FastifyInstance,
     private readonly admin: FastifyInstance,
+    readonly managed: ManagedConfig,
+    private readonly deadLetters: DeadLetterStore,
   ) {
     this.started = config;
     this.auth = new TokenAuthenticator(config.auth.tokens);
     this.ingestSettings = this.settingsFor(config);
   }
 
-  static async start(config: GatewayConfig, logger: Logger): Promise<Gateway> {
+  static async start(loaded: LoadedConfig, logger: Logger): Promise<Gateway> {
     const metrics = new GatewayMetrics();
+    const storageDir = loaded.config.storage.dir;
     const journal = await FileJournal.open({
-      dir: config.storage.dir,
-      maxBytes: config.storage.maxMB * 1024 * 1024,
-      maxAgeMs: config.storage.maxAgeHours * 3_600_000,
-      whenFull: config.storage.whenFull,
+      dir: storageDir,
+      maxBytes: loaded.config.storage.maxMB * 1024 * 1024,
+      maxAgeMs: loaded.config.storage.maxAgeHours * 3_600_000,
+      whenFull: loaded.config.storage.whenFull,
       logger,
       onDrop: (drop) => metrics.eventsDropped.inc({ environment: drop.environment, subscription: drop.subscriptionId, reason: drop.reason === 'corrupt' ? 'corrupt' : 'retention' }, drop.count),
     });
     // For logrotate and init scripts: `kill -HUP "$(cat <storage.dir>/gateway.pid)"`. The journal's
     // lock guarantees this process owns storage.dir.
-    const pidFile = join(config.storage.dir, 'gateway.pid');
+    const pidFile = join(storageDir, 'gateway.pid');
     writeFileSync(pidFile, `${process.pid}\n`);
+    // Subscriptions managed through the API join the file's: the running configuration is both.
+    const managed = new ManagedConfig(await FileConfigStore.open(join(storageDir, 'managed')), loaded, logger);
+    const config = await managed.compose();
     metrics.observeJournal(() => journal.stats());
     metrics.initIngest(config.environments.map((environment) => environment.id), rejectReasons);
     const deliveryLog = new DeliveryLog(logger);
     deliveryLog.configure(config);
+    const deadLetters = new DeadLetterStore(join(storageDir, 'dead-letters'));
     const pipelines = new PipelineRegistry({
       journal,
       transports: transportFactory(config, logger),
-      deadLetters: new DeadLetterStore(join(config.storage.dir, 'dead-letters')),
+      deadLetters,
       maxAgeMs: config.storage.maxAgeHours * 3_600_000,
       logger,
       metrics,
@@ -74,11 +86,22 @@ export class Gateway {
     try {
       await pipelines.apply(config.subscriptions);
       ingest = createListener(config.server.ingest, config.server, (reason) => metrics.ingestRejected.inc({ reason }));
-      admin = createListener(config.server.admin, config.server);
-      const gateway = new Gateway(config, logger, journal, metrics, pipelines, deliveryLog, ingest, admin);
+      admin = createListener(config.server.admin, config.server, undefined, adminBodyLimitBytes);
+      const gateway = new Gateway(config, logger, journal, metrics, pipelines, deliveryLog, ingest, admin, managed, deadLetters);
       registerEventsRoute(ingest, { settings: () => gateway.ingestSettings, journal, metrics, logger });
       registerHealthRoutes(admin, () => gateway.readiness(), () => gateway.auth);
       registerMetricsRoute(admin, metrics, () => ({ auth: gateway.auth, public: gateway.config.metrics.public }));
+      registerAdminErrors(admin, logger);
+      registerSubscriptionRoutes(admin, {
+        managed,
+        logger,
+        auth: () => gateway.auth,
+        running: () => gateway.config,
+        applyManaged: () => gateway.applyManaged(),
+        forget: (id) => gateway.forget(id),
+        status: (subscription) => gateway.subscriptionStatus(subscription),
+        retryNow: (id) => pipelines.retryNow(id),
+      });
       await listen(ingest, config.server.ingest.address, 'ingest');
       await listen(admin, config.server.admin.address, 'admin');
       logger.info({ ...gateway.addresses(), subscriptions: config.subscriptions.length }, 'listening');
@@ -106,7 +129,19 @@ export class Gateway {
    * Applies a validated configuration without a restart. Listener addresses and the storage
    * settings are bound at start: a change there is logged and takes effect after a restart.
    */
-  async apply(next: GatewayConfig): Promise<void> {
+  async apply(file: LoadedConfig): Promise<void> {
+    await this.managed.serially(async () => {
+      this.managed.setFile(file);
+      await this.run(await this.managed.compose(), 'configuration reloaded');
+    });
+  }
+
+  /** After a change through the API: the file as it was, with the store's objects as they are now. */
+  async applyManaged(): Promise<void> {
+    await this.run(await this.managed.compose(), 'configuration applied');
+  }
+
+  private async run(next: GatewayConfig, done: string): Promise<void> {
     // Compared with what is bound (the configuration the gateway started with), not with the
     // previous file: a reload that restores the bound value is not a change.
     const boundValues = (config: GatewayConfig) => ({
@@ -130,7 +165,30 @@ export class Gateway {
     this.auth = new TokenAuthenticator(next.auth.tokens);
     this.ingestSettings = this.settingsFor(next);
     this.config = next;
-    this.logger.info({ subscriptions: next.subscriptions.length, environments: next.environments.length }, 'configuration reloaded');
+    this.logger.info({ subscriptions: next.subscriptions.length, environments: next.environments.length }, done);
+  }
+
+  /** A deleted subscription leaves nothing behind: its cursor file and its dead letters. */
+  async forget(id: string): Promise<void> {
+    await this.journal.removeCursor(id);
+    await this.deadLetters.remove(id);
+  }
+
+  /** GET …/subscriptions/{id}/status. */
+  async subscriptionStatus(subscription: Subscription): Promise<Record<string, unknown>> {
+    const status = this.pipelines.statuses().find((candidate) => candidate.id === subscription.id);
+    const { state, lastAttempt, deliveredLastMinute } = this.pipelines.status(subscription.id);
+    const { letters, unreadable } = await this.deadLetters.list(subscription.id);
+    return {
+      id: subscription.id,
+      environment: subscription.environment,
+      state,
+      backlogEvents: status?.backlogEvents ?? 0,
+      oldestUndeliveredAgeSeconds: status?.oldestUndeliveredAt === undefined ? 0 : Math.max(0, Date.now() - status.oldestUndeliveredAt) / 1000,
+      ...(lastAttempt === undefined ? {} : { lastAttempt }),
+      deliveredLastMinute,
+      deadLetters: letters.length + unreadable,
+    };
   }
 
   private settingsFor(config: GatewayConfig): IngestSettings {

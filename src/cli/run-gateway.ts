@@ -20,7 +20,7 @@ export async function runGateway(file: string): Promise<number> {
 
   // Handlers go in before start-up: a signal that arrives while the listeners open is handled
   // once the gateway runs, instead of killing the process (SIGHUP's default action).
-  const starting = Gateway.start(loaded.config, logger);
+  const starting = Gateway.start(loaded, logger);
   installSignalHandlers(starting, file, logger);
   try {
     await starting;
@@ -72,9 +72,9 @@ function reload(gateway: Gateway, file: string, logger: Logger): void {
     logger.info({ file }, 'SIGHUP: reloading the configuration');
     gateway.reopenLogs();
     try {
-      const { config, warnings } = loadConfigFile(file);
-      for (const warning of warnings) logger.warn(warning);
-      await gateway.apply(config);
+      const next = loadConfigFile(file);
+      for (const warning of next.warnings) logger.warn(warning);
+      await gateway.apply(next);
     } catch (error) {
       if (!(error instanceof ConfigError)) {
         logger.error({ err: error }, 'configuration reload failed; still running on the previous configuration');

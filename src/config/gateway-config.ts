@@ -13,6 +13,8 @@ export type StartAt = { kind: 'latest' } | { kind: 'earliest' } | { kind: 'time'
 export type HttpsPayloadFormat = 'JSON_ARRAY' | 'ND_JSON';
 
 export interface Subscription extends Omit<RawSubscription, 'name' | 'startAt' | 'payloadOptions'> {
+  /** Where it was defined: the configuration file (read-only in the API), or the management API. */
+  managedBy: 'file' | 'api';
   name: string;
   startAt: StartAt;
   payloadOptions: {

@@ -28,6 +28,54 @@ export interface LoadedConfig {
   config: GatewayConfig;
   /** Accepted but worth an operator's attention (plaintext destinations, untrusted mode, dev defaults). */
   warnings: string[];
+  /** The file's settings with references resolved, before validation: managed objects are added to it. */
+  source: { resolved: unknown; label: string; baseDir: string; references: ResolvedReferences };
+}
+
+/** A problem of one managed (API) object: a JSON pointer into it and the message `validate` would print. */
+export interface ObjectProblem {
+  pointer: string;
+  message: string;
+}
+
+/** The file's configuration with managed subscriptions added, or the problems of each managed one (by index). */
+export type Composed = { ok: true; config: GatewayConfig } | { ok: false; problems: Map<number, ObjectProblem[]> };
+
+/**
+ * The running configuration: the file's objects plus the managed ones, validated together by the
+ * same schema and cross-field rules (so an id taken by the file, or a key of another environment,
+ * is refused the same way).
+ */
+export function composeConfig(loaded: LoadedConfig, managed: readonly unknown[], env: NodeJS.ProcessEnv = process.env): Composed {
+  const { label, baseDir } = loaded.source;
+  const base = structuredClone(loaded.source.resolved) as { subscriptions?: unknown[] };
+  const fileCount = base.subscriptions?.length ?? 0;
+  const problems = new Map<number, ObjectProblem[]>();
+  const report = (path: ConfigPath, message: string) => {
+    const index = path[0] === 'subscriptions' && typeof path[1] === 'number' ? path[1] - fileCount : -1;
+    // The file was valid alone: a problem is one of a managed object's, or both of theirs (a shared id).
+    const at = index >= 0 ? index : managed.length - 1;
+    const pointer = index >= 0 ? path.slice(2).map((part) => `/${String(part).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('') : '';
+    problems.set(at, [...(problems.get(at) ?? []), { pointer, message: index >= 0 ? message : `${formatPath(path)}: ${message}` }]);
+  };
+  const references = new ReferenceCollector();
+  for (const [value, reference] of loaded.source.references) references.add(value, reference);
+  const resolvedManaged = managed.map((object, index) =>
+    resolveReferences(structuredClone(object), {
+      env,
+      baseDir,
+      resolved: (value, reference) => references.add(value, reference),
+      problem: (path, message) => report(['subscriptions', fileCount + index, ...path], message),
+      warning: () => undefined,
+    }),
+  );
+  const merged = { ...base, subscriptions: [...(base.subscriptions ?? []), ...resolvedManaged] };
+  if (problems.size === 0) for (const problem of schemaProblems(merged)) report(problem.path, problem.message);
+  if (problems.size === 0) checkCrossFieldRules(merged as RawConfig, { problem: report, warning: () => undefined });
+  if (problems.size > 0) return { ok: false, problems };
+  const config = normalize(merged as RawConfig, resolve(label), baseDir, references.references);
+  config.subscriptions.forEach((subscription, index) => (subscription.managedBy = index < fileCount ? 'file' : 'api'));
+  return { ok: true, config };
 }
 
 export interface LoadOptions {
@@ -88,13 +136,15 @@ export function parseConfigText(text: string, label: string, options: LoadOption
     warning: report.warning,
   });
   const referenceProblems = problems.length;
+  // Kept before validation fills defaults in: composeConfig validates it again with managed objects.
+  const source = { resolved: structuredClone(resolved), label, baseDir, references: references.references };
   for (const problem of schemaProblems(resolved)) report.problem(problem.path, problem.message);
   if (problems.length === referenceProblems) checkCrossFieldRules(resolved as RawConfig, report);
   if (problems.length === referenceProblems) checkKeyFiles(resolved as RawConfig, baseDir, report);
   // Messages quote values: a value that came from a reference is quoted as the reference.
   const written = (text: string) => asWritten(text, references.references);
   if (problems.length > 0) throw new ConfigError(problems.sort((a, b) => a.line - b.line).map((problem) => written(problem.text)));
-  return { config: normalize(resolved as RawConfig, resolve(label), baseDir, references.references), warnings: warnings.map(written) };
+  return { config: normalize(resolved as RawConfig, resolve(label), baseDir, references.references), warnings: warnings.map(written), source };
 }
 
 /** Opens every key pair and certificate file now, so a bad one is a configuration error, not a failed delivery. */
@@ -143,6 +193,7 @@ function normalizeSubscription(raw: RawSubscription): Subscription {
   const { maximumPayloadLimit, payloadFormat } = raw.payloadOptions;
   return {
     ...raw,
+    managedBy: 'file',
     name: raw.name ?? raw.id,
     startAt: unwrap(parseStartAt(raw.startAt)),
     payloadOptions: {

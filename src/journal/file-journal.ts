@@ -542,6 +542,11 @@ export class FileJournal implements Journal, ReaderSource {
     this.cursors.delete(subscriptionId);
   }
 
+  async removeCursor(subscriptionId: string): Promise<void> {
+    this.cursors.delete(subscriptionId);
+    await this.cursorStore.remove(subscriptionId);
+  }
+
   reader(afterSeq: number, subscriptionId?: string): JournalReader {
     const reader = new FileJournalReader(this, afterSeq + 1, subscriptionId, () => {
       if (subscriptionId !== undefined && this.readers.get(subscriptionId) === reader) this.readers.delete(subscriptionId);

@@ -22,6 +22,8 @@ export interface Journal {
   commit(subscriptionId: string, upTo: number): Promise<void>;
   /** Stops holding a cursor (subscription removed); its file stays for a later re-add. */
   releaseCursor(subscriptionId: string): void;
+  /** Forgets a deleted subscription's cursor, file included. */
+  removeCursor(subscriptionId: string): Promise<void>;
   stats(): JournalStats;
   close(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 // Events a destination refused one by one (or that outlived retention while failing) are kept per
 // subscription as JSON lines, fsynced before the cursor moves past them. Nothing leaves silently.
-import { mkdir, open } from 'node:fs/promises';
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JournalRecord } from '../event.js';
 
@@ -32,5 +32,32 @@ export class DeadLetterStore {
     } finally {
       await handle.close();
     }
+  }
+
+  /** Removes a deleted subscription's dead letters. */
+  async remove(subscriptionId: string): Promise<void> {
+    await rm(this.path(subscriptionId), { force: true });
+  }
+
+  /** The dead letters of a subscription, oldest first (an unreadable line is skipped and counted). */
+  async list(subscriptionId: string): Promise<{ letters: DeadLetter[]; unreadable: number }> {
+    let text: string;
+    try {
+      text = await readFile(this.path(subscriptionId), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { letters: [], unreadable: 0 };
+      throw error;
+    }
+    const letters: DeadLetter[] = [];
+    let unreadable = 0;
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
+      try {
+        letters.push(JSON.parse(line) as DeadLetter);
+      } catch {
+        unreadable++;
+      }
+    }
+    return { letters, unreadable };
   }
 }

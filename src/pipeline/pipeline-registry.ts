@@ -11,6 +11,7 @@ import type { GatewayMetrics, SubscriptionStatus } from '../observability/metric
 import type { Clock } from '../util/clock.js';
 import type { DeadLetterStore } from './dead-letter-store.js';
 import { SubscriptionPipeline, type AttemptReport } from './subscription-pipeline.js';
+import { onFailure } from './retry-policy.js';
 import type { TransportFactory } from './transport-factory.js';
 import type { Transport } from './transport.js';
 
@@ -49,8 +50,16 @@ const restartDelayMs = { first: 1_000, max: 60_000 } as const;
 /** A restarted pipeline that runs this long without failing has recovered. */
 const healthyAfterMs = 5_000;
 
+export interface LastAttempt {
+  time: string;
+  status?: number;
+  outcome: 'delivered' | 'refused' | 'failed';
+  error?: string;
+}
+
 export class PipelineRegistry {
   private readonly running = new Map<string, Running>();
+  private readonly activity = new Map<string, { last?: LastAttempt; delivered: { at: number; events: number }[] }>();
   private configured: readonly Subscription[] = [];
 
   constructor(private readonly options: RegistryOptions) {}
@@ -69,6 +78,7 @@ export class PipelineRegistry {
       if (ids.has(id)) continue;
       this.options.journal.releaseCursor(id);
       this.options.metrics?.removeSubscription(environment, id);
+      this.activity.delete(id);
     }
     this.configured = subscriptions;
     for (const subscription of subscriptions) {
@@ -101,8 +111,36 @@ export class PipelineRegistry {
       transport,
       formatter: formatters[subscription.format],
       onFailed: (error) => this.failed(subscription.id, pipeline, error),
+      onAttempt: (report) => {
+        this.noteAttempt(subscription.id, report);
+        this.options.onAttempt?.(report);
+      },
     });
     return pipeline;
+  }
+
+  /** The last attempt and a minute of deliveries, for the status route. */
+  private noteAttempt(id: string, { result, batch }: AttemptReport): void {
+    const now = this.clock();
+    const activity = this.activity.get(id) ?? { delivered: [] };
+    this.activity.set(id, activity);
+    const error = result.error === undefined ? undefined : (this.options.mask?.(result.error) ?? result.error);
+    activity.last = { time: new Date(now).toISOString(), ...(result.status === undefined ? {} : { status: result.status }), outcome: result.ok ? 'delivered' : onFailure(result.status) === 'split' ? 'refused' : 'failed', ...(error === undefined ? {} : { error }) };
+    if (result.ok) activity.delivered.push({ at: now, events: batch.events });
+    while (activity.delivered.length > 0 && activity.delivered[0]!.at < now - 60_000) activity.delivered.shift();
+  }
+
+  /** What the status route shows of one configured subscription. */
+  status(id: string): { state: ReturnType<PipelineRegistry['state']>; lastAttempt?: LastAttempt; deliveredLastMinute: number } {
+    const activity = this.activity.get(id);
+    const since = this.clock() - 60_000;
+    const deliveredLastMinute = (activity?.delivered ?? []).filter((entry) => entry.at >= since).reduce((sum, entry) => sum + entry.events, 0);
+    return { state: this.state(id), ...(activity?.last === undefined ? {} : { lastAttempt: activity.last }), deliveredLastMinute };
+  }
+
+  /** Ends the subscription's backoff wait now; false when it is not waiting. */
+  retryNow(id: string): boolean {
+    return this.running.get(id)?.pipeline.retryNow() ?? false;
   }
 
   /** A pipeline stopped on an unexpected failure: `failing`, logged once, restarted with backoff. */

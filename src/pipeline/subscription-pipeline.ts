@@ -118,6 +118,8 @@ export class SubscriptionPipeline {
    */
   private readonly window: { lastSeq: number; done: boolean; oldestAt?: number }[] = [];
   private readonly inFlight = new Set<Promise<void>>();
+  /** The backoff waits under way (one per batch in flight). */
+  private readonly wakeUp = new Set<AbortController>();
   /** True while the destination keeps failing (between a failed attempt and the next success). */
   retrying = false;
   /** From the first failed attempt until the backlog it left is delivered: one log line each way. */
@@ -377,8 +379,28 @@ export class SubscriptionPipeline {
         return this.deliver(this.part(batch, expired, batch.events));
       }
       // Retry-After raises the wait, never lowers it below the backoff.
-      await this.clock.sleep(Math.max(result.retryAfterMs ?? 0, backoffMs(attempt, this.options.random)), signal);
+      await this.backoff(Math.max(result.retryAfterMs ?? 0, backoffMs(attempt, this.options.random)), signal);
     }
+  }
+
+  /** Waits before the next attempt, unless `retryNow` ends the wait first. */
+  private async backoff(ms: number, signal: AbortSignal): Promise<void> {
+    const wake = new AbortController();
+    this.wakeUp.add(wake);
+    try {
+      await this.clock.sleep(ms, AbortSignal.any([signal, wake.signal]));
+    } catch (error) {
+      if (signal.aborted) throw error;
+    } finally {
+      this.wakeUp.delete(wake);
+    }
+  }
+
+  /** Ends every backoff wait now (the operator's retry); false when nothing was waiting. */
+  retryNow(): boolean {
+    const waiting = this.wakeUp.size > 0;
+    for (const wake of this.wakeUp) wake.abort();
+    return waiting;
   }
 
   private async deliverRefused(batch: EncodedBatch, result: SendResult): Promise<void> {

@@ -14,7 +14,7 @@ export type ConnectionLimits = Pick<GatewayConfig['server'], 'maxConnections' | 
 /** Why the HTTP layer refused a request before any route saw it (the ingest_rejected_total reasons). */
 export type ProtocolRefusal = 'too_many_connections' | 'headers_too_large' | 'request_timeout' | 'uri_too_long' | 'bad_request';
 
-export function createListener(listener: ListenerConfig, limits: ConnectionLimits, onRefused: (reason: ProtocolRefusal) => void = () => undefined): FastifyInstance {
+export function createListener(listener: ListenerConfig, limits: ConnectionLimits, onRefused: (reason: ProtocolRefusal) => void = () => undefined, bodyLimit?: number): FastifyInstance {
   const tls = listener.tls;
   const https = tls && {
     cert: readListenerFile(tls.certFile),
@@ -29,6 +29,7 @@ export function createListener(listener: ListenerConfig, limits: ConnectionLimit
   };
   const server = Fastify({
     logger: false,
+    ...(bodyLimit === undefined ? {} : { bodyLimit }),
     serverFactory: (handler) => {
       const created: Server = https ? createHttpsServer({ ...https, ...timeouts }, handler) : createHttpServer(timeouts, handler);
       created.maxConnections = limits.maxConnections;

@@ -21,13 +21,13 @@ test('TLS listeners, one requiring a client certificate from clientCaFile', asyn
   const stranger = createCa('another CA').issue({ commonName: 'stranger', client: true });
   for (const [name, content] of Object.entries({ 'ca.pem': ca.cert, 'server.pem': server.cert, 'server.key': server.key })) writeFileSync(join(dir, name), content);
 
-  const { config } = parseConfigText(`server:
+  const loaded = parseConfigText(`server:
   ingest: { listen: "127.0.0.1:0", tls: { certFile: server.pem, keyFile: server.key } }
   admin: { listen: "127.0.0.1:0", tls: { certFile: server.pem, keyFile: server.key, clientCaFile: ca.pem } }
 environments: [ { id: prod } ]
 storage: { dir: data }
 `, join(dir, 'gateway.yaml'));
-  const gateway = await Gateway.start(config, createLogger('silent', silent));
+  const gateway = await Gateway.start(loaded, createLogger('silent', silent));
   t.after(() => gateway.stop());
   const { ingest, admin } = gateway.addresses();
 
@@ -53,11 +53,11 @@ storage: { dir: data }
 
 test('an unreadable listener certificate stops start-up with a message naming the file', async (t) => {
   const dir = tempDir(t);
-  const { config } = parseConfigText(`server:
+  const loaded = parseConfigText(`server:
   ingest: { listen: "127.0.0.1:0", tls: { certFile: missing.pem, keyFile: missing.key } }
   admin: { listen: "127.0.0.1:0" }
 environments: [ { id: prod } ]
 storage: { dir: data }
 `, join(dir, 'gateway.yaml'));
-  await assert.rejects(Gateway.start(config, createLogger('silent', silent)), { message: `cannot read listener TLS file ${join(dir, 'missing.pem')} (ENOENT)` });
+  await assert.rejects(Gateway.start(loaded, createLogger('silent', silent)), { message: `cannot read listener TLS file ${join(dir, 'missing.pem')} (ENOENT)` });
 });

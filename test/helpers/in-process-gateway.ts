@@ -13,7 +13,7 @@ export const devToken = 'ingest-token-for-dev-01234';
 export const opsToken = 'ops-token-admin-metrics-0123';
 
 /** A base file with environments prod and dev and three tokens; `extra` is appended (top-level keys). */
-export async function startGateway(t: TestContext, options: { extra?: string; maxBodyKB?: number } = {}) {
+export async function startGateway(t: TestContext, options: { extra?: string; maxBodyKB?: number; tokens?: string } = {}) {
   let stop: () => Promise<void> = () => Promise.resolve();
   const dir = tempDirClosing(t, () => stop());
   const file = join(dir, 'gateway.yaml');
@@ -27,11 +27,11 @@ auth:
     - { name: collector, token: "${ingestToken}", scopes: [ingest], environments: [prod] }
     - { name: dev-collector, token: "${devToken}", scopes: [ingest], environments: [dev] }
     - { name: ops, token: "${opsToken}", scopes: [admin, metrics] }
-${options.extra ?? ''}`;
+${options.tokens ?? ''}${options.extra ?? ''}`;
   writeFileSync(file, text);
-  const { config } = parseConfigText(text, file);
+  const loaded = parseConfigText(text, file);
   const { logger, lines } = captureLogger();
-  const gateway = await Gateway.start(config, logger);
+  const gateway = await Gateway.start(loaded, logger);
   stop = () => gateway.stop();
   const { ingest, admin } = gateway.addresses();
   return { gateway, dir, lines, ingestUrl: `http://${ingest}`, adminUrl: `http://${admin}` };

@@ -1,0 +1,229 @@
+// The subscription routes of the management API (SPEC §6), PingOne's shape:
+//   GET|POST /v1/environments/{envId}/subscriptions, GET|PUT|DELETE …/subscriptions/{id},
+//   GET …/{id}/status, POST …/{id}/retry.
+// `admin` scope; a token limited to other environments gets 404, never 403, so existence does not
+// leak. Objects from the file are listed with managedBy "file" and are read-only (409). Every
+// single object carries an ETag; If-Match on PUT and DELETE answers 412 when it changed since.
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { allows, type TokenAuthenticator } from '../auth/token-authenticator.js';
+import type { GatewayConfig, Subscription, TokenConfig } from '../config/gateway-config.js';
+import { asWritten } from '../config/written-form.js';
+import type { Logger } from '../logger.js';
+import type { ManagedConfig } from '../management/managed-config.js';
+import { changedFields, keepSecrets, withoutSecrets } from '../management/secrets.js';
+import { VersionConflictError, type StoredObject } from '../store/config-store.js';
+
+/** PingOne's limit. */
+export const maxSubscriptionsPerEnvironment = 50;
+const maxPageSize = 100;
+
+export interface SubscriptionAdmin {
+  readonly managed: ManagedConfig;
+  readonly logger: Logger;
+  auth(): TokenAuthenticator;
+  running(): GatewayConfig;
+  /** Runs the file's objects plus the store's, as they are now. */
+  applyManaged(): Promise<void>;
+  /** A deleted subscription's cursor and dead letters go with it. */
+  forget(id: string): Promise<void>;
+  status(subscription: Subscription): Promise<Record<string, unknown>>;
+  retryNow(id: string): boolean;
+}
+
+interface Params {
+  envId: string;
+  id?: string;
+}
+
+type Reply = FastifyReply;
+
+function fail(reply: Reply, status: number, error: string, message: string, problems?: { path: string; message: string }[]): Reply {
+  return reply.code(status).send({ error, message, ...(problems === undefined ? {} : { problems }) });
+}
+
+export function registerSubscriptionRoutes(server: FastifyInstance, admin: SubscriptionAdmin): void {
+  const base = '/v1/environments/:envId/subscriptions';
+
+  /** The token, or a reply already sent: 401, 403 without the admin scope, 404 for an environment it may not see. */
+  const authorize = (request: FastifyRequest, reply: Reply): TokenConfig | undefined => {
+    const token = admin.auth().authenticate(request.headers.authorization);
+    if (token === undefined) {
+      void reply.header('www-authenticate', 'Bearer');
+      void fail(reply, 401, 'unauthorized', 'a valid bearer token is required');
+      return undefined;
+    }
+    if (!allows(token, 'admin')) {
+      void fail(reply, 403, 'forbidden', 'this token does not have the admin scope');
+      return undefined;
+    }
+    const { envId } = request.params as Params;
+    if (!allows(token, 'admin', envId) || !admin.running().environments.some((environment) => environment.id === envId)) {
+      void fail(reply, 404, 'not_found', `no environment ${envId}`);
+      return undefined;
+    }
+    return token;
+  };
+
+  const inEnvironment = (envId: string) => admin.running().subscriptions.filter((subscription) => subscription.environment === envId);
+
+  /** The object as written (references unresolved), without its secrets. */
+  const present = async (subscription: Subscription): Promise<{ body: Record<string, unknown>; etag: string; stored?: StoredObject }> => {
+    if (subscription.managedBy === 'api') {
+      const stored = (await admin.managed.store.get('subscription', subscription.environment, subscription.id))!;
+      return { body: { ...withoutSecrets(stored.value), id: stored.id, environment: stored.environment, managedBy: 'api' }, etag: `"${stored.version}"`, stored };
+    }
+    const source = (admin.managed.fileConfig.source.resolved as { subscriptions?: Record<string, unknown>[] }).subscriptions ?? [];
+    const written = JSON.parse(asWritten(JSON.stringify(source.find((item) => item.id === subscription.id) ?? {}), admin.running().references)) as Record<string, unknown>;
+    const body = { ...withoutSecrets(written), managedBy: 'file' };
+    return { body, etag: `"file-${Buffer.from(JSON.stringify(body)).toString('base64url').slice(-16)}"` };
+  };
+
+  const find = (envId: string, id: string | undefined) => inEnvironment(envId).find((subscription) => subscription.id === id);
+
+  /** The body as a subscription object, or a reply already sent. */
+  const bodyObject = (request: FastifyRequest, reply: Reply, envId: string): Record<string, unknown> | undefined => {
+    const body = request.body;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      void fail(reply, 400, 'invalid_subscription', 'the body must be a JSON object', [{ path: '', message: 'must be an object' }]);
+      return undefined;
+    }
+    const value = { ...(body as Record<string, unknown>) };
+    delete value.managedBy; // read-only; a client may send back what it got
+    if (value.environment !== undefined && value.environment !== envId) {
+      void fail(reply, 400, 'invalid_subscription', 'the body names another environment than the path', [{ path: '/environment', message: `must be "${envId}" (the environment in the path) or left out` }]);
+      return undefined;
+    }
+    delete value.environment;
+    return value;
+  };
+
+  const invalid = (reply: Reply, problems: { pointer: string; message: string }[]) =>
+    fail(reply, 400, 'invalid_subscription', `${problems.length} problem${problems.length === 1 ? '' : 's'} in the subscription; nothing was changed`, problems.map((problem) => ({ path: problem.pointer, message: problem.message })));
+
+  const audit = (token: TokenConfig, envId: string, id: string, operation: 'create' | 'replace' | 'delete', fields: string[]) =>
+    admin.logger.info({ tokenName: token.name, environment: envId, kind: 'subscription', id, operation, fields }, 'admin change');
+
+  server.get(base, async (request, reply) => {
+    if (authorize(request, reply) === undefined) return reply;
+    const { envId } = request.params as Params;
+    const query = request.query as { limit?: string; after?: string };
+    const limit = query.limit === undefined ? maxSubscriptionsPerEnvironment : Number(query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > maxPageSize) return fail(reply, 400, 'invalid_query', `limit must be an integer from 1 to ${maxPageSize}`, [{ path: 'limit', message: `must be 1..${maxPageSize}` }]);
+    const all = inEnvironment(envId).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const page = all.filter((subscription) => query.after === undefined || subscription.id > query.after).slice(0, limit);
+    const subscriptions = await Promise.all(page.map(async (subscription) => (await present(subscription)).body));
+    const more = page.length === limit && all.some((subscription) => subscription.id > page.at(-1)!.id);
+    return reply.send({ subscriptions, ...(more ? { next: page.at(-1)!.id } : {}) });
+  });
+
+  server.post(base, async (request, reply) => {
+    const token = authorize(request, reply);
+    if (token === undefined) return reply;
+    const { envId } = request.params as Params;
+    const value = bodyObject(request, reply, envId);
+    if (value === undefined) return reply;
+    const id = typeof value.id === 'string' ? value.id : value.id === undefined ? randomUUID() : undefined;
+    if (id === undefined) return invalid(reply, [{ pointer: '/id', message: 'must be a string' }]);
+    delete value.id;
+    return admin.managed.serially(async () => {
+      if (find(envId, id) !== undefined || (await admin.managed.store.get('subscription', envId, id)) !== undefined) return fail(reply, 409, 'already_exists', `subscription ${id} already exists in environment ${envId}`);
+      if (inEnvironment(envId).length >= maxSubscriptionsPerEnvironment) return fail(reply, 403, 'limit_reached', `environment ${envId} already has ${maxSubscriptionsPerEnvironment} subscriptions, the most it may have`);
+      const { value: complete, problems: secretProblems } = keepSecrets(value, undefined);
+      const problems = [...secretProblems, ...(await admin.managed.check(envId, id, complete))];
+      if (problems.length > 0) return invalid(reply, problems);
+      const stored = await admin.managed.store.put('subscription', envId, id, complete);
+      await admin.applyManaged();
+      audit(token, envId, id, 'create', changedFields({}, complete));
+      void reply.code(201).header('etag', `"${stored.version}"`).header('location', `/v1/environments/${envId}/subscriptions/${id}`);
+      return reply.send({ ...withoutSecrets(stored.value), id, environment: envId, managedBy: 'api' });
+    });
+  });
+
+  server.get(`${base}/:id`, async (request, reply) => {
+    if (authorize(request, reply) === undefined) return reply;
+    const { envId, id } = request.params as Params;
+    const subscription = find(envId, id);
+    if (subscription === undefined) return fail(reply, 404, 'not_found', `no subscription ${id} in environment ${envId}`);
+    const { body, etag } = await present(subscription);
+    return reply.header('etag', etag).send(body);
+  });
+
+  /** The stored object to change, or a reply already sent: 404, 409 for a file object, 412 for a stale If-Match. */
+  const changeable = async (request: FastifyRequest, reply: Reply): Promise<StoredObject | undefined> => {
+    const { envId, id } = request.params as Params;
+    const subscription = find(envId, id);
+    const stored = await admin.managed.store.get('subscription', envId, id!);
+    if (subscription?.managedBy === 'file') {
+      void fail(reply, 409, 'managed_by_file', `subscription ${id} is defined in the configuration file; change it there`);
+      return undefined;
+    }
+    if (stored === undefined) {
+      void fail(reply, 404, 'not_found', `no subscription ${id} in environment ${envId}`);
+      return undefined;
+    }
+    const ifMatch = request.headers['if-match'];
+    if (ifMatch !== undefined && ifMatch !== '*' && !ifMatch.split(',').map((tag) => tag.trim()).includes(`"${stored.version}"`)) {
+      void fail(reply, 412, 'precondition_failed', `subscription ${id} changed since that ETag; GET it again and reapply your change`);
+      return undefined;
+    }
+    return stored;
+  };
+
+  server.put(`${base}/:id`, async (request, reply) => {
+    const token = authorize(request, reply);
+    if (token === undefined) return reply;
+    const { envId, id } = request.params as Params;
+    const value = bodyObject(request, reply, envId);
+    if (value === undefined) return reply;
+    if (value.id !== undefined && value.id !== id) return invalid(reply, [{ pointer: '/id', message: `must be "${id}" (the id in the path) or left out` }]);
+    delete value.id;
+    return admin.managed.serially(async () => {
+      const stored = await changeable(request, reply);
+      if (stored === undefined) return reply;
+      const { value: complete, problems: secretProblems } = keepSecrets(value, stored.value);
+      const problems = [...secretProblems, ...(await admin.managed.check(envId, id!, complete))];
+      if (problems.length > 0) return invalid(reply, problems);
+      let saved: StoredObject;
+      try {
+        saved = await admin.managed.store.put('subscription', envId, id!, complete, stored.version);
+      } catch (error) {
+        if (error instanceof VersionConflictError) return fail(reply, 412, 'precondition_failed', `subscription ${id} changed meanwhile`);
+        throw error;
+      }
+      await admin.applyManaged();
+      audit(token, envId, id!, 'replace', changedFields(stored.value, complete));
+      return reply.header('etag', `"${saved.version}"`).send({ ...withoutSecrets(saved.value), id, environment: envId, managedBy: 'api' });
+    });
+  });
+
+  server.delete(`${base}/:id`, async (request, reply) => {
+    const token = authorize(request, reply);
+    if (token === undefined) return reply;
+    const { envId, id } = request.params as Params;
+    return admin.managed.serially(async () => {
+      const stored = await changeable(request, reply);
+      if (stored === undefined) return reply;
+      await admin.managed.store.delete('subscription', envId, id!, stored.version);
+      await admin.applyManaged();
+      await admin.forget(id!);
+      audit(token, envId, id!, 'delete', []);
+      return reply.code(204).send();
+    });
+  });
+
+  server.get(`${base}/:id/status`, async (request, reply) => {
+    if (authorize(request, reply) === undefined) return reply;
+    const { envId, id } = request.params as Params;
+    const subscription = find(envId, id);
+    if (subscription === undefined) return fail(reply, 404, 'not_found', `no subscription ${id} in environment ${envId}`);
+    return reply.send(await admin.status(subscription));
+  });
+
+  server.post(`${base}/:id/retry`, async (request, reply) => {
+    if (authorize(request, reply) === undefined) return reply;
+    const { envId, id } = request.params as Params;
+    if (find(envId, id) === undefined) return fail(reply, 404, 'not_found', `no subscription ${id} in environment ${envId}`);
+    return reply.send({ retried: admin.retryNow(id!) });
+  });
+}

@@ -1,0 +1,58 @@
+// Write-only secrets of a subscription object: a basic-auth password, and header values that are
+// credentials (by name) or came from a `${env:…}` / `${file:…}` reference. Responses never carry
+// them; a PUT that leaves one out (or sends `null` for a header) keeps the stored value.
+
+const credentialHeader = /^(authorization|proxy-authorization|cookie|api-key|x-api-key|x-license-key|x-insert-key)$|token|secret|passw|key|signature|auth/i;
+
+type Headers = Record<string, string | null>;
+
+function headersOf(object: Record<string, unknown>): Headers | undefined {
+  const endpoint = object.httpEndpoint as { headers?: Headers } | undefined;
+  return endpoint?.headers;
+}
+
+export function isSecretHeader(name: string, value: string | null): boolean {
+  return credentialHeader.test(name) || (typeof value === 'string' && value.includes('${'));
+}
+
+/** A copy fit for a response: the password left out, secret header values as null. */
+export function withoutSecrets(object: Record<string, unknown>): Record<string, unknown> {
+  const copy = structuredClone(object);
+  const basicAuth = copy.basicAuth as { password?: string } | undefined;
+  if (basicAuth !== undefined) delete basicAuth.password;
+  const headers = headersOf(copy);
+  if (headers !== undefined) for (const name of Object.keys(headers)) if (isSecretHeader(name, headers[name]!)) headers[name] = null;
+  return copy;
+}
+
+/**
+ * `next` with the secrets it left out taken from `stored`. Problems name a null header with no
+ * stored value to keep.
+ */
+export function keepSecrets(next: Record<string, unknown>, stored: Record<string, unknown> | undefined): { value: Record<string, unknown>; problems: { pointer: string; message: string }[] } {
+  const value = structuredClone(next);
+  const problems: { pointer: string; message: string }[] = [];
+  const basicAuth = value.basicAuth as { password?: string } | undefined;
+  const storedAuth = stored?.basicAuth as { password?: string } | undefined;
+  if (basicAuth !== undefined && basicAuth !== null && typeof basicAuth === 'object' && basicAuth.password === undefined && storedAuth?.password !== undefined) basicAuth.password = storedAuth.password;
+  const headers = headersOf(value);
+  const storedHeaders = stored === undefined ? undefined : headersOf(stored);
+  if (headers !== undefined && headers !== null && typeof headers === 'object') {
+    for (const name of Object.keys(headers)) {
+      if (headers[name] !== null) continue;
+      const kept = storedHeaders?.[name];
+      if (typeof kept === 'string') headers[name] = kept;
+      else problems.push({ pointer: `/httpEndpoint/headers/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`, message: 'is null, but there is no stored value to keep; give the value' });
+    }
+  }
+  return { value, problems };
+}
+
+/** The dotted names of the fields that differ (values are never reported: they may be secrets). */
+export function changedFields(before: unknown, after: unknown, prefix = ''): string[] {
+  if (JSON.stringify(before) === JSON.stringify(after)) return [];
+  const isMap = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (!isMap(before) || !isMap(after)) return [prefix === '' ? '(all)' : prefix];
+  const names = new Set([...Object.keys(before), ...Object.keys(after)]);
+  return [...names].sort().flatMap((name) => changedFields(before[name], after[name], prefix === '' ? name : `${prefix}.${name}`));
+}

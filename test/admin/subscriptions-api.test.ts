@@ -1,0 +1,177 @@
+// The subscription routes of the management API against a real gateway on loopback and a real
+// sink: create, read, page, replace, delete, and every refusal (validation, 401, 403, 404 across
+// environments, 409 for file objects, 412 for a stale If-Match), with secrets write-only.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { HttpSink } from '../helpers/http-sink.js';
+import { opsToken, sendEvents, startGateway } from '../helpers/in-process-gateway.js';
+import { until } from '../helpers/manual-clock.js';
+
+const prodAdmin = 'admin-token-prod-only-0123';
+const metricsOnly = 'metrics-token-only-012345';
+const tokens = `    - { name: prod-admin, token: "${prodAdmin}", scopes: [admin], environments: [prod] }
+    - { name: metrics-reader, token: "${metricsOnly}", scopes: [metrics] }
+`;
+
+async function gatewayWithApi(t: TestContext, sinkUrl = 'https://127.0.0.1:9/x') {
+  const started = await startGateway(t, {
+    tokens,
+    extra: `subscriptions:
+  - id: from-file
+    environment: prod
+    httpEndpoint: { url: "${sinkUrl}/file", headers: { Authorization: "Bearer file-literal-secret" } }
+    filterOptions: { includedActionTypes: ["*"] }
+`,
+  });
+  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}, token = opsToken) => {
+    const response = await fetch(`${started.adminUrl}${path}`, {
+      method,
+      headers: { ...(token === '' ? {} : { authorization: `Bearer ${token}` }), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    return { status: response.status, etag: response.headers.get('etag'), location: response.headers.get('location'), body: (text === '' ? undefined : JSON.parse(text)) as Record<string, unknown> & { problems?: { path: string; message: string }[] } };
+  };
+  return { ...started, call };
+}
+
+const subscriptions = '/v1/environments/prod/subscriptions';
+
+test('create, read, page, replace and delete; secrets are write-only and kept by a PUT that leaves them out', async (t) => {
+  const sink = await HttpSink.start();
+  t.after(() => sink.close());
+  const { call, lines, ingestUrl } = await gatewayWithApi(t);
+  const created = await call('POST', subscriptions, {
+    id: 'api-1',
+    name: 'From the API',
+    httpEndpoint: { url: `${sink.url}/api-1`, headers: { 'X-Api-Key': 'api-key-secret-77', 'X-Plain': 'visible' } },
+    basicAuth: { username: 'collector', password: 'basic-secret-88' },
+    filterOptions: { includedActionTypes: ['*'] },
+    payloadOptions: { flushMs: 20 },
+    managedBy: 'file', // read-only: ignored
+  });
+  assert.equal(created.status, 201);
+  assert.equal(created.etag, '"1"');
+  assert.equal(created.location, `${subscriptions}/api-1`);
+  assert.deepEqual(created.body.httpEndpoint, { url: `${sink.url}/api-1`, headers: { 'X-Api-Key': null, 'X-Plain': 'visible' } });
+  assert.deepEqual(created.body.basicAuth, { username: 'collector' });
+  assert.equal(created.body.managedBy, 'api');
+
+  // It runs at once: events reach the sink with the credentials.
+  await sendEvents(ingestUrl, [{ id: 'e1', recordedAt: '2026-11-24T10:15:00Z', action: { type: 'USER.CREATED' } }]);
+  await until(() => sink.requests.length >= 1, 10_000);
+  assert.equal(sink.requests[0]!.headers['x-api-key'], 'api-key-secret-77');
+  assert.equal(sink.requests[0]!.headers.authorization, `Basic ${Buffer.from('collector:basic-secret-88').toString('base64')}`);
+
+  const one = await call('GET', `${subscriptions}/api-1`);
+  assert.equal(one.etag, '"1"');
+  assert.deepEqual(one.body, created.body);
+  const list = await call('GET', subscriptions);
+  assert.deepEqual((list.body.subscriptions as { id: string; managedBy: string }[]).map((s) => [s.id, s.managedBy]), [['api-1', 'api'], ['from-file', 'file']]);
+  const fileObject = (list.body.subscriptions as Record<string, { headers?: Record<string, unknown> }>[])[1]!;
+  assert.deepEqual(fileObject.httpEndpoint!.headers, { Authorization: null }, 'a file secret is not shown either');
+
+  // PUT without the secrets (as a client would send back what it read) keeps them.
+  const replaced = await call('PUT', `${subscriptions}/api-1`, { ...one.body, name: 'Renamed' }, { 'if-match': '"1"' });
+  assert.equal(replaced.status, 200);
+  assert.equal(replaced.etag, '"2"');
+  assert.equal(replaced.body.name, 'Renamed');
+  await sendEvents(ingestUrl, [{ id: 'e2', recordedAt: '2026-11-24T10:15:00Z', action: { type: 'USER.CREATED' } }]);
+  await until(() => sink.requests.some((request) => request.body.includes('"e2"')), 10_000);
+  const second = sink.requests.find((request) => request.body.includes('"e2"'))!;
+  assert.equal(second.headers['x-api-key'], 'api-key-secret-77');
+  assert.equal(second.headers.authorization, `Basic ${Buffer.from('collector:basic-secret-88').toString('base64')}`);
+
+  // Stale If-Match: 412, nothing changed.
+  assert.equal((await call('PUT', `${subscriptions}/api-1`, { ...one.body, name: 'Lost update' }, { 'if-match': '"1"' })).status, 412);
+  assert.equal((await call('DELETE', `${subscriptions}/api-1`, undefined, { 'if-match': '"1"' })).status, 412);
+  assert.equal((await call('GET', `${subscriptions}/api-1`)).body.name, 'Renamed');
+
+  // The audit trail: one line per change, field names only.
+  const audit = lines.filter((line) => line.msg === 'admin change');
+  assert.deepEqual(audit.map((line) => [line.tokenName, line.environment, line.kind, line.id, line.operation]), [['ops', 'prod', 'subscription', 'api-1', 'create'], ['ops', 'prod', 'subscription', 'api-1', 'replace']]);
+  assert.deepEqual(audit[1]!.fields, ['name']);
+
+  assert.equal((await call('DELETE', `${subscriptions}/api-1`, undefined, { 'if-match': '"2"' })).status, 204);
+  assert.equal((await call('GET', `${subscriptions}/api-1`)).status, 404);
+  assert.equal(lines.filter((line) => line.msg === 'admin change').at(-1)!.operation, 'delete');
+  const everything = JSON.stringify(lines);
+  for (const secret of ['api-key-secret-77', 'basic-secret-88', 'file-literal-secret']) assert.ok(!everything.includes(secret), `${secret} is in a log line`);
+});
+
+test('refusals: validation problems name the field; 401, 403, 404 across environments, 409, 403 past 50, paging', async (t) => {
+  const { call, dir } = await gatewayWithApi(t);
+  const valid = { httpEndpoint: { url: 'https://127.0.0.1:9/x' }, filterOptions: { includedActionTypes: ['*'] } };
+
+  const bad = await call('POST', subscriptions, { ...valid, bogus: 1, enabled: 'yes', filterOptions: { includedActionTypes: [] } });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.error, 'invalid_subscription');
+  assert.deepEqual(bad.body.problems!.map((p) => p.path).sort(), ['/bogus', '/enabled', '/filterOptions/includedActionTypes']);
+  for (const id of ['a/b', '..', '../etc']) {
+    const answer = await call('POST', subscriptions, { ...valid, id });
+    assert.equal(answer.status, 400, id);
+    assert.equal(answer.body.problems![0]!.path, '/id');
+  }
+  const otherEnvironment = await call('POST', subscriptions, { ...valid, environment: 'dev' });
+  assert.deepEqual([otherEnvironment.status, otherEnvironment.body.problems![0]!.path], [400, '/environment']);
+  const unknownKey = await call('POST', subscriptions, { ...valid, tlsClientAuthKeyPair: { id: 'nope' } });
+  assert.deepEqual([unknownKey.status, unknownKey.body.problems![0]], [400, { path: '/tlsClientAuthKeyPair/id', message: 'unknown key "nope"' }]);
+  const huge = await call('POST', subscriptions, { ...valid, name: 'x'.repeat(1 << 20) });
+  assert.deepEqual([huge.status, huge.body.error], [400, 'too_large']);
+  assert.deepEqual([(await call('POST', subscriptions, '{"id": ')).status], [400]);
+  assert.equal((await call('POST', subscriptions, { ...valid, id: 'from-file' })).status, 409);
+
+  assert.equal((await call('GET', subscriptions, undefined, {}, '')).status, 401);
+  assert.equal((await call('GET', subscriptions, undefined, {}, metricsOnly)).status, 403);
+  assert.equal((await call('GET', subscriptions, undefined, {}, prodAdmin)).status, 200);
+  const hidden = await call('POST', '/v1/environments/dev/subscriptions', { ...valid, id: 'dev-1' });
+  assert.equal(hidden.status, 201);
+  for (const [method, path] of [['GET', '/v1/environments/dev/subscriptions'], ['GET', '/v1/environments/dev/subscriptions/dev-1'], ['DELETE', '/v1/environments/dev/subscriptions/dev-1']] as const) {
+    assert.equal((await call(method, path, undefined, {}, prodAdmin)).status, 404, `${method} ${path} with a prod-only token`);
+  }
+  assert.equal((await call('GET', '/v1/environments/nowhere/subscriptions')).status, 404);
+
+  assert.equal((await call('PUT', `${subscriptions}/from-file`, valid)).status, 409);
+  assert.equal((await call('DELETE', `${subscriptions}/from-file`)).status, 409);
+  assert.equal((await call('PUT', `${subscriptions}/missing`, valid)).status, 404);
+
+  // 50 per environment: from-file plus 49 more fit, the 51st is refused.
+  for (let i = 0; i < 49; i++) assert.equal((await call('POST', subscriptions, { ...valid, id: `n${String(i).padStart(2, '0')}` })).status, 201);
+  const past = await call('POST', subscriptions, { ...valid, id: 'one-too-many' });
+  assert.deepEqual([past.status, past.body.error], [403, 'limit_reached']);
+  // Paging by id.
+  const first = await call('GET', `${subscriptions}?limit=20`);
+  assert.equal((first.body.subscriptions as unknown[]).length, 20);
+  const secondPage = await call('GET', `${subscriptions}?limit=40&after=${String(first.body.next)}`);
+  assert.equal((secondPage.body.subscriptions as unknown[]).length, 30);
+  assert.equal(secondPage.body.next, undefined);
+  assert.equal((await call('GET', `${subscriptions}?limit=0`)).status, 400);
+  assert.ok(readFileSync(join(dir, 'data', 'managed', 'managed.json'), 'utf8').includes('"n48"'), 'stored durably');
+});
+
+test('status and retry: a failing destination shows its last attempt; retry ends the backoff wait at once', async (t) => {
+  let healthy = false;
+  const sink = await HttpSink.start({ handler: () => (healthy ? { status: 200 } : { status: 503, body: '{"text":"Server is busy","code":9}' }) });
+  t.after(() => sink.close());
+  const { call, ingestUrl } = await gatewayWithApi(t);
+  assert.equal((await call('POST', subscriptions, { id: 'flaky', httpEndpoint: { url: `${sink.url}/flaky` }, filterOptions: { includedActionTypes: ['*'] }, payloadOptions: { flushMs: 20 } })).status, 201);
+  await sendEvents(ingestUrl, [{ id: 'r1', recordedAt: '2026-11-24T10:15:00Z', action: { type: 'USER.CREATED' } }]);
+  // Let the backoff grow past a few seconds.
+  await until(() => sink.requests.length >= 5, 20_000);
+  const status = await call('GET', `${subscriptions}/flaky/status`);
+  assert.equal(status.body.state, 'retrying');
+  assert.equal(status.body.backlogEvents, 1);
+  assert.deepEqual({ ...(status.body.lastAttempt as Record<string, unknown>), time: undefined }, { time: undefined, status: 503, outcome: 'failed' });
+  assert.equal(status.body.deadLetters, 0);
+  healthy = true;
+  const before = sink.requests.length;
+  const retried = await call('POST', `${subscriptions}/flaky/retry`);
+  assert.deepEqual(retried.body, { retried: true });
+  await until(() => sink.requests.length > before && sink.statuses.at(-1) === 200, 2000);
+  await until(async () => (await call('GET', `${subscriptions}/flaky/status`)).body.state === 'ok', 5000);
+  const after = await call('GET', `${subscriptions}/flaky/status`);
+  assert.equal(after.body.deliveredLastMinute, 1);
+  assert.equal((await call('GET', `${subscriptions}/nope/status`)).status, 404);
+});
