@@ -11,6 +11,7 @@ import { adminBodyLimitBytes, registerAdminErrors } from './admin/admin-errors.j
 import { registerSubscriptionRoutes } from './admin/subscription-routes.js';
 import type { LoadedConfig } from './config/load-config.js';
 import { ManagedConfig } from './management/managed-config.js';
+import { ReplayJobs } from './management/replay-jobs.js';
 import { FileConfigStore } from './store/file-config-store.js';
 import { registerEventsRoute, type IngestSettings } from './ingest/events-route.js';
 import { rejectReasons } from './ingest/ingest-error.js';
@@ -27,6 +28,7 @@ export class Gateway {
   private stopping = false;
   /** The configuration the listeners and the journal were bound with. */
   private readonly started: GatewayConfig;
+  readonly jobs: ReplayJobs;
   private auth: TokenAuthenticator;
   private ingestSettings: IngestSettings;
 
@@ -43,6 +45,14 @@ export class Gateway {
     private readonly deadLetters: DeadLetterStore,
   ) {
     this.started = config;
+    this.jobs = new ReplayJobs({
+      transports: () => transportFactory(this.config, logger),
+      deadLetters,
+      logger,
+      metrics,
+      onAttempt: (report) => deliveryLog.record(report),
+      mask: (text) => deliveryLog.masked(text),
+    });
     this.auth = new TokenAuthenticator(config.auth.tokens);
     this.ingestSettings = this.settingsFor(config);
   }
@@ -101,6 +111,9 @@ export class Gateway {
         forget: (id) => gateway.forget(id),
         status: (subscription) => gateway.subscriptionStatus(subscription),
         retryNow: (id) => pipelines.retryNow(id),
+        deadLetters,
+        jobs: gateway.jobs,
+        journalRange: async (fromMs, toMs) => ({ fromSeq: (await journal.seqBefore(fromMs)) + 1, toSeq: await journal.seqBefore(toMs + 1), source: journal }),
       });
       await listen(ingest, config.server.ingest.address, 'ingest');
       await listen(admin, config.server.admin.address, 'admin');
@@ -211,6 +224,7 @@ export class Gateway {
     this.stopping = true;
     await Promise.all([this.ingest.close(), this.admin.close()]);
     await this.pipelines.stopAll();
+    await this.jobs.stopAll();
     removePidFile(join(this.started.storage.dir, 'gateway.pid'));
     await this.journal.close();
     this.deliveryLog.close();

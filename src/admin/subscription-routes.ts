@@ -12,6 +12,9 @@ import { asWritten } from '../config/written-form.js';
 import type { Logger } from '../logger.js';
 import type { ManagedConfig } from '../management/managed-config.js';
 import { changedFields, keepSecrets, withoutSecrets } from '../management/secrets.js';
+import type { RecordSource } from '../management/replay-journal.js';
+import type { ReplayJobs } from '../management/replay-jobs.js';
+import type { DeadLetterStore } from '../pipeline/dead-letter-store.js';
 import { VersionConflictError, type StoredObject } from '../store/config-store.js';
 
 /** PingOne's limit. */
@@ -29,6 +32,10 @@ export interface SubscriptionAdmin {
   forget(id: string): Promise<void>;
   status(subscription: Subscription): Promise<Record<string, unknown>>;
   retryNow(id: string): boolean;
+  readonly deadLetters: DeadLetterStore;
+  readonly jobs: ReplayJobs;
+  /** The journal's records accepted between two times (within retention), as a replay source. */
+  journalRange(fromMs: number, toMs: number): Promise<{ fromSeq: number; toSeq: number; source: RecordSource }>;
 }
 
 interface Params {
@@ -225,5 +232,84 @@ export function registerSubscriptionRoutes(server: FastifyInstance, admin: Subsc
     const { envId, id } = request.params as Params;
     if (find(envId, id) === undefined) return fail(reply, 404, 'not_found', `no subscription ${id} in environment ${envId}`);
     return reply.send({ retried: admin.retryNow(id!) });
+  });
+
+  // ---- dead letters and replays -----------------------------------------------------------------
+
+  server.get(`${base}/:id/dead-letters`, async (request, reply) => {
+    if (authorize(request, reply) === undefined) return reply;
+    const { envId, id } = request.params as Params;
+    if (find(envId, id) === undefined) return fail(reply, 404, 'not_found', `no subscription ${id} in environment ${envId}`);
+    const query = request.query as { limit?: string; before?: string };
+    const limit = query.limit === undefined ? 50 : Number(query.limit);
+    const before = query.before === undefined ? Number.POSITIVE_INFINITY : Number(query.before);
+    if (!Number.isInteger(limit) || limit < 1 || limit > maxPageSize || Number.isNaN(before)) return fail(reply, 400, 'invalid_query', `limit must be 1..${maxPageSize} and before a seq`, [{ path: 'limit', message: `must be 1..${maxPageSize}` }]);
+    const { letters, unreadable } = await admin.deadLetters.list(id!);
+    // Newest first; `before` pages by seq.
+    const newestFirst = letters.filter((letter) => letter.seq < before).reverse();
+    const page = newestFirst.slice(0, limit);
+    return reply.send({ deadLetters: page, total: letters.length, ...(unreadable > 0 ? { unreadableLines: unreadable } : {}), ...(newestFirst.length > limit ? { next: page.at(-1)!.seq } : {}) });
+  });
+
+  server.post(`${base}/:id/dead-letters/replay`, async (request, reply) => {
+    const token = authorize(request, reply);
+    if (token === undefined) return reply;
+    const { envId, id } = request.params as Params;
+    const subscription = find(envId, id);
+    if (subscription === undefined) return fail(reply, 404, 'not_found', `no subscription ${id} in environment ${envId}`);
+    const body = (request.body ?? {}) as { seqs?: unknown };
+    if (body.seqs !== undefined && (!Array.isArray(body.seqs) || !body.seqs.every((seq) => Number.isSafeInteger(seq)))) return fail(reply, 400, 'invalid_replay', 'seqs must be a list of sequence numbers', [{ path: '/seqs', message: 'must be a list of integers' }]);
+    const running = admin.jobs.runningFor(id!);
+    if (running !== undefined) return fail(reply, 409, 'replay_running', `replay ${running.id} of subscription ${id} is still running`);
+    const wanted = body.seqs === undefined ? undefined : new Set(body.seqs as number[]);
+    const letters = (await admin.deadLetters.list(id!)).letters.filter((letter) => wanted === undefined || wanted.has(letter.seq));
+    if (letters.length === 0) return fail(reply, 400, 'nothing_to_replay', wanted === undefined ? `subscription ${id} has no dead letters` : 'none of those seqs is in the dead-letter store');
+    const job = admin.jobs.replayDeadLetters(subscription, letters);
+    admin.logger.info({ tokenName: token.name, environment: envId, kind: 'dead-letters', id, operation: 'replay', events: letters.length, job: job.id }, 'admin change');
+    return reply.code(202).header('location', `${base.replace(':envId', envId)}/${id}/replays/${job.id}`).send(job);
+  });
+
+  server.delete(`${base}/:id/dead-letters`, async (request, reply) => {
+    const token = authorize(request, reply);
+    if (token === undefined) return reply;
+    const { envId, id } = request.params as Params;
+    if (find(envId, id) === undefined) return fail(reply, 404, 'not_found', `no subscription ${id} in environment ${envId}`);
+    const removed = await admin.deadLetters.rewrite(id!, () => true);
+    admin.logger.info({ tokenName: token.name, environment: envId, kind: 'dead-letters', id, operation: 'purge', events: removed }, 'admin change');
+    return reply.send({ removed });
+  });
+
+  server.post(`${base}/:id/replay`, async (request, reply) => {
+    const token = authorize(request, reply);
+    if (token === undefined) return reply;
+    const { envId, id } = request.params as Params;
+    const subscription = find(envId, id);
+    if (subscription === undefined) return fail(reply, 404, 'not_found', `no subscription ${id} in environment ${envId}`);
+    const body = (request.body ?? {}) as { from?: unknown; to?: unknown };
+    const problems: { path: string; message: string }[] = [];
+    const time = (name: 'from' | 'to') => {
+      const value = body[name];
+      const at = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:\d{2})$/.test(value) ? Date.parse(value) : Number.NaN;
+      if (Number.isNaN(at)) problems.push({ path: `/${name}`, message: 'must be an ISO-8601 date-time with a zone' });
+      return at;
+    };
+    const from = time('from');
+    const to = time('to');
+    if (problems.length === 0 && from > to) problems.push({ path: '/to', message: 'must not be before from' });
+    if (problems.length > 0) return fail(reply, 400, 'invalid_replay', 'the range is not valid', problems);
+    const running = admin.jobs.runningFor(id!);
+    if (running !== undefined) return fail(reply, 409, 'replay_running', `replay ${running.id} of subscription ${id} is still running`);
+    const range = await admin.journalRange(from, to);
+    const job = admin.jobs.replayRange(subscription, range.source, range.fromSeq, range.toSeq);
+    admin.logger.info({ tokenName: token.name, environment: envId, kind: 'replay', id, operation: 'replay', fromSeq: range.fromSeq, toSeq: range.toSeq, job: job.id }, 'admin change');
+    return reply.code(202).header('location', `${base.replace(':envId', envId)}/${id}/replays/${job.id}`).send(job);
+  });
+
+  server.get(`${base}/:id/replays/:jobId`, async (request, reply) => {
+    if (authorize(request, reply) === undefined) return reply;
+    const { envId, id, jobId } = request.params as Params & { jobId: string };
+    const job = admin.jobs.get(jobId);
+    if (job === undefined || job.subscription !== id || job.environment !== envId) return fail(reply, 404, 'not_found', `no replay ${jobId} of subscription ${id}`);
+    return reply.send(job);
   });
 }

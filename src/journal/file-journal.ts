@@ -516,7 +516,11 @@ export class FileJournal implements Journal, ReaderSource {
   private async initialCursor(startAt: StartAt): Promise<number> {
     if (startAt.kind === 'latest') return this.durableSeq;
     if (startAt.kind === 'earliest') return this.firstAvailableSeq - 1;
-    const at = startAt.at.getTime();
+    return this.seqBefore(startAt.at.getTime());
+  }
+
+  /** The seq just before the first retained record accepted at or after `at` (the journal's end if none). */
+  async seqBefore(at: number): Promise<number> {
     for (const segment of this.segments) {
       if (segment.lastWriteMs < at) continue;
       let found: number | undefined;

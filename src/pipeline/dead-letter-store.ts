@@ -2,6 +2,7 @@
 // subscription as JSON lines, fsynced before the cursor moves past them. Nothing leaves silently.
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../journal/fsync-dir.js';
 import type { JournalRecord } from '../event.js';
 
 export interface DeadLetter {
@@ -22,7 +23,47 @@ export class DeadLetterStore {
     return join(this.dir, `${subscriptionId}.jsonl`);
   }
 
-  async add(letters: readonly DeadLetter[]): Promise<void> {
+  /** Writes and rewrites of one subscription's file run one after another. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(work);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  add(letters: readonly DeadLetter[]): Promise<void> {
+    return this.serially(() => this.append(letters));
+  }
+
+  /**
+   * Removes the letters `remove` picks, rewriting the file atomically (appends wait); a line that
+   * cannot be parsed is kept as it is. Returns how many letters were removed.
+   */
+  rewrite(subscriptionId: string, remove: (letter: DeadLetter) => boolean): Promise<number> {
+    return this.serially(async () => {
+      let text: string;
+      try {
+        text = await readFile(this.path(subscriptionId), 'utf8');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+        throw error;
+      }
+      const lines = text.split('\n').filter((line) => line !== '');
+      const kept = lines.filter((line) => {
+        try {
+          return !remove(JSON.parse(line) as DeadLetter);
+        } catch {
+          return true;
+        }
+      });
+      if (kept.length === lines.length) return 0;
+      await writeFileAtomic(this.path(subscriptionId), kept.map((line) => `${line}\n`).join(''));
+      return lines.length - kept.length;
+    });
+  }
+
+  private async append(letters: readonly DeadLetter[]): Promise<void> {
     if (letters.length === 0) return;
     await mkdir(this.dir, { recursive: true });
     const handle = await open(this.path(letters[0]!.subscription), 'a');
@@ -35,8 +76,8 @@ export class DeadLetterStore {
   }
 
   /** Removes a deleted subscription's dead letters. */
-  async remove(subscriptionId: string): Promise<void> {
-    await rm(this.path(subscriptionId), { force: true });
+  remove(subscriptionId: string): Promise<void> {
+    return this.serially(() => rm(this.path(subscriptionId), { force: true }));
   }
 
   /** The dead letters of a subscription, oldest first (an unreadable line is skipped and counted). */

@@ -175,3 +175,48 @@ test('status and retry: a failing destination shows its last attempt; retry ends
   assert.equal(after.body.deliveredLastMinute, 1);
   assert.equal((await call('GET', `${subscriptions}/nope/status`)).status, 404);
 });
+
+test('dead letters: listed newest first, replayed once the destination is fixed (they leave the store only when delivered), purged; a time range replayed beside live delivery', async (t) => {
+  let refusePoison = true;
+  const sink = await HttpSink.start({ handler: (request) => (refusePoison && request.body.includes('"poison"') ? { status: 400, body: '{"text":"Invalid data format","code":6}' } : { status: 200 }) });
+  t.after(() => sink.close());
+  const { call, ingestUrl, gateway } = await gatewayWithApi(t);
+  const ndjson = { https: { format: 'ND_JSON' } };
+  assert.equal((await call('POST', subscriptions, { id: 'dl', httpEndpoint: { url: `${sink.url}/dl` }, filterOptions: { includedActionTypes: ['*'] }, payloadOptions: { flushMs: 20, payloadFormat: ndjson } })).status, 201);
+  const event = (id: string, extra: Record<string, unknown> = {}) => ({ id, recordedAt: '2026-11-24T10:15:00Z', action: { type: 'USER.CREATED' }, ...extra });
+  const rangeStart = new Date().toISOString();
+  await sendEvents(ingestUrl, [event('ok-1'), event('bad-1', { kind: 'poison' }), event('ok-2'), event('bad-2', { kind: 'poison' })]);
+  await until(() => gateway.journal.stats().cursors.dl === 4, 10_000);
+  const rangeEnd = new Date().toISOString();
+
+  const listed = await call('GET', `${subscriptions}/dl/dead-letters`);
+  assert.equal(listed.body.total, 2);
+  assert.deepEqual((listed.body.deadLetters as { event: { id: string } }[]).map((letter) => letter.event.id), ['bad-2', 'bad-1'], 'newest first');
+  const paged = await call('GET', `${subscriptions}/dl/dead-letters?limit=1`);
+  assert.deepEqual([(paged.body.deadLetters as unknown[]).length, paged.body.next], [1, 4]);
+  assert.equal((await call('GET', `${subscriptions}/dl/status`)).body.deadLetters, 2);
+
+  // The destination is fixed: replay only bad-1 first, then the rest.
+  refusePoison = false;
+  const one = await call('POST', `${subscriptions}/dl/dead-letters/replay`, { seqs: [2] });
+  assert.equal(one.status, 202);
+  await until(async () => (await call('GET', `${subscriptions}/dl/replays/${String(one.body.id)}`)).body.state === 'done', 10_000);
+  assert.equal((await call('GET', `${subscriptions}/dl/replays/${String(one.body.id)}`)).body.removedDeadLetters, 1);
+  assert.deepEqual(((await call('GET', `${subscriptions}/dl/dead-letters`)).body.deadLetters as { event: { id: string } }[]).map((letter) => letter.event.id), ['bad-2']);
+  assert.equal((await call('POST', `${subscriptions}/dl/dead-letters/replay`, { seqs: [99] })).status, 400);
+  const purged = await call('DELETE', `${subscriptions}/dl/dead-letters`);
+  assert.deepEqual(purged.body, { removed: 1 });
+  assert.equal((await call('GET', `${subscriptions}/dl/dead-letters`)).body.total, 0);
+  assert.ok(sink.eventIds().includes('bad-1') && !sink.eventIds().includes('bad-2'));
+
+  // A time range the subscription has delivered already is sent again; its cursor does not move.
+  const before = sink.eventIds().length;
+  const bad = await call('POST', `${subscriptions}/dl/replay`, { from: 'yesterday', to: rangeEnd });
+  assert.deepEqual([bad.status, bad.body.problems], [400, [{ path: '/from', message: 'must be an ISO-8601 date-time with a zone' }]]);
+  const replay = await call('POST', `${subscriptions}/dl/replay`, { from: rangeStart, to: rangeEnd });
+  assert.equal(replay.status, 202);
+  await until(async () => (await call('GET', `${subscriptions}/dl/replays/${String(replay.body.id)}`)).body.state === 'done', 10_000);
+  assert.deepEqual(sink.eventIds().slice(before), ['ok-1', 'bad-1', 'ok-2', 'bad-2']);
+  assert.equal(gateway.journal.stats().cursors.dl, 4, 'the live cursor did not move');
+  assert.equal((await call('GET', `${subscriptions}/dl/replays/not-a-job`)).status, 404);
+});
