@@ -1,7 +1,9 @@
 // The running gateway: owns the listeners, the journal, the metrics and the current
 // configuration, applies new configurations live, and stops in order.
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { formatters } from '../formats/index.js';
 import type { FastifyInstance } from 'fastify';
 import { registerHealthRoutes, type Readiness } from './admin/health-routes.js';
 import { registerMetricsRoute } from './admin/metrics-route.js';
@@ -21,6 +23,8 @@ import { DeliveryLog } from './observability/delivery-log.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { DeadLetterStore } from './pipeline/dead-letter-store.js';
 import { PipelineRegistry } from './pipeline/pipeline-registry.js';
+import { SubscriptionPipeline } from './pipeline/subscription-pipeline.js';
+import type { SendResult } from './pipeline/transport.js';
 import { transportFactory } from './pipeline/transport-factory.js';
 import { boundAddress, createListener } from './server/create-listener.js';
 
@@ -111,6 +115,7 @@ export class Gateway {
         forget: (id) => gateway.forget(id),
         status: (subscription) => gateway.subscriptionStatus(subscription),
         retryNow: (id) => pipelines.retryNow(id),
+        testSend: (subscription) => gateway.testSend(subscription),
         deadLetters,
         jobs: gateway.jobs,
         journalRange: async (fromMs, toMs) => ({ fromSeq: (await journal.seqBefore(fromMs)) + 1, toSeq: await journal.seqBefore(toMs + 1), source: journal }),
@@ -185,6 +190,32 @@ export class Gateway {
   async forget(id: string): Promise<void> {
     await this.journal.removeCursor(id);
     await this.deadLetters.remove(id);
+  }
+
+  /** POST …/subscriptions/{id}/test: one synthetic event now, on a connection of its own. */
+  async testSend(subscription: Subscription): Promise<Record<string, unknown>> {
+    const transport = transportFactory(this.config, this.logger).create(subscription);
+    try {
+      const event = { id: `siem-gateway-test-${randomUUID()}`, recordedAt: new Date().toISOString(), action: { type: 'SIEM_GATEWAY.TEST', description: 'Test event from siem-gateway' }, result: { status: 'SUCCESS' } };
+      const pipeline = new SubscriptionPipeline({ subscription, journal: this.journal, transport, formatter: formatters[subscription.format], logger: this.logger });
+      const batch = pipeline.encodeRecords([{ seq: 0, environment: subscription.environment, receivedAt: Date.now(), event }]);
+      const started = performance.now();
+      const result = await transport.send(batch, AbortSignal.timeout(subscription.delivery.timeoutMs + 1000)).catch((error: unknown) => ({ ok: false, error: (error as Error).message }));
+      const latencyMs = Math.round(performance.now() - started);
+      const tls = await transport.tlsDetails?.();
+      const mask = (text: string) => this.deliveryLog.masked(text);
+      return {
+        eventId: event.id,
+        delivered: result.ok,
+        ...(result.status === undefined ? {} : { status: result.status }),
+        latencyMs,
+        ...(result.bodyExcerpt === undefined ? {} : { response: mask(Buffer.from(result.bodyExcerpt).subarray(0, 512).toString('utf8')) }),
+        ...(result.error === undefined ? {} : { error: mask(result.error) }),
+        ...(tls === undefined ? {} : { tls: tls.error === undefined ? tls : { ...tls, error: mask(tls.error) } }),
+      };
+    } finally {
+      await transport.close();
+    }
   }
 
   /** GET …/subscriptions/{id}/status. */

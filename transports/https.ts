@@ -6,7 +6,7 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { Pool } from 'undici';
-import type { EncodedBatch, SendResult, Transport } from '../src/pipeline/transport.js';
+import type { EncodedBatch, SendResult, TlsDetails, Transport } from '../src/pipeline/transport.js';
 import { WatchedTlsMaterial, describeError, type TlsMaterialOptions } from './tls-material.js';
 
 const gzipAsync = promisify(gzip);
@@ -61,6 +61,12 @@ export class HttpsTransport implements Transport {
 
   clientCertificateExpiresAt(): Date | undefined {
     return this.tls.clientCertificateExpiresAt;
+  }
+
+  tlsDetails(): Promise<TlsDetails | undefined> {
+    const { url, verifyTlsCertificates, timeoutMs } = this.options.target;
+    if (url.protocol !== 'https:') return Promise.resolve(undefined);
+    return this.tls.probe(url.hostname.replace(/^\[|\]$/g, ''), url.port === '' ? 443 : Number(url.port), verifyTlsCertificates, timeoutMs);
   }
 
   async send(batch: EncodedBatch, signal: AbortSignal): Promise<SendResult> {

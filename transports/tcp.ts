@@ -10,7 +10,7 @@
 // Half-closed and silent peers are found by 'end', write errors and TCP keep-alive.
 import { connect as connectTcp, isIP, type Socket } from 'node:net';
 import { connect as connectTls, type TLSSocket } from 'node:tls';
-import type { EncodedBatch, SendResult, Transport } from '../src/pipeline/transport.js';
+import type { EncodedBatch, SendResult, TlsDetails, Transport } from '../src/pipeline/transport.js';
 import { WatchedTlsMaterial, describeError, type TlsMaterialOptions } from './tls-material.js';
 
 export interface TcpTarget {
@@ -58,6 +58,12 @@ export class TcpTransport implements Transport {
 
   clientCertificateExpiresAt(): Date | undefined {
     return this.tls?.clientCertificateExpiresAt;
+  }
+
+  tlsDetails(): Promise<TlsDetails | undefined> {
+    const { url, verifyTlsCertificates, timeoutMs } = this.options.target;
+    if (this.tls === undefined) return Promise.resolve(undefined);
+    return this.tls.probe(url.hostname.replace(/^\[|\]$/g, ''), url.port === '' ? defaultTcpPort : Number(url.port), verifyTlsCertificates, timeoutMs);
   }
 
   send(batch: EncodedBatch, signal: AbortSignal): Promise<SendResult> {

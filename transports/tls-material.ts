@@ -2,7 +2,9 @@
 // that are watched: when one changes, the material is read again and, if it is good, handed to the
 // transport for its next connections. A bad new file keeps the previous material (and says so).
 import { unwatchFile, watchFile } from 'node:fs';
-import { createSecureContext, rootCertificates, type ConnectionOptions, type SecureContext } from 'node:tls';
+import { isIP } from 'node:net';
+import type { TlsDetails } from '../src/pipeline/transport.js';
+import { connect as connectTls, createSecureContext, rootCertificates, type ConnectionOptions, type SecureContext } from 'node:tls';
 
 export interface TlsMaterial {
   /** Extra trusted certificates (PEM); the system CAs are trusted too. */
@@ -56,6 +58,32 @@ export class WatchedTlsMaterial {
   /** The same as a reusable secure context, for transports that open their own TLS sockets. */
   secureContext(): SecureContext {
     return (this.context ??= createSecureContext(this.connectOptions(true)));
+  }
+
+  /**
+   * A TLS handshake with `host:port` as the transport would make it, for the test-send route: the
+   * protocol and the peer certificate, or the exact error.
+   */
+  probe(host: string, port: number, verify: boolean, timeoutMs: number): Promise<TlsDetails> {
+    return new Promise((resolve) => {
+      const socket = connectTls({ host, port, servername: isIP(host) === 0 ? host : undefined, ...this.connectOptions(verify) });
+      const done = (details: TlsDetails) => {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(details);
+      };
+      const timer = setTimeout(() => done({ error: `no TLS handshake within ${timeoutMs} ms` }), timeoutMs);
+      socket.once('secureConnect', () => {
+        const peer = socket.getPeerCertificate();
+        done({
+          protocol: socket.getProtocol() ?? undefined,
+          ...(peer?.subject === undefined ? {} : { peerCertificate: { subject: String(peer.subject.CN ?? JSON.stringify(peer.subject)), ...(peer.issuer?.CN === undefined ? {} : { issuer: String(peer.issuer.CN) }), validTo: new Date(peer.valid_to).toISOString() } }),
+          authorized: socket.authorized,
+          ...(socket.authorizationError === undefined || socket.authorizationError === null ? {} : { authorizationError: String(socket.authorizationError) }),
+        });
+      });
+      socket.once('error', (error) => done({ error: describeError(error) }));
+    });
   }
 
   get clientCertificateExpiresAt(): Date | undefined {

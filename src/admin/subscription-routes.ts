@@ -32,6 +32,8 @@ export interface SubscriptionAdmin {
   forget(id: string): Promise<void>;
   status(subscription: Subscription): Promise<Record<string, unknown>>;
   retryNow(id: string): boolean;
+  /** Sends one synthetic event to the destination now, outside the subscription's order. */
+  testSend(subscription: Subscription): Promise<Record<string, unknown>>;
   readonly deadLetters: DeadLetterStore;
   readonly jobs: ReplayJobs;
   /** The journal's records accepted between two times (within retention), as a replay source. */
@@ -225,6 +227,17 @@ export function registerSubscriptionRoutes(server: FastifyInstance, admin: Subsc
     const subscription = find(envId, id);
     if (subscription === undefined) return fail(reply, 404, 'not_found', `no subscription ${id} in environment ${envId}`);
     return reply.send(await admin.status(subscription));
+  });
+
+  server.post(`${base}/:id/test`, async (request, reply) => {
+    const token = authorize(request, reply);
+    if (token === undefined) return reply;
+    const { envId, id } = request.params as Params;
+    const subscription = find(envId, id);
+    if (subscription === undefined) return fail(reply, 404, 'not_found', `no subscription ${id} in environment ${envId}`);
+    const result = await admin.testSend(subscription);
+    admin.logger.info({ tokenName: token.name, environment: envId, kind: 'subscription', id, operation: 'test', delivered: result.delivered }, 'admin change');
+    return reply.send(result);
   });
 
   server.post(`${base}/:id/retry`, async (request, reply) => {

@@ -158,6 +158,11 @@ export class SubscriptionPipeline {
     return this.shape.frame ? this.shape.frame(item, record) : item;
   }
 
+  /** These records as one batch, as this subscription sends them (the test-send route; no filters). */
+  encodeRecords(records: readonly JournalRecord[]): EncodedBatch {
+    return encodeBatch(this.shape, this.options.subscription, records.map((record) => this.encode(record)), records, records[0]!.seq, records.at(-1)!.seq, false);
+  }
+
   /** Opens the cursor and starts delivering in the background. */
   async start(): Promise<void> {
     const { journal, subscription } = this.options;

@@ -39,4 +39,14 @@ export interface Transport {
   close(): Promise<void>;
   /** When the client certificate in use expires (mTLS), for the expiry metric and alert. */
   clientCertificateExpiresAt?(): Date | undefined;
+  /** A TLS handshake with the destination, as sends make it (undefined for plaintext): the test-send route. */
+  tlsDetails?(): Promise<TlsDetails | undefined>;
+}
+
+export interface TlsDetails {
+  protocol?: string;
+  peerCertificate?: { subject: string; issuer?: string; validTo: string };
+  authorized?: boolean;
+  authorizationError?: string;
+  error?: string;
 }

@@ -2,12 +2,15 @@
 // sink: create, read, page, replace, delete, and every refusal (validation, 401, 403, 404 across
 // environments, 409 for file objects, 412 for a stale If-Match), with secrets write-only.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { createCa } from '../helpers/certificates.js';
+import { freePort } from '../helpers/free-port.js';
 import { HttpSink } from '../helpers/http-sink.js';
 import { opsToken, sendEvents, startGateway } from '../helpers/in-process-gateway.js';
 import { until } from '../helpers/manual-clock.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const prodAdmin = 'admin-token-prod-only-0123';
 const metricsOnly = 'metrics-token-only-012345';
@@ -219,4 +222,47 @@ test('dead letters: listed newest first, replayed once the destination is fixed 
   assert.deepEqual(sink.eventIds().slice(before), ['ok-1', 'bad-1', 'ok-2', 'bad-2']);
   assert.equal(gateway.journal.stats().cursors.dl, 4, 'the live cursor did not move');
   assert.equal((await call('GET', `${subscriptions}/dl/replays/not-a-job`)).status, 404);
+});
+
+test('test-send: one synthetic event to an mTLS destination reports status, latency and the peer certificate; a closed port reports the exact error', async (t) => {
+  const ca = createCa();
+  const server = ca.issue({ commonName: 'siem.test', ips: ['127.0.0.1'] });
+  const client = ca.issue({ commonName: 'gateway-client', client: true });
+  const sink = await HttpSink.start({ tls: { cert: server.cert, key: server.key, ca: ca.cert, requestCert: true } });
+  t.after(() => sink.close());
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'ca.pem'), ca.cert);
+  writeFileSync(join(dir, 'c.pem'), client.cert);
+  writeFileSync(join(dir, 'k.pem'), client.key);
+  const started = await startGateway(t, {
+    extra: `keys: [ { id: mtls, environment: prod, certFile: ${join(dir, 'c.pem')}, keyFile: ${join(dir, 'k.pem')} } ]
+certificates: [ { id: ca, environment: prod, file: ${join(dir, 'ca.pem')} } ]
+`,
+  });
+  const call = async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${started.adminUrl}${path}`, { method, headers: { authorization: `Bearer ${opsToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  const port = await freePort();
+  assert.equal((await call('POST', subscriptions, { id: 'mtls', httpEndpoint: { url: `${sink.url}/services/collector/event` }, tlsClientAuthKeyPair: { id: 'mtls' }, trustedCertificates: [{ id: 'ca' }], filterOptions: { includedActionTypes: ['USER.CREATED'] } })).status, 201);
+  assert.equal((await call('POST', subscriptions, { id: 'closed', httpEndpoint: { url: `https://127.0.0.1:${port}/x` }, filterOptions: { includedActionTypes: ['*'] } })).status, 201);
+
+  const sent = await call('POST', `${subscriptions}/mtls/test`);
+  assert.equal(sent.status, 200);
+  assert.deepEqual([sent.body.delivered, sent.body.status, sent.body.response], [true, 200, '{"text":"Success","code":0}']);
+  assert.equal(typeof sent.body.latencyMs, 'number');
+  const tls = sent.body.tls as { protocol: string; authorized: boolean; peerCertificate: { subject: string; issuer: string; validTo: string } };
+  assert.equal(tls.protocol, 'TLSv1.3');
+  assert.equal(tls.authorized, true);
+  assert.equal(tls.peerCertificate.subject, 'siem.test');
+  assert.ok(Date.parse(tls.peerCertificate.validTo) > Date.now());
+  // The synthetic event went outside the filters, with the client certificate.
+  assert.equal(sink.requests.length, 1);
+  assert.equal(sink.requests[0]!.clientCertificate, 'gateway-client');
+  assert.match(sink.requests[0]!.body, /"type":"SIEM_GATEWAY\.TEST"/);
+
+  const refused = await call('POST', `${subscriptions}/closed/test`);
+  assert.equal(refused.body.delivered, false);
+  assert.match(String(refused.body.error), /ECONNREFUSED/);
+  assert.match(String((refused.body.tls as { error: string }).error), /ECONNREFUSED/);
 });
