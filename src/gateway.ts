@@ -24,7 +24,6 @@ import { GatewayMetrics } from './observability/metrics.js';
 import { DeadLetterStore } from './pipeline/dead-letter-store.js';
 import { PipelineRegistry } from './pipeline/pipeline-registry.js';
 import { SubscriptionPipeline } from './pipeline/subscription-pipeline.js';
-import type { SendResult } from './pipeline/transport.js';
 import { transportFactory } from './pipeline/transport-factory.js';
 import { boundAddress, createListener } from './server/create-listener.js';
 
