@@ -24,6 +24,7 @@ import { GatewayMetrics } from './observability/metrics.js';
 import { DeadLetterStore } from './pipeline/dead-letter-store.js';
 import { PipelineRegistry } from './pipeline/pipeline-registry.js';
 import { SubscriptionPipeline } from './pipeline/subscription-pipeline.js';
+import type { SendResult } from './pipeline/transport.js';
 import { transportFactory } from './pipeline/transport-factory.js';
 import { boundAddress, createListener } from './server/create-listener.js';
 
@@ -199,7 +200,7 @@ export class Gateway {
       const pipeline = new SubscriptionPipeline({ subscription, journal: this.journal, transport, formatter: formatters[subscription.format], logger: this.logger });
       const batch = pipeline.encodeRecords([{ seq: 0, environment: subscription.environment, receivedAt: Date.now(), event }]);
       const started = performance.now();
-      const result = await transport.send(batch, AbortSignal.timeout(subscription.delivery.timeoutMs + 1000)).catch((error: unknown) => ({ ok: false, error: (error as Error).message }));
+      const result = await transport.send(batch, AbortSignal.timeout(subscription.delivery.timeoutMs + 1000)).catch((error: unknown): SendResult => ({ ok: false, error: (error as Error).message }));
       const latencyMs = Math.round(performance.now() - started);
       const tls = await transport.tlsDetails?.();
       const mask = (text: string) => this.deliveryLog.masked(text);
