@@ -10,7 +10,8 @@ import { registerMetricsRoute } from './admin/metrics-route.js';
 import { TokenAuthenticator } from './auth/token-authenticator.js';
 import type { GatewayConfig, Subscription } from './config/gateway-config.js';
 import { adminBodyLimitBytes, registerAdminErrors } from './admin/admin-errors.js';
-import { registerSubscriptionRoutes } from './admin/subscription-routes.js';
+import { registerKeyRoutes } from './admin/key-routes.js';
+import { registerSubscriptionRoutes, type SubscriptionAdmin } from './admin/subscription-routes.js';
 import type { LoadedConfig } from './config/load-config.js';
 import { ManagedConfig } from './management/managed-config.js';
 import { ReplayJobs } from './management/replay-jobs.js';
@@ -77,7 +78,8 @@ export class Gateway {
     const pidFile = join(storageDir, 'gateway.pid');
     writeFileSync(pidFile, `${process.pid}\n`);
     // Subscriptions managed through the API join the file's: the running configuration is both.
-    const managed = new ManagedConfig(await FileConfigStore.open(join(storageDir, 'managed')), loaded, logger);
+    const managed = new ManagedConfig(await FileConfigStore.open(join(storageDir, 'managed')), loaded, logger, join(storageDir, 'managed'));
+    await managed.writeAllMaterial();
     const config = await managed.compose();
     metrics.observeJournal(() => journal.stats());
     metrics.initIngest(config.environments.map((environment) => environment.id), rejectReasons);
@@ -106,7 +108,7 @@ export class Gateway {
       registerHealthRoutes(admin, () => gateway.readiness(), () => gateway.auth);
       registerMetricsRoute(admin, metrics, () => ({ auth: gateway.auth, public: gateway.config.metrics.public }));
       registerAdminErrors(admin, logger);
-      registerSubscriptionRoutes(admin, {
+      const management: SubscriptionAdmin = {
         managed,
         logger,
         auth: () => gateway.auth,
@@ -119,7 +121,9 @@ export class Gateway {
         deadLetters,
         jobs: gateway.jobs,
         journalRange: async (fromMs, toMs) => ({ fromSeq: (await journal.seqBefore(fromMs)) + 1, toSeq: await journal.seqBefore(toMs + 1), source: journal }),
-      });
+      };
+      registerSubscriptionRoutes(admin, management);
+      registerKeyRoutes(admin, management);
       await listen(ingest, config.server.ingest.address, 'ingest');
       await listen(admin, config.server.admin.address, 'admin');
       logger.info({ ...gateway.addresses(), subscriptions: config.subscriptions.length }, 'listening');

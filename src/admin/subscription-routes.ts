@@ -6,7 +6,8 @@
 // single object carries an ETag; If-Match on PUT and DELETE answers 412 when it changed since.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { allows, type TokenAuthenticator } from '../auth/token-authenticator.js';
+import type { TokenAuthenticator } from '../auth/token-authenticator.js';
+import { adminAuthorizer, fail } from './admin-access.js';
 import type { GatewayConfig, Subscription, TokenConfig } from '../config/gateway-config.js';
 import { asWritten } from '../config/written-form.js';
 import type { Logger } from '../logger.js';
@@ -47,32 +48,10 @@ interface Params {
 
 type Reply = FastifyReply;
 
-function fail(reply: Reply, status: number, error: string, message: string, problems?: { path: string; message: string }[]): Reply {
-  return reply.code(status).send({ error, message, ...(problems === undefined ? {} : { problems }) });
-}
-
 export function registerSubscriptionRoutes(server: FastifyInstance, admin: SubscriptionAdmin): void {
   const base = '/v1/environments/:envId/subscriptions';
 
-  /** The token, or a reply already sent: 401, 403 without the admin scope, 404 for an environment it may not see. */
-  const authorize = (request: FastifyRequest, reply: Reply): TokenConfig | undefined => {
-    const token = admin.auth().authenticate(request.headers.authorization);
-    if (token === undefined) {
-      void reply.header('www-authenticate', 'Bearer');
-      void fail(reply, 401, 'unauthorized', 'a valid bearer token is required');
-      return undefined;
-    }
-    if (!allows(token, 'admin')) {
-      void fail(reply, 403, 'forbidden', 'this token does not have the admin scope');
-      return undefined;
-    }
-    const { envId } = request.params as Params;
-    if (!allows(token, 'admin', envId) || !admin.running().environments.some((environment) => environment.id === envId)) {
-      void fail(reply, 404, 'not_found', `no environment ${envId}`);
-      return undefined;
-    }
-    return token;
-  };
+  const authorize = adminAuthorizer(() => admin.auth(), () => admin.running().environments.map((environment) => environment.id));
 
   const inEnvironment = (envId: string) => admin.running().subscriptions.filter((subscription) => subscription.environment === envId);
 

@@ -46,9 +46,12 @@ export type Composed = { ok: true; config: GatewayConfig } | { ok: false; proble
  * same schema and cross-field rules (so an id taken by the file, or a key of another environment,
  * is refused the same way).
  */
-export function composeConfig(loaded: LoadedConfig, managed: readonly unknown[], env: NodeJS.ProcessEnv = process.env): Composed {
+export function composeConfig(loaded: LoadedConfig, managed: readonly unknown[], env: NodeJS.ProcessEnv = process.env, material: { keys?: readonly unknown[]; certificates?: readonly unknown[] } = {}): Composed {
   const { label, baseDir } = loaded.source;
-  const base = structuredClone(loaded.source.resolved) as { subscriptions?: unknown[] };
+  const base = structuredClone(loaded.source.resolved) as { subscriptions?: unknown[]; keys?: unknown[]; certificates?: unknown[] };
+  // Managed key pairs and certificates, already checked by their routes, join the file's.
+  base.keys = [...(base.keys ?? []), ...(material.keys ?? [])];
+  base.certificates = [...(base.certificates ?? []), ...(material.certificates ?? [])];
   const fileCount = base.subscriptions?.length ?? 0;
   const problems = new Map<number, ObjectProblem[]>();
   const report = (path: ConfigPath, message: string) => {

@@ -1,6 +1,8 @@
 // The running configuration is the file's objects plus those managed through the API (kept in a
 // ConfigStore), validated together. Changes run one at a time, so a check and its write see the
 // same state.
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { composeConfig, type LoadedConfig, type ObjectProblem } from '../config/load-config.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import type { Logger } from '../logger.js';
@@ -18,7 +20,40 @@ export class ManagedConfig {
     readonly store: ConfigStore,
     private file: LoadedConfig,
     private readonly logger: Logger,
+    /** Where managed key pairs and certificates are written as PEM files for the transports. */
+    private readonly materialDir: string,
   ) {}
+
+  /** The PEM files of a managed key pair (certificate, key) or certificate bundle. */
+  materialFiles(kind: 'key' | 'certificate', environment: string, id: string): { certFile: string; keyFile?: string } {
+    const dir = join(this.materialDir, kind === 'key' ? 'keys' : 'certificates', environment);
+    return kind === 'key' ? { certFile: join(dir, `${id}.cert.pem`), keyFile: join(dir, `${id}.key.pem`) } : { certFile: join(dir, `${id}.pem`) };
+  }
+
+  /** Writes a managed key pair's or certificate's PEM files (the private key readable by this user only). */
+  async writeMaterial(object: StoredObject): Promise<void> {
+    const files = this.materialFiles(object.kind as 'key' | 'certificate', object.environment, object.id);
+    await mkdir(join(files.certFile, '..'), { recursive: true, mode: 0o700 });
+    await writeFile(files.certFile, String(object.value.certificate), { mode: 0o600, flush: true });
+    if (files.keyFile !== undefined) await writeFile(files.keyFile, String(object.value.privateKey), { mode: 0o600, flush: true });
+  }
+
+  async removeMaterial(kind: 'key' | 'certificate', environment: string, id: string): Promise<void> {
+    const files = this.materialFiles(kind, environment, id);
+    await rm(files.certFile, { force: true });
+    if (files.keyFile !== undefined) await rm(files.keyFile, { force: true });
+  }
+
+  /** Every stored key pair and certificate as files (at start: the store is the truth, the files follow it). */
+  async writeAllMaterial(): Promise<void> {
+    for (const object of [...(await this.store.list('key')), ...(await this.store.list('certificate'))]) await this.writeMaterial(object);
+  }
+
+  private async material(): Promise<{ keys: unknown[]; certificates: unknown[] }> {
+    const keys = (await this.store.list('key')).map((object) => ({ id: object.id, environment: object.environment, ...this.materialFiles('key', object.environment, object.id) }));
+    const certificates = (await this.store.list('certificate')).map((object) => ({ id: object.id, environment: object.environment, file: this.materialFiles('certificate', object.environment, object.id).certFile }));
+    return { keys, certificates };
+  }
 
   get fileConfig(): LoadedConfig {
     return this.file;
@@ -34,8 +69,9 @@ export class ManagedConfig {
    */
   async compose(): Promise<GatewayConfig> {
     let managed = await this.store.list('subscription');
+    const material = await this.material();
     for (;;) {
-      const result = composeConfig(this.file, managed.map(rawSubscription));
+      const result = composeConfig(this.file, managed.map(rawSubscription), process.env, material);
       if (result.ok) return result.config;
       const [index, problems] = [...result.problems][0]!;
       const left = managed[index]!;
@@ -47,7 +83,7 @@ export class ManagedConfig {
   /** The problems `value` would have as subscription `id` of `environment`, beside every other object. */
   async check(environment: string, id: string, value: Record<string, unknown>): Promise<ObjectProblem[]> {
     const others = (await this.store.list('subscription')).filter((object) => !(object.environment === environment && object.id === id));
-    const result = composeConfig(this.file, [...others.map(rawSubscription), rawSubscription({ id, environment, value })]);
+    const result = composeConfig(this.file, [...others.map(rawSubscription), rawSubscription({ id, environment, value })], process.env, await this.material());
     return result.ok ? [] : (result.problems.get(others.length) ?? []);
   }
 

@@ -33,6 +33,11 @@ export function loadKeyPair(config: Pick<KeyConfig, 'certFile' | 'keyFile' | 'pk
     cert = read(config.certFile!, 'certificate file').toString('utf8');
     key = read(config.keyFile!, 'key file').toString('utf8');
   }
+  return checkKeyPair(cert, key, now);
+}
+
+/** A PEM certificate and private key, checked: they match, and the certificate is valid now. */
+export function checkKeyPair(cert: string, key: string, now = new Date()): ClientKeyPair {
   let x509: X509Certificate;
   try {
     x509 = new X509Certificate(cert);
@@ -52,7 +57,8 @@ export function loadKeyPair(config: Pick<KeyConfig, 'certFile' | 'keyFile' | 'pk
   return { cert, key, notAfter, subject: x509.subject };
 }
 
-function openPkcs12(der: Buffer, passphrase: string): { cert: string; key: string } {
+/** The certificate and key of a PKCS#12 file, as PEM. */
+export function openPkcs12(der: Buffer, passphrase: string): { cert: string; key: string } {
   let p12: forge.pkcs12.Pkcs12Pfx;
   try {
     p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(der.toString('binary')), passphrase);
@@ -68,14 +74,18 @@ function openPkcs12(der: Buffer, passphrase: string): { cert: string; key: strin
 
 /** The PEM certificates of a `certificates[]` entry (a CA bundle or one pinned server certificate). */
 export function loadCertificates(config: Pick<CertificateConfig, 'file'>): string[] {
-  const text = read(config.file, 'certificate file').toString('utf8');
+  return checkCertificates(read(config.file, 'certificate file').toString('utf8'), config.file);
+}
+
+/** Every PEM certificate in `text`, each parsed; `label` names the source in errors. */
+export function checkCertificates(text: string, label: string): string[] {
   const pems = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  if (pems.length === 0) throw new KeyMaterialError(`${config.file} holds no PEM certificate`);
+  if (pems.length === 0) throw new KeyMaterialError(`${label} holds no PEM certificate`);
   for (const pem of pems) {
     try {
       new X509Certificate(pem);
     } catch {
-      throw new KeyMaterialError(`${config.file} holds a certificate that cannot be parsed`);
+      throw new KeyMaterialError(`${label} holds a certificate that cannot be parsed`);
     }
   }
   return pems.map((pem) => `${pem}\n`);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { createCa } from '../helpers/certificates.js';
+import { createCa, toPkcs12 } from '../helpers/certificates.js';
 import { freePort } from '../helpers/free-port.js';
 import { HttpSink } from '../helpers/http-sink.js';
 import { opsToken, sendEvents, startGateway } from '../helpers/in-process-gateway.js';
@@ -265,4 +265,65 @@ certificates: [ { id: ca, environment: prod, file: ${join(dir, 'ca.pem')} } ]
   assert.equal(refused.body.delivered, false);
   assert.match(String(refused.body.error), /ECONNREFUSED/);
   assert.match(String((refused.body.tls as { error: string }).error), /ECONNREFUSED/);
+});
+
+test('keys and certificates: PEM and PKCS#12 key pairs checked (match, validity, passphrase), private keys never returned, in use cannot be deleted; a subscription uses them at once', async (t) => {
+  const ca = createCa();
+  const server = ca.issue({ commonName: 'siem.test', ips: ['127.0.0.1'] });
+  const client = ca.issue({ commonName: 'gateway-client', client: true });
+  const other = ca.issue({ commonName: 'someone-else', client: true });
+  const expired = ca.issue({ commonName: 'expired', client: true, notBefore: new Date(Date.now() - 10 * 86_400_000), notAfter: new Date(Date.now() - 86_400_000) });
+  const sink = await HttpSink.start({ tls: { cert: server.cert, key: server.key, ca: ca.cert, requestCert: true } });
+  t.after(() => sink.close());
+  const { call, lines } = await gatewayWithApi(t);
+  const keys = '/v1/environments/prod/keys';
+
+  const pem = await call('POST', keys, { id: 'pem', usage: 'OUTBOUND_MTLS', certificate: client.cert, privateKey: client.key });
+  assert.equal(pem.status, 201);
+  assert.deepEqual([pem.body.id, pem.body.usage, pem.body.managedBy, pem.body.privateKey], ['pem', 'OUTBOUND_MTLS', 'api', undefined]);
+  assert.match(String((pem.body.certificates as { subject: string }[])[0]!.subject), /CN=gateway-client/);
+  const p12 = await call('POST', keys, { id: 'p12', usage: 'OUTBOUND_MTLS', pkcs12: toPkcs12(client, 'right-pass').toString('base64'), passphrase: 'right-pass' });
+  assert.equal(p12.status, 201);
+
+  const refusals: [unknown, string, RegExp][] = [
+    [{ id: 'bad-pass', usage: 'OUTBOUND_MTLS', pkcs12: toPkcs12(client, 'right-pass').toString('base64'), passphrase: 'wrong' }, '/passphrase', /wrong passphrase/],
+    [{ id: 'mismatch', usage: 'OUTBOUND_MTLS', certificate: client.cert, privateKey: other.key }, '/privateKey', /does not match the certificate/],
+    [{ id: 'old', usage: 'OUTBOUND_MTLS', certificate: expired.cert, privateKey: expired.key }, '/certificate', /expired on/],
+    [{ id: 'garbage', usage: 'OUTBOUND_MTLS', certificate: 'not pem', privateKey: client.key }, '/certificate', /not a PEM X.509 certificate/],
+    [{ id: 'no-usage', certificate: client.cert, privateKey: client.key }, '/usage', /OUTBOUND_MTLS/],
+    [{ id: '../x', usage: 'OUTBOUND_MTLS', certificate: client.cert, privateKey: client.key }, '/id', /letters, digits/],
+  ];
+  for (const [body, path, message] of refusals) {
+    const answer = await call('POST', keys, body);
+    assert.equal(answer.status, 400, path);
+    assert.equal(answer.body.problems![0]!.path, path);
+    assert.match(answer.body.problems![0]!.message, message);
+  }
+  assert.equal((await call('POST', keys, { id: 'pem', usage: 'OUTBOUND_MTLS', certificate: client.cert, privateKey: client.key })).status, 409);
+  const ca1 = await call('POST', '/v1/environments/prod/certificates', { id: 'corp-ca', certificate: ca.cert });
+  assert.equal(ca1.status, 201);
+  assert.equal((await call('POST', '/v1/environments/prod/certificates', { id: 'junk', certificate: 'no certificate here' })).status, 400);
+
+  // A subscription uses them at once.
+  assert.equal((await call('POST', subscriptions, { id: 'mtls', httpEndpoint: { url: `${sink.url}/x` }, tlsClientAuthKeyPair: { id: 'p12' }, trustedCertificates: [{ id: 'corp-ca' }], filterOptions: { includedActionTypes: ['*'] } })).status, 201);
+  const sent = await call('POST', `${subscriptions}/mtls/test`);
+  assert.equal(sent.body.delivered, true);
+  assert.equal(sink.requests[0]!.clientCertificate, 'gateway-client');
+  // A key of another environment is refused by the subscription's validation.
+  assert.equal((await call('POST', '/v1/environments/dev/keys', { id: 'dev-key', usage: 'OUTBOUND_MTLS', certificate: client.cert, privateKey: client.key })).status, 201);
+  const crossed = await call('POST', subscriptions, { id: 'crossed', httpEndpoint: { url: `${sink.url}/x` }, tlsClientAuthKeyPair: { id: 'dev-key' }, filterOptions: { includedActionTypes: ['*'] } });
+  assert.deepEqual([crossed.status, crossed.body.problems![0]!.path], [400, '/tlsClientAuthKeyPair/id']);
+
+  const listed = await call('GET', keys);
+  assert.deepEqual((listed.body.keys as { id: string }[]).map((key) => key.id), ['p12', 'pem']);
+  assert.ok(!JSON.stringify(listed.body).includes('PRIVATE KEY'));
+  const inUse = await call('DELETE', `${keys}/p12`);
+  assert.deepEqual([inUse.status, inUse.body.message], [409, 'key p12 is used by subscription mtls']);
+  assert.equal((await call('DELETE', '/v1/environments/prod/certificates/corp-ca')).status, 409);
+  assert.equal((await call('DELETE', `${subscriptions}/mtls`)).status, 204);
+  assert.equal((await call('DELETE', `${keys}/p12`)).status, 204);
+  assert.equal((await call('GET', `${keys}/p12`)).status, 404);
+  assert.equal((await call('GET', `${keys}/pem`, undefined, {}, prodAdmin)).status, 200);
+  assert.equal((await call('GET', '/v1/environments/dev/keys/dev-key', undefined, {}, prodAdmin)).status, 404);
+  assert.ok(!JSON.stringify(lines).includes('PRIVATE KEY'), 'no private key in any log line');
 });
