@@ -11,6 +11,7 @@ import { TokenAuthenticator } from './auth/token-authenticator.js';
 import type { GatewayConfig, Subscription } from './config/gateway-config.js';
 import { adminBodyLimitBytes, registerAdminErrors } from './admin/admin-errors.js';
 import { registerKeyRoutes } from './admin/key-routes.js';
+import { collectRoutes, registerOpenApiRoute } from './admin/openapi.js';
 import { registerSubscriptionRoutes, type SubscriptionAdmin } from './admin/subscription-routes.js';
 import type { LoadedConfig } from './config/load-config.js';
 import { ManagedConfig } from './management/managed-config.js';
@@ -105,6 +106,7 @@ export class Gateway {
       admin = createListener(config.server.admin, config.server, undefined, adminBodyLimitBytes);
       const gateway = new Gateway(config, logger, journal, metrics, pipelines, deliveryLog, ingest, admin, managed, deadLetters);
       registerEventsRoute(ingest, { settings: () => gateway.ingestSettings, journal, metrics, logger });
+      const adminRoutes = collectRoutes(admin);
       registerHealthRoutes(admin, () => gateway.readiness(), () => gateway.auth);
       registerMetricsRoute(admin, metrics, () => ({ auth: gateway.auth, public: gateway.config.metrics.public }));
       registerAdminErrors(admin, logger);
@@ -124,6 +126,7 @@ export class Gateway {
       };
       registerSubscriptionRoutes(admin, management);
       registerKeyRoutes(admin, management);
+      registerOpenApiRoute(admin, adminRoutes);
       await listen(ingest, config.server.ingest.address, 'ingest');
       await listen(admin, config.server.admin.address, 'admin');
       logger.info({ ...gateway.addresses(), subscriptions: config.subscriptions.length }, 'listening');

@@ -327,3 +327,27 @@ test('keys and certificates: PEM and PKCS#12 key pairs checked (match, validity,
   assert.equal((await call('GET', '/v1/environments/dev/keys/dev-key', undefined, {}, prodAdmin)).status, 404);
   assert.ok(!JSON.stringify(lines).includes('PRIVATE KEY'), 'no private key in any log line');
 });
+
+test('GET /openapi.json describes every admin route, generated from the routes registered', async (t) => {
+  const { adminUrl } = await gatewayWithApi(t);
+  const response = await fetch(`${adminUrl}/openapi.json`);
+  assert.equal(response.status, 200);
+  const document = (await response.json()) as { openapi: string; info: { title: string; version: string }; paths: Record<string, Record<string, { operationId: string; parameters?: { name: string; in: string; required: boolean }[]; responses: Record<string, unknown>; requestBody?: unknown }>>; components: { schemas: Record<string, unknown> } };
+  assert.equal(document.openapi, '3.1.0');
+  assert.equal(document.info.title, 'siem-gateway management API');
+  for (const path of ['/v1/environments/{envId}/subscriptions', '/v1/environments/{envId}/subscriptions/{id}', '/v1/environments/{envId}/subscriptions/{id}/replays/{jobId}', '/v1/environments/{envId}/keys/{id}', '/readyz', '/openapi.json']) assert.ok(document.paths[path], `${path} is described`);
+  const operationIds = new Set<string>();
+  for (const [path, operations] of Object.entries(document.paths)) {
+    for (const [method, operation] of Object.entries(operations)) {
+      assert.ok(!operationIds.has(operation.operationId), `${operation.operationId} is unique`);
+      operationIds.add(operation.operationId);
+      assert.ok(Object.keys(operation.responses).length > 0, `${method} ${path} has responses`);
+      const declared = (operation.parameters ?? []).map((parameter) => parameter.name).sort();
+      assert.deepEqual(declared, [...path.matchAll(/\{(\w+)\}/g)].map(([, name]) => name!).sort(), `${method} ${path} declares its path parameters`);
+      const refs = JSON.stringify(operation).match(/#\/components\/schemas\/\w+/g) ?? [];
+      for (const target of refs) assert.ok(document.components.schemas[target.split('/').at(-1)!], `${target} exists`);
+    }
+  }
+  assert.ok(operationIds.size >= 25);
+  assert.deepEqual((document.components.schemas.Subscription as { required: string[] }).required, ['filterOptions'], 'fields with defaults, the id and the environment are optional in the API');
+});
