@@ -351,3 +351,26 @@ test('GET /openapi.json describes every admin route, generated from the routes r
   assert.ok(operationIds.size >= 25);
   assert.deepEqual((document.components.schemas.Subscription as { required: string[] }).required, ['filterOptions'], 'fields with defaults, the id and the environment are optional in the API');
 });
+
+test('every /v1 route: 401 without a token, 403 without the admin scope, 404 for an environment the token may not see', async (t) => {
+  const { adminUrl } = await gatewayWithApi(t);
+  const document = (await (await fetch(`${adminUrl}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+  let checked = 0;
+  for (const [template, operations] of Object.entries(document.paths)) {
+    if (!template.startsWith('/v1/')) continue;
+    const path = template.replace('{envId}', 'dev').replace('{id}', 'some-id').replace('{jobId}', 'some-job');
+    for (const method of Object.keys(operations)) {
+      const answer = async (token?: string) => {
+        const withBody = method === 'post' || method === 'put';
+        const response = await fetch(`${adminUrl}${path}`, { method: method.toUpperCase(), headers: { ...(token === undefined ? {} : { authorization: `Bearer ${token}` }), ...(withBody ? { 'content-type': 'application/json' } : {}) }, ...(withBody ? { body: '{}' } : {}) });
+        await response.arrayBuffer();
+        return response.status;
+      };
+      assert.equal(await answer(), 401, `${method} ${path} without a token`);
+      assert.equal(await answer(metricsOnly), 403, `${method} ${path} with a metrics token`);
+      assert.equal(await answer(prodAdmin), 404, `${method} ${path} with a prod-only admin token`);
+      checked++;
+    }
+  }
+  assert.ok(checked >= 21, `${checked} operations checked`);
+});
