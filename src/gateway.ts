@@ -20,6 +20,7 @@ import { FileConfigStore } from './store/file-config-store.js';
 import { registerEventsRoute, type IngestSettings } from './ingest/events-route.js';
 import { rejectReasons } from './ingest/ingest-error.js';
 import { FileJournal } from './journal/file-journal.js';
+import { registerSourceRoutes } from './sources/source-route.js';
 import type { Logger } from './logger.js';
 import { DeliveryLog } from './observability/delivery-log.js';
 import { GatewayMetrics } from './observability/metrics.js';
@@ -84,6 +85,7 @@ export class Gateway {
     const config = await managed.compose();
     metrics.observeJournal(() => journal.stats());
     metrics.initIngest(config.environments.map((environment) => environment.id), rejectReasons);
+    metrics.initSources(config.sources.map((source) => source.id));
     const deliveryLog = new DeliveryLog(logger);
     deliveryLog.configure(config);
     const deadLetters = new DeadLetterStore(join(storageDir, 'dead-letters'));
@@ -106,6 +108,7 @@ export class Gateway {
       admin = createListener(config.server.admin, config.server, undefined, adminBodyLimitBytes);
       const gateway = new Gateway(config, logger, journal, metrics, pipelines, deliveryLog, ingest, admin, managed, deadLetters);
       registerEventsRoute(ingest, { settings: () => gateway.ingestSettings, journal, metrics, logger });
+      registerSourceRoutes(ingest, { sources: () => gateway.config.sources, limitBytes: () => gateway.ingestSettings.limitBytes, journal, metrics, logger, dir: join(storageDir, 'sources') });
       const adminRoutes = collectRoutes(admin);
       registerHealthRoutes(admin, () => gateway.readiness(), () => gateway.auth);
       registerMetricsRoute(admin, metrics, () => ({ auth: gateway.auth, public: gateway.config.metrics.public }));

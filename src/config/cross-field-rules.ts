@@ -123,6 +123,7 @@ function checkSource(source: RawConfig['sources'][number], path: ConfigPath, rep
   for (const field of rule.required) {
     if (source[field] === undefined) report.problem([...path, field], `is required for type ${source.type}`);
   }
+  if (source.algorithm !== undefined && source.type !== 'keycloak') report.problem([...path, 'algorithm'], `is not used by type ${source.type}`);
   for (const field of ['secret', 'token', 'basicAuth', 'header', 'fieldMap'] as const) {
     if (source[field] !== undefined && !(rule.allowed as readonly string[]).includes(field)) {
       report.problem([...path, field], `is not used by type ${source.type}`);

@@ -143,6 +143,10 @@ export const ConfigSchema = Type.Object({
     basicAuth: Type.Optional(Type.Object({ username: NonEmpty, password: Type.String({ minLength: 1 }) }, strict)),
     header: Type.Optional(NonEmpty),
     fieldMap: Type.Optional(Type.Record(Type.String(), NonEmpty)),
+    // keycloak: the webhook's HMAC algorithm.
+    algorithm: Type.Optional(Enum(['sha256', 'sha1'])),
+    // An event id seen again within this window is acknowledged but stored once; 0 turns it off.
+    dedupeWindowSeconds: Int(0, 7 * 86_400, 600),
   }, strict), { default: [] }),
   subscriptions: Type.Array(SubscriptionSchema, { default: [] }),
   logging: Defaulted(Type.Object({

@@ -52,6 +52,27 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly sourceRejected = new Counter({
+    name: 'siem_gateway_source_rejected_total',
+    help: 'IdP webhook requests refused, per source and reason (bad_signature, missing_signature, unauthorized, malformed, …).',
+    labelNames: ['source', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly eventsDeduplicated = new Counter({
+    name: 'siem_gateway_events_deduplicated_total',
+    help: 'Events an IdP sent again within dedupeWindowSeconds: acknowledged, stored once.',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+
+  readonly sourceUnknownTypes = new Counter({
+    name: 'siem_gateway_source_unknown_types_total',
+    help: 'Events whose IdP event type has no mapping: stored with a generic action type.',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+
   readonly eventsFiltered = new Counter({
     name: 'siem_gateway_events_filtered_total',
     help: "Events of a subscription's environment that its filters left out.",
@@ -159,6 +180,15 @@ export class GatewayMetrics {
       ...(['renamed', 'dropped', 'truncated'] as const).map((reason): [Counter<string>, Record<string, string>] => [this.attributesAdjusted, { ...labels, reason }]),
       ...attemptSeries.map(([outcome, statusClass]): [Counter<string>, Record<string, string>] => [this.deliveryAttempts, { ...labels, outcome, status_class: statusClass }]),
     ];
+  }
+
+  /** The source counters at 0 for every configured source. */
+  initSources(sources: readonly string[]): void {
+    for (const source of sources) {
+      this.eventsDeduplicated.inc({ source }, 0);
+      this.sourceUnknownTypes.inc({ source }, 0);
+      for (const reason of ['missing_signature', 'bad_signature', 'unauthorized', 'malformed', 'unsupported_media_type', 'too_large', 'invalid_event']) this.sourceRejected.inc({ source, reason }, 0);
+    }
   }
 
   /** The ingest counters at 0 for every environment and reason. */

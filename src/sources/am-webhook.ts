@@ -1,0 +1,88 @@
+// PingAM, ForgeRock AM and PingOne Advanced Identity Cloud (logout) webhooks. The body is the
+// template the admin wrote in AM with its ${variables} substituted, as JSON or form data; a value
+// still of the form ${name} (AM could not resolve it) is absent. A shared token in a configured
+// header admits it (default `Authorization: Bearer <token>`). `fieldMap` maps template field
+// names to canonical paths; the default session properties are mapped without one.
+import { randomUUID, timingSafeEqual, createHash } from 'node:crypto';
+import type { ActivityEvent } from '../event.js';
+import { header, isObject, jsonObject, SourceRejection, type SourceRequest, type SourceType } from './source-types.js';
+
+/** Where the default session properties go in the canonical event. */
+export const amDefaultFieldMap: Record<string, string> = {
+  WebhookEventType: 'action.type',
+  UserId: 'actors.user.id',
+  Principal: 'actors.user.name',
+  AMCtxId: 'session.id',
+  authInstant: 'session.authInstant',
+  Host: 'source.ipAddress',
+  Organization: 'organization.name',
+  Service: 'session.service',
+};
+
+/** WebhookEventType → action type. */
+export const amEventTypes: Record<string, string> = {
+  LOGOUT: 'SESSION.LOGOUT',
+  UPGRADE: 'SESSION.UPGRADE',
+  DESTROY: 'SESSION.DESTROYED',
+  MAX_TIMEOUT: 'SESSION.MAX_TIMEOUT',
+  IDLE_TIMEOUT: 'SESSION.IDLE_TIMEOUT',
+};
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+function fields(request: SourceRequest): Record<string, string> {
+  const type = (header(request, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  const out: Record<string, string> = {};
+  if (type === 'application/x-www-form-urlencoded') {
+    for (const [name, value] of new URLSearchParams(request.body.toString('utf8'))) out[name] = value;
+  } else if (type === 'application/json' || type === '') {
+    for (const [name, value] of Object.entries(jsonObject(request.body, 'AM webhook'))) {
+      if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out[name] = String(value);
+    }
+  } else {
+    throw new SourceRejection(415, 'unsupported_media_type', 'an AM webhook body is application/json or application/x-www-form-urlencoded');
+  }
+  // AM leaves ${name} as it is when it cannot resolve it: that is no value.
+  for (const name of Object.keys(out)) if (/^\$\{[^}]*\}$/.test(out[name]!) || out[name] === '') delete out[name];
+  return out;
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: string): void {
+  const parts = path.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    if (!isObject(node[part])) node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[parts.at(-1)!] = value;
+}
+
+export const amWebhookSource: SourceType = {
+  admit(source, request) {
+    const name = (source.header ?? 'authorization').toLowerCase();
+    const presented = header(request, name);
+    if (presented === undefined) throw new SourceRejection(401, 'unauthorized', `the ${name} header is missing`);
+    const token = name === 'authorization' ? /^Bearer\s+(\S+)\s*$/i.exec(presented)?.[1] ?? '' : presented.trim();
+    if (!timingSafeEqual(digest(token), digest(source.token!))) throw new SourceRejection(401, 'unauthorized', `the ${name} header does not carry the configured token`);
+  },
+
+  normalise(source, request) {
+    const values = fields(request);
+    const map = { ...amDefaultFieldMap, ...source.fieldMap };
+    const event: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(values)) {
+      const path = map[name];
+      if (path !== undefined) setPath(event, path, value);
+    }
+    const webhookType = (event.action as { type?: string } | undefined)?.type;
+    const actionType = webhookType === undefined ? undefined : amEventTypes[webhookType.toUpperCase()];
+    event.action = { type: actionType ?? 'SESSION.EVENT', ...(webhookType === undefined ? {} : { description: webhookType }) };
+    const sessionId = (event.session as { id?: string } | undefined)?.id;
+    // One logout of one session is one event: its id is stable across AM's retries.
+    event.id = typeof event.id === 'string' ? event.id : sessionId !== undefined ? `${sessionId}:${webhookType ?? 'EVENT'}` : randomUUID();
+    event.recordedAt = typeof event.recordedAt === 'string' && !Number.isNaN(Date.parse(event.recordedAt)) ? new Date(event.recordedAt).toISOString() : new Date().toISOString();
+    event.result = { status: 'SUCCESS' };
+    event._original = request.body.toString('utf8');
+    return { events: [event as ActivityEvent], unknownTypes: actionType === undefined ? 1 : 0 };
+  },
+};

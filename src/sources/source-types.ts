@@ -1,0 +1,73 @@
+// The contract of an IdP source (SPEC §3.2), one file per type in src/sources/: admit a request
+// (its signature or credential), then turn its body into canonical events (§1). Refusals carry a
+// fixed reason, the label of siem_gateway_source_rejected_total.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { SourceConfig } from '../config/gateway-config.js';
+import type { ActivityEvent } from '../event.js';
+
+export type SourceRejectReason = 'missing_signature' | 'bad_signature' | 'unauthorized' | 'malformed' | 'unsupported_media_type' | 'too_large' | 'invalid_event';
+
+export class SourceRejection extends Error {
+  constructor(
+    readonly status: number,
+    readonly reason: SourceRejectReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface SourceRequest {
+  headers: IncomingHttpHeaders;
+  /** The raw body, exactly as sent: signatures are over these bytes. */
+  body: Buffer;
+}
+
+export interface NormalisedEvents {
+  events: ActivityEvent[];
+  /** Events whose type the source does not know: stored with a generic action type, and counted. */
+  unknownTypes: number;
+  /** The stored bytes when the events are stored as sent (PingOne), instead of normalised. */
+  raw?: { format: 'array' | 'object' | 'ndjson'; bytes: Buffer };
+}
+
+export interface SourceType {
+  /** Throws SourceRejection unless the request is admitted. */
+  admit(source: SourceConfig, request: SourceRequest): void;
+  /** Throws SourceRejection when the body cannot be read. */
+  normalise(source: SourceConfig, request: SourceRequest): NormalisedEvents | Promise<NormalisedEvents>;
+}
+
+/** HMAC of the body in hex, compared in constant time with a hex signature (either case). */
+export function hmacMatches(algorithm: 'sha256' | 'sha1', secret: string, body: Buffer, signatureHex: string): boolean {
+  const expected = createHmac(algorithm, secret).update(body).digest();
+  if (!/^[0-9a-fA-F]+$/.test(signatureHex) || signatureHex.length !== expected.length * 2) return false;
+  return timingSafeEqual(expected, Buffer.from(signatureHex, 'hex'));
+}
+
+/** A header's single value. */
+export function header(request: SourceRequest, name: string): string | undefined {
+  const value = request.headers[name.toLowerCase()];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The body as a JSON object, or a `malformed` refusal. */
+export function jsonObject(body: Buffer, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new SourceRejection(400, 'malformed', `the body is not JSON (a ${what} sends one JSON object)`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new SourceRejection(400, 'malformed', `the body must be one JSON object (a ${what} event)`);
+  return value as Record<string, unknown>;
+}
+
+export const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+export const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : typeof value === 'number' ? String(value) : undefined);
+
+/** Drops undefined members, so a normalised event holds only what the IdP said. */
+export function compact<T extends Record<string, unknown>>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, member]) => member !== undefined && !(isObject(member) && Object.keys(member).length === 0))) as T;
+}
