@@ -57,6 +57,8 @@ export function registerSourceRoutes(server: FastifyInstance, dependencies: Sour
   const refuse = (reply: FastifyReply, source: SourceConfig | undefined, status: number, reason: string, message: string) => {
     metrics.sourceRejected.inc({ source: source?.id ?? 'unknown', reason });
     logger.info({ source: source?.id, status, reason }, `source refused: ${message}`);
+    // The rest of a body too large is not read: the connection cannot carry another request.
+    if (status === 413) void reply.header('connection', 'close');
     return reply.code(status).send({ error: reason, message });
   };
 
