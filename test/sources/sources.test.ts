@@ -78,7 +78,7 @@ test('keycloak: signed real payloads are stored normalised, original kept byte-e
       actors: { user: { id: 'f7cd3491-7c6c-480c-bc5c-b2b3b0fb048c', name: 'johndoe' }, client: { id: 'web-app' } },
       source: { ipAddress: '78.195.109.209' },
       result: { status: 'SUCCESS' },
-      keycloak: { realmId: 'customer.app', realmName: 'customer.app', sessionId: '70c446c9-ed9a-4c9e-9a72-d26363bb4000', details: JSON.parse(login.toString()).details },
+      keycloak: { realmId: 'customer.app', realmName: 'customer.app', sessionId: '70c446c9-ed9a-4c9e-9a72-d26363bb4000', details: (JSON.parse(login.toString()) as { details: unknown }).details },
       _original: undefined,
     },
   );
