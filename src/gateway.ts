@@ -187,6 +187,7 @@ export class Gateway {
       if (JSON.stringify(value) !== JSON.stringify(running[key as keyof typeof running])) this.logger.warn({ key }, `${key} differs from the value the gateway runs with; it takes effect after a restart`);
     }
     this.metrics.initIngest(next.environments.map((environment) => environment.id), rejectReasons);
+    this.metrics.initSources(next.sources.map((source) => source.id));
     await this.pipelines.apply(next.subscriptions, transportFactory(next, this.logger));
     this.logger.level = next.logging.level;
     this.deliveryLog.configure(next);
