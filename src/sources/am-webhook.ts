@@ -3,9 +3,9 @@
 // still of the form ${name} (AM could not resolve it) is absent. A shared token in a configured
 // header admits it (default `Authorization: Bearer <token>`). `fieldMap` maps template field
 // names to canonical paths; the default session properties are mapped without one.
-import { randomUUID, timingSafeEqual, createHash } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { ActivityEvent } from '../event.js';
-import { header, isObject, jsonObject, SourceRejection, type SourceRequest, type SourceType } from './source-types.js';
+import { header, isObject, jsonObject, sameSecret, SourceRejection, type SourceRequest, type SourceType } from './source-types.js';
 
 /** Where the default session properties go in the canonical event. */
 export const amDefaultFieldMap: Record<string, string> = {
@@ -27,8 +27,6 @@ export const amEventTypes: Record<string, string> = {
   MAX_TIMEOUT: 'SESSION.MAX_TIMEOUT',
   IDLE_TIMEOUT: 'SESSION.IDLE_TIMEOUT',
 };
-
-const digest = (value: string) => createHash('sha256').update(value).digest();
 
 function fields(request: SourceRequest): Record<string, string> {
   const type = (header(request, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
@@ -63,7 +61,7 @@ export const amWebhookSource: SourceType = {
     const presented = header(request, name);
     if (presented === undefined) throw new SourceRejection(401, 'unauthorized', `the ${name} header is missing`);
     const token = name === 'authorization' ? /^Bearer\s+(\S+)\s*$/i.exec(presented)?.[1] ?? '' : presented.trim();
-    if (!timingSafeEqual(digest(token), digest(source.token!))) throw new SourceRejection(401, 'unauthorized', `the ${name} header does not carry the configured token`);
+    if (!sameSecret(token, source.token!)) throw new SourceRejection(401, 'unauthorized', `the ${name} header does not carry the configured token`);
   },
 
   normalise(source, request) {

@@ -3,20 +3,17 @@
 // nothing: its subscriptions send custom headers). The events are stored as sent, checked by the
 // events API's own reader (the same all-or-nothing rules and limits).
 import { Readable } from 'node:stream';
-import { timingSafeEqual, createHash } from 'node:crypto';
 import type { ActivityEvent } from '../event.js';
 import { IngestError } from '../ingest/ingest-error.js';
 import { readEvents } from '../ingest/read-events.js';
-import { header, SourceRejection, type SourceType } from './source-types.js';
-
-const digest = (value: string) => createHash('sha256').update(value).digest();
+import { header, sameSecret, SourceRejection, type SourceType } from './source-types.js';
 
 export function pingOneSource(limitBytes: () => number): SourceType {
   return {
     admit(source, request) {
       const authorization = header(request, 'authorization') ?? '';
       const expected = source.token !== undefined ? `Bearer ${source.token}` : `Basic ${Buffer.from(`${source.basicAuth!.username}:${source.basicAuth!.password}`).toString('base64')}`;
-      if (!timingSafeEqual(digest(authorization.trim()), digest(expected))) throw new SourceRejection(401, 'unauthorized', 'the Authorization header does not carry the configured credentials');
+      if (!sameSecret(authorization.trim(), expected)) throw new SourceRejection(401, 'unauthorized', 'the Authorization header does not carry the configured credentials');
     },
 
     async normalise(_source, request) {
