@@ -3,11 +3,12 @@
 #   promtool, prometheus (Debian: prometheus)   test/observability: metrics format, alert rules, scrape
 #   syslog-ng            (Debian: syslog-ng-core) test/delivery/tcp.test.ts: a real syslog server
 #   pgrep                (Debian: procps)         test/cli/operator-recipes.test.ts: finds the gateway by name
+#   chromium             (Debian: chromium)       test/console: the web console in a real browser
 # Without apt-get, install those with your package manager (Homebrew: prometheus, syslog-ng) and
 # run `npm test` again.
 set -euo pipefail
 
-declare -A package_of=([promtool]=prometheus [prometheus]=prometheus [syslog-ng]=syslog-ng-core [pgrep]=procps)
+declare -A package_of=([promtool]=prometheus [prometheus]=prometheus [syslog-ng]=syslog-ng-core [pgrep]=procps [chromium]=chromium)
 missing=() tools=()
 for tool in "${!package_of[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || { missing+=("${package_of[$tool]}"); tools+=("$tool"); }

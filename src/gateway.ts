@@ -10,6 +10,7 @@ import { registerMetricsRoute } from './admin/metrics-route.js';
 import { TokenAuthenticator } from './auth/token-authenticator.js';
 import type { GatewayConfig, Subscription } from './config/gateway-config.js';
 import { adminBodyLimitBytes, registerAdminErrors } from './admin/admin-errors.js';
+import { registerConsoleRoutes } from './admin/console-route.js';
 import { registerKeyRoutes } from './admin/key-routes.js';
 import { collectRoutes, registerOpenApiRoute } from './admin/openapi.js';
 import { registerSubscriptionRoutes, type SubscriptionAdmin } from './admin/subscription-routes.js';
@@ -130,6 +131,7 @@ export class Gateway {
       registerSubscriptionRoutes(admin, management);
       registerKeyRoutes(admin, management);
       registerOpenApiRoute(admin, adminRoutes);
+      registerConsoleRoutes(admin);
       await listen(ingest, config.server.ingest.address, 'ingest');
       await listen(admin, config.server.admin.address, 'admin');
       logger.info({ ...gateway.addresses(), subscriptions: config.subscriptions.length }, 'listening');

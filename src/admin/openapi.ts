@@ -22,6 +22,7 @@ const operations: Record<string, Operation> = {
   'GET /readyz': { summary: 'Ready to accept events; with an admin or metrics token, each subscription state', ok: { status: 200, description: 'ready' }, errors: [503] },
   'GET /metrics': { summary: 'Prometheus metrics (metrics scope)', ok: { status: 200, description: 'text exposition format' }, errors: [401, 403] },
   'GET /openapi.json': { summary: 'This document', ok: { status: 200, description: 'OpenAPI 3.1' }, errors: [] },
+  'GET /v1/environments': { summary: 'The environments this token may manage', ok: { status: 200, description: '{"environments": [...]}' }, errors: [401, 403] },
   'GET /v1/environments/:envId/subscriptions': { summary: 'List subscriptions (paging: limit, after)', ok: { status: 200, schema: 'SubscriptionList', description: 'a page of subscriptions' }, errors: [400, 401, 403, 404] },
   'POST /v1/environments/:envId/subscriptions': { summary: 'Create a subscription (id generated when absent)', body: 'Subscription', ok: { status: 201, schema: 'Subscription', description: 'created, with ETag and Location' }, errors: [400, 401, 403, 404, 409] },
   'GET /v1/environments/:envId/subscriptions/:id': { summary: 'Read one subscription (ETag)', ok: { status: 200, schema: 'Subscription', description: 'the subscription, secrets left out' }, errors: [401, 403, 404] },
@@ -81,7 +82,8 @@ const schemas = {
 export function collectRoutes(server: FastifyInstance): RouteOptions[] {
   const routes: RouteOptions[] = [];
   server.addHook('onRoute', (route) => {
-    if (route.method !== 'HEAD') routes.push(route);
+    // The console's static files are not part of the API.
+    if (route.method !== 'HEAD' && (route.config as { openapi?: boolean })?.openapi !== false) routes.push(route);
   });
   return routes;
 }

@@ -6,7 +6,7 @@
 // single object carries an ETag; If-Match on PUT and DELETE answers 412 when it changed since.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { TokenAuthenticator } from '../auth/token-authenticator.js';
+import { allows, type TokenAuthenticator } from '../auth/token-authenticator.js';
 import { adminAuthorizer, fail } from './admin-access.js';
 import type { GatewayConfig, Subscription, TokenConfig } from '../config/gateway-config.js';
 import { asWritten } from '../config/written-form.js';
@@ -91,6 +91,14 @@ export function registerSubscriptionRoutes(server: FastifyInstance, admin: Subsc
 
   const audit = (token: TokenConfig, envId: string, id: string, operation: 'create' | 'replace' | 'delete', fields: string[]) =>
     admin.logger.info({ tokenName: token.name, environment: envId, kind: 'subscription', id, operation, fields }, 'admin change');
+
+  // The environments this token may manage (the console's environment picker).
+  server.get('/v1/environments', (request, reply) => {
+    const token = admin.auth().authenticate(request.headers.authorization);
+    if (token === undefined) return fail(reply.header('www-authenticate', 'Bearer'), 401, 'unauthorized', 'a valid bearer token is required');
+    if (!allows(token, 'admin')) return fail(reply, 403, 'forbidden', 'this token does not have the admin scope');
+    return reply.send({ environments: admin.running().environments.map((environment) => environment.id).filter((id) => allows(token, 'admin', id)) });
+  });
 
   server.get(base, async (request, reply) => {
     if (authorize(request, reply) === undefined) return reply;
