@@ -71,6 +71,8 @@ function destination(subscription: Json): string {
 function SubscriptionList({ environment, open, create }: { environment: string; open: (id: string) => void; create: () => void }) {
   const [subscriptions, setSubscriptions] = useState<Json[]>([]);
   const [statuses, setStatuses] = useState<Record<string, Json>>({});
+  /** Delivered-per-minute samples per subscription, newest last, for the throughput charts. */
+  const [history, setHistory] = useState<Record<string, number[]>>({});
   const [error, setError] = useState('');
   const base = `/v1/environments/${encodeURIComponent(environment)}/subscriptions`;
   const load = async () => {
@@ -79,6 +81,7 @@ function SubscriptionList({ environment, open, create }: { environment: string; 
       setSubscriptions(body.subscriptions);
       const entries = await Promise.all(body.subscriptions.map(async (s) => [show(s.id), (await api('GET', `${base}/${show(s.id)}/status`)).body] as const));
       setStatuses(Object.fromEntries(entries));
+      setHistory((previous) => Object.fromEntries(entries.map(([id, status]) => [id, [...(previous[id] ?? []), Number(status.deliveredLastMinute ?? 0)].slice(-30)])));
     } catch (caught) {
       setError((caught as Error).message);
     }
@@ -112,12 +115,22 @@ function SubscriptionList({ environment, open, create }: { environment: string; 
           h('td', null, h('span', { class: `badge ${show(status.state ?? '')}`, 'data-state': show(status.state ?? '') }, show(status.state ?? '…'))),
           h('td', null, show(status.backlogEvents ?? '')),
           h('td', null, status.oldestUndeliveredAgeSeconds === undefined ? '' : `${Math.round(Number(status.oldestUndeliveredAgeSeconds))} s`),
-          h('td', { 'data-delivered': show(status.deliveredLastMinute ?? 0) }, show(status.deliveredLastMinute ?? '')),
+          h('td', { 'data-delivered': show(status.deliveredLastMinute ?? 0) }, show(status.deliveredLastMinute ?? ''), h(Sparkline, { samples: history[id] ?? [], label: `Throughput of ${name}` })),
           h('td', null, fromFile ? null : h('button', { type: 'button', class: 'secondary', 'aria-label': `${subscription.enabled === false ? 'Enable' : 'Suspend'} ${name}`, onClick: () => void toggle(subscription) }, subscription.enabled === false ? 'Enable' : 'Suspend')),
         );
       })),
     ),
   );
+}
+
+/** A small line of the last samples, scaled to the largest. */
+function Sparkline({ samples, label }: { samples: number[]; label: string }) {
+  const width = 90;
+  const height = 22;
+  const top = Math.max(1, ...samples);
+  const points = samples.map((value, index) => `${((index / Math.max(1, samples.length - 1)) * width).toFixed(1)},${(height - (value / top) * (height - 2) - 1).toFixed(1)}`).join(' ');
+  return h('svg', { width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': label, 'data-points': samples.join(','), class: 'sparkline' },
+    samples.length > 1 ? h('polyline', { points, fill: 'none', stroke: '#2b5bd7', 'stroke-width': 1.5 }) : null);
 }
 
 // ---- create / edit -------------------------------------------------------------------------------
@@ -231,9 +244,40 @@ function SubscriptionDetail({ environment, id, back, edit }: { environment: stri
     const tls = body.tls?.peerCertificate ? `; TLS ${body.tls.protocol ?? ''}, peer ${body.tls.peerCertificate.subject}, expires ${body.tls.peerCertificate.validTo}` : '';
     setResult(body.delivered ? `Delivered: status ${show(body.status)} in ${body.latencyMs} ms${tls}` : `Not delivered: ${body.error ?? `status ${show(body.status)}`}${tls}`);
   };
-  const replayAll = async () => {
-    await api('POST', `${base}/dead-letters/replay`, {});
-    setResult('Replaying the dead letters…');
+  const [selected, setSelected] = useState<number[]>([]);
+  const [range, setRange] = useState({ from: '', to: '' });
+  const [job, setJob] = useState<Json | undefined>(undefined);
+  const follow = (started: Json) => {
+    setJob(started);
+    const timer = setInterval(() => {
+      void api('GET', `${base}/replays/${show(started.id)}`).then(({ body }) => {
+        setJob(body);
+        if (body.state !== 'running') clearInterval(timer);
+      });
+    }, 500);
+  };
+  const replay = async (seqs?: number[]) => {
+    try {
+      follow((await api('POST', `${base}/dead-letters/replay`, seqs === undefined ? {} : { seqs })).body);
+      setSelected([]);
+    } catch (caught) {
+      setResult((caught as Error).message);
+    }
+  };
+  const purge = async () => {
+    if (!window.confirm(`Delete all ${letters.length} dead letters of ${show(subscription.name ?? id)}? They cannot be replayed afterwards.`)) return;
+    const { body } = await api<{ removed: number }>('DELETE', `${base}/dead-letters`);
+    setResult(`${body.removed} dead letters deleted.`);
+    await load();
+  };
+  const replayRange = async (event: Event) => {
+    event.preventDefault();
+    try {
+      follow((await api('POST', `${base}/replay`, range)).body);
+    } catch (caught) {
+      const problems = caught instanceof ApiError ? (caught.body.problems ?? []) : [];
+      setResult(problems.length > 0 ? problems.map((problem) => `${problem.path.slice(1)} ${problem.message}`).join('; ') : (caught as Error).message);
+    }
   };
   const last = status.lastAttempt as { time?: string; status?: number; outcome?: string; error?: string } | undefined;
   return h('section', { 'aria-label': 'Subscription detail' },
@@ -247,20 +291,134 @@ function SubscriptionDetail({ environment, id, back, edit }: { environment: stri
       subscription.managedBy === 'file' ? null : h('button', { type: 'button', class: 'secondary', onClick: edit }, 'Edit'),
     ),
     result === '' ? null : h('p', { class: 'result', role: 'status' }, result),
+    job === undefined ? null : h('p', { class: 'result', role: 'status', 'data-job-state': show(job.state) }, `Replay ${show(job.kind)}: ${show(job.state)}, at seq ${show(job.position)} of ${show(job.fromSeq)}..${show(job.toSeq)}${job.removedDeadLetters === undefined ? '' : `; ${show(job.removedDeadLetters)} dead letters delivered`}`),
     h('h3', null, 'Dead letters'),
     letters.length === 0 ? h('p', null, 'No dead letters.') : h('div', null,
       h('table', null,
-        h('thead', null, h('tr', null, ...['Event', 'Status', 'Reason', 'Response'].map((title) => h('th', { scope: 'col' }, title)))),
-        h('tbody', null, ...letters.map((letter) => h('tr', null, h('td', null, show((letter.event as Json).id)), h('td', null, show(letter.status ?? '')), h('td', null, show(letter.reason)), h('td', null, show(letter.response ?? ''))))),
+        h('thead', null, h('tr', null, ...['', 'Event', 'Status', 'Reason', 'Response'].map((title) => h('th', { scope: 'col' }, title)))),
+        h('tbody', null, ...letters.map((letter) => {
+          const seq = Number(letter.seq);
+          const eventId = show((letter.event as Json).id);
+          return h('tr', null,
+            h('td', null, h('input', { type: 'checkbox', id: `letter-${seq}`, checked: selected.includes(seq), onChange: () => setSelected(selected.includes(seq) ? selected.filter((other) => other !== seq) : [...selected, seq]) }), h('label', { for: `letter-${seq}`, class: 'inline' }, `Select ${eventId}`)),
+            h('td', null, eventId), h('td', null, show(letter.status)), h('td', null, show(letter.reason)), h('td', null, show(letter.response)));
+        })),
       ),
-      h('p', null, h('button', { type: 'button', onClick: () => void replayAll() }, 'Replay all dead letters')),
+      h('p', null,
+        h('button', { type: 'button', disabled: selected.length === 0, onClick: () => void replay(selected) }, 'Replay selected'), ' ',
+        h('button', { type: 'button', onClick: () => void replay() }, 'Replay all dead letters'), ' ',
+        h('button', { type: 'button', class: 'secondary', onClick: () => void purge() }, 'Purge dead letters'),
+      ),
+    ),
+    h('h3', null, 'Replay a time range'),
+    h('form', { onSubmit: replayRange, 'aria-label': 'Replay a time range' },
+      h('label', { for: 'from' }, 'From (ISO time)'), h('input', { id: 'from', type: 'text', placeholder: '2026-11-24T10:00:00Z', value: range.from, onInput: (e: Event) => setRange({ ...range, from: (e.target as HTMLInputElement).value }) }),
+      h('label', { for: 'to' }, 'To (ISO time)'), h('input', { id: 'to', type: 'text', placeholder: '2026-11-24T11:00:00Z', value: range.to, onInput: (e: Event) => setRange({ ...range, to: (e.target as HTMLInputElement).value }) }),
+      h('p', null, h('button', { type: 'submit' }, 'Replay time range')),
+    ),
+  );
+}
+
+// ---- keys and certificates ----------------------------------------------------------------------
+
+const fortnightMs = 14 * 86_400_000;
+
+function MaterialPage({ environment }: { environment: string }) {
+  const base = `/v1/environments/${encodeURIComponent(environment)}`;
+  const [keys, setKeys] = useState<Json[]>([]);
+  const [certificates, setCertificates] = useState<Json[]>([]);
+  const [form, setForm] = useState({ id: '', certificate: '', privateKey: '', passphrase: '', pkcs12: '' });
+  const [caForm, setCaForm] = useState({ id: '', certificate: '' });
+  const [message, setMessage] = useState('');
+  const load = async () => {
+    setKeys((await api<{ keys: Json[] }>('GET', `${base}/keys`)).body.keys);
+    setCertificates((await api<{ certificates: Json[] }>('GET', `${base}/certificates`)).body.certificates);
+  };
+  useEffect(() => void load(), [environment]);
+  const failure = (caught: unknown) => {
+    const problems = caught instanceof ApiError ? (caught.body.problems ?? []) : [];
+    setMessage(problems.length > 0 ? problems.map((problem) => `${problem.path.slice(1)}: ${problem.message}`).join('; ') : (caught as Error).message);
+  };
+  const readFile = (e: Event) => {
+    const file = (e.target as HTMLInputElement).files?.[0];
+    if (file === undefined) return;
+    void file.arrayBuffer().then((buffer) => {
+      let binary = '';
+      for (const byte of new Uint8Array(buffer)) binary += String.fromCharCode(byte);
+      setForm({ ...form, pkcs12: btoa(binary) });
+    });
+  };
+  const addKey = async (event: Event) => {
+    event.preventDefault();
+    const body = form.pkcs12 !== '' ? { id: form.id, usage: 'OUTBOUND_MTLS', pkcs12: form.pkcs12, passphrase: form.passphrase } : { id: form.id, usage: 'OUTBOUND_MTLS', certificate: form.certificate, privateKey: form.privateKey };
+    try {
+      await api('POST', `${base}/keys`, body);
+      setMessage(`Key pair ${form.id} added.`);
+      setForm({ id: '', certificate: '', privateKey: '', passphrase: '', pkcs12: '' });
+      await load();
+    } catch (caught) {
+      failure(caught);
+    }
+  };
+  const addCertificate = async (event: Event) => {
+    event.preventDefault();
+    try {
+      await api('POST', `${base}/certificates`, caForm);
+      setMessage(`Certificate ${caForm.id} added.`);
+      setCaForm({ id: '', certificate: '' });
+      await load();
+    } catch (caught) {
+      failure(caught);
+    }
+  };
+  const remove = async (kind: 'keys' | 'certificates', id: string) => {
+    try {
+      await api('DELETE', `${base}/${kind}/${id}`);
+      setMessage(`${id} deleted.`);
+      await load();
+    } catch (caught) {
+      failure(caught);
+    }
+  };
+  const rows = (items: Json[], kind: 'keys' | 'certificates') => items.map((item) => {
+    const id = show(item.id);
+    const described = (item.certificates as { subject: string; issuer: string; notAfter: string }[] | undefined) ?? [];
+    return h('tr', { 'data-material': id },
+      h('td', null, id),
+      h('td', null, ...described.map((certificate) => h('div', null, certificate.subject))),
+      h('td', null, ...described.map((certificate) => h('div', null, certificate.issuer))),
+      h('td', null, ...described.map((certificate) => h('div', { class: Date.parse(certificate.notAfter) - Date.now() < fortnightMs ? 'error' : '' }, certificate.notAfter))),
+      h('td', null, item.managedBy === 'file' ? h('span', { class: 'note' }, 'From the configuration file') : h('button', { type: 'button', class: 'secondary', 'aria-label': `Delete ${id}`, onClick: () => void remove(kind, id) }, 'Delete')));
+  });
+  const head = h('thead', null, h('tr', null, ...['ID', 'Subject', 'Issuer', 'Expires', ''].map((title) => h('th', { scope: 'col' }, title))));
+  return h('section', { 'aria-label': 'Keys and certificates' },
+    h('h2', null, 'Keys and certificates'),
+    message === '' ? null : h('p', { class: 'result', role: 'status' }, message),
+    h('h3', null, 'TLS client authentication keys'),
+    h('table', null, head, h('tbody', null, ...rows(keys, 'keys'))),
+    h('form', { onSubmit: addKey, 'aria-label': 'Add key pair' },
+      h('h3', null, 'Add key pair'),
+      h('label', { for: 'key-id' }, 'Key ID'), h('input', { id: 'key-id', type: 'text', value: form.id, onInput: (e: Event) => setForm({ ...form, id: (e.target as HTMLInputElement).value }) }),
+      h('label', { for: 'key-certificate' }, 'Certificate (PEM)'), h('textarea', { id: 'key-certificate', rows: 4, value: form.certificate, onInput: (e: Event) => setForm({ ...form, certificate: (e.target as HTMLTextAreaElement).value }) }),
+      h('label', { for: 'key-private' }, 'Private key (PEM)'), h('textarea', { id: 'key-private', rows: 4, value: form.privateKey, onInput: (e: Event) => setForm({ ...form, privateKey: (e.target as HTMLTextAreaElement).value }) }),
+      h('label', { for: 'key-pkcs12' }, 'Or a PKCS#12 file'), h('input', { id: 'key-pkcs12', type: 'file', accept: '.p12,.pfx', onChange: readFile }),
+      h('label', { for: 'key-passphrase' }, 'Passphrase'), h('input', { id: 'key-passphrase', type: 'password', value: form.passphrase, onInput: (e: Event) => setForm({ ...form, passphrase: (e.target as HTMLInputElement).value }) }),
+      h('p', null, h('button', { type: 'submit' }, 'Upload key pair')),
+    ),
+    h('h3', null, 'Trusted certificates'),
+    h('table', null, head, h('tbody', null, ...rows(certificates, 'certificates'))),
+    h('form', { onSubmit: addCertificate, 'aria-label': 'Add certificate' },
+      h('h3', null, 'Add certificate'),
+      h('label', { for: 'ca-id' }, 'Certificate ID'), h('input', { id: 'ca-id', type: 'text', value: caForm.id, onInput: (e: Event) => setCaForm({ ...caForm, id: (e.target as HTMLInputElement).value }) }),
+      h('label', { for: 'ca-pem' }, 'Certificates (PEM)'), h('textarea', { id: 'ca-pem', rows: 4, value: caForm.certificate, onInput: (e: Event) => setCaForm({ ...caForm, certificate: (e.target as HTMLTextAreaElement).value }) }),
+      h('p', null, h('button', { type: 'submit' }, 'Upload certificate')),
     ),
   );
 }
 
 // ---- the app ------------------------------------------------------------------------------------
 
-type View = { name: 'list' } | { name: 'form'; id?: string } | { name: 'detail'; id: string };
+type View = { name: 'list' } | { name: 'form'; id?: string } | { name: 'detail'; id: string } | { name: 'material' };
 
 function App() {
   const [environments, setEnvironments] = useState<string[] | undefined>(undefined);
@@ -280,8 +438,11 @@ function App() {
       h('h1', null, 'siem-gateway console'),
       h('label', { for: 'environment', style: 'margin:0' }, 'Environment'),
       h('select', { id: 'environment', value: environment, onChange: (e: Event) => { setEnvironment((e.target as HTMLSelectElement).value); setView({ name: 'list' }); } }, ...environments.map((name) => h('option', { value: name }, name))),
+      h('button', { type: 'button', class: 'secondary', onClick: () => setView({ name: 'list' }) }, 'Subscriptions'),
+      h('button', { type: 'button', class: 'secondary', onClick: () => setView({ name: 'material' }) }, 'Keys and certificates'),
       h('button', { type: 'button', class: 'secondary', onClick: () => { sessionStorage.removeItem(tokenKey); setEnvironments(undefined); } }, 'Sign out'),
     ),
+    view.name === 'material' ? h(MaterialPage, { environment }) : null,
     view.name === 'list' ? h(SubscriptionList, { environment, open: (id) => setView({ name: 'detail', id }), create: () => setView({ name: 'form' }) }) : null,
     view.name === 'form' ? h(SubscriptionForm, { environment, ...(view.id === undefined ? {} : { id: view.id }), done: () => setView(view.id === undefined ? { name: 'list' } : { name: 'detail', id: view.id }) }) : null,
     view.name === 'detail' ? h(SubscriptionDetail, { environment, id: view.id, back: () => setView({ name: 'list' }), edit: () => setView({ name: 'form', id: view.id }) }) : null,
