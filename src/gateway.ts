@@ -234,7 +234,7 @@ export class Gateway {
   /** GET …/subscriptions/{id}/status. */
   async subscriptionStatus(subscription: Subscription): Promise<Record<string, unknown>> {
     const status = this.pipelines.statuses().find((candidate) => candidate.id === subscription.id);
-    const { state, lastAttempt, deliveredLastMinute } = this.pipelines.status(subscription.id);
+    const { state, lastAttempt, recentAttempts, deliveredLastMinute } = this.pipelines.status(subscription.id);
     const { letters, unreadable } = await this.deadLetters.list(subscription.id);
     return {
       id: subscription.id,
@@ -243,6 +243,7 @@ export class Gateway {
       backlogEvents: status?.backlogEvents ?? 0,
       oldestUndeliveredAgeSeconds: status?.oldestUndeliveredAt === undefined ? 0 : Math.max(0, Date.now() - status.oldestUndeliveredAt) / 1000,
       ...(lastAttempt === undefined ? {} : { lastAttempt }),
+      recentAttempts,
       deliveredLastMinute,
       deadLetters: letters.length + unreadable,
     };

@@ -55,11 +55,15 @@ export interface LastAttempt {
   status?: number;
   outcome: 'delivered' | 'refused' | 'failed';
   error?: string;
+  events: number;
 }
+
+/** Attempts kept per subscription for the status route. */
+const recentAttempts = 20;
 
 export class PipelineRegistry {
   private readonly running = new Map<string, Running>();
-  private readonly activity = new Map<string, { last?: LastAttempt; delivered: { at: number; events: number }[] }>();
+  private readonly activity = new Map<string, { last?: LastAttempt; recent: LastAttempt[]; delivered: { at: number; events: number }[] }>();
   private configured: readonly Subscription[] = [];
 
   constructor(private readonly options: RegistryOptions) {}
@@ -122,20 +126,21 @@ export class PipelineRegistry {
   /** The last attempt and a minute of deliveries, for the status route. */
   private noteAttempt(id: string, { result, batch }: AttemptReport): void {
     const now = this.clock();
-    const activity = this.activity.get(id) ?? { delivered: [] };
+    const activity = this.activity.get(id) ?? { recent: [], delivered: [] };
     this.activity.set(id, activity);
     const error = result.error === undefined ? undefined : (this.options.mask?.(result.error) ?? result.error);
-    activity.last = { time: new Date(now).toISOString(), ...(result.status === undefined ? {} : { status: result.status }), outcome: result.ok ? 'delivered' : onFailure(result.status) === 'split' ? 'refused' : 'failed', ...(error === undefined ? {} : { error }) };
+    activity.last = { time: new Date(now).toISOString(), ...(result.status === undefined ? {} : { status: result.status }), outcome: result.ok ? 'delivered' : onFailure(result.status) === 'split' ? 'refused' : 'failed', ...(error === undefined ? {} : { error }), events: batch.events };
+    activity.recent = [activity.last, ...activity.recent].slice(0, recentAttempts);
     if (result.ok) activity.delivered.push({ at: now, events: batch.events });
     while (activity.delivered.length > 0 && activity.delivered[0]!.at < now - 60_000) activity.delivered.shift();
   }
 
   /** What the status route shows of one configured subscription. */
-  status(id: string): { state: ReturnType<PipelineRegistry['state']>; lastAttempt?: LastAttempt; deliveredLastMinute: number } {
+  status(id: string): { state: ReturnType<PipelineRegistry['state']>; lastAttempt?: LastAttempt; recentAttempts: LastAttempt[]; deliveredLastMinute: number } {
     const activity = this.activity.get(id);
     const since = this.clock() - 60_000;
     const deliveredLastMinute = (activity?.delivered ?? []).filter((entry) => entry.at >= since).reduce((sum, entry) => sum + entry.events, 0);
-    return { state: this.state(id), ...(activity?.last === undefined ? {} : { lastAttempt: activity.last }), deliveredLastMinute };
+    return { state: this.state(id), ...(activity?.last === undefined ? {} : { lastAttempt: activity.last }), recentAttempts: activity?.recent ?? [], deliveredLastMinute };
   }
 
   /** Ends the subscription's backoff wait now; false when it is not waiting. */

@@ -50,6 +50,10 @@ test('the console: sign in, the file subscription read-only, create a Splunk sub
     if (message.type() === 'error' && /Content Security Policy|Refused to/.test(message.text())) errors.push(message.text());
   });
 
+  const subscriptionId = async () => {
+    const listed = await fetch(`${adminUrl}/v1/environments/prod/subscriptions`, { headers: { authorization: `Bearer ${opsToken}` } });
+    return ((await listed.json()) as { subscriptions: { id: string; name?: string }[] }).subscriptions.find((subscription) => subscription.name?.startsWith('Splunk prod'))!.id;
+  };
   const response = await page.goto(`${adminUrl}/`, { waitUntil: 'networkidle0' });
   assert.equal(new URL(page.url()).pathname, '/console/');
   assert.match(response!.headers()['content-security-policy']!, /script-src 'self'/);
@@ -107,7 +111,22 @@ test('the console: sign in, the file subscription read-only, create a Splunk sub
   await page.waitForSelector('::-p-aria([name="Send test event"][role="button"])');
   await press(page, 'Send test event');
   await page.waitForFunction("document.querySelector('[role=status]')?.textContent?.startsWith('Delivered: status 200')", { timeout: 10_000 });
+  await page.waitForSelector('tr[data-attempt="delivered"]', { timeout: 10_000 });
   await page.screenshot({ path: `${screenshots}/detail.png`, fullPage: true });
+
+  // Two admins at once: the console's edit lost the race (412); it says so and reloads.
+  await press(page, 'Edit');
+  await page.waitForFunction("document.querySelector('#name')?.value === 'Splunk prod'");
+  const id = await subscriptionId();
+  const current = await fetch(`${adminUrl}/v1/environments/prod/subscriptions/${id}`, { headers: { authorization: `Bearer ${opsToken}` } });
+  await fetch(`${adminUrl}/v1/environments/prod/subscriptions/${id}`, { method: 'PUT', headers: { authorization: `Bearer ${opsToken}`, 'content-type': 'application/json', 'if-match': current.headers.get('etag')! }, body: JSON.stringify({ ...((await current.json()) as object), name: 'Splunk production' }) });
+  await press(page, 'Save');
+  await page.waitForSelector('::-p-text(changed by someone else)');
+  await page.waitForFunction("document.querySelector('#name')?.value === 'Splunk production'");
+  await page.evaluate("document.querySelector('#name').value = ''");
+  await page.type('#name', 'Splunk prod');
+  await press(page, 'Save');
+  await page.waitForSelector('::-p-aria([name="Send test event"][role="button"])');
   assert.ok(sink.requests.some((request) => request.body.includes('SIEM_GATEWAY.TEST')));
 
   // Enable it again; the sink refuses one event: it becomes a dead letter; fixed, it is replayed and arrives.
