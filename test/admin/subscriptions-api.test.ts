@@ -166,7 +166,8 @@ test('status and retry: a failing destination shows its last attempt; retry ends
   const status = await call('GET', `${subscriptions}/flaky/status`);
   assert.equal(status.body.state, 'retrying');
   assert.equal(status.body.backlogEvents, 1);
-  assert.deepEqual({ ...(status.body.lastAttempt as Record<string, unknown>), time: undefined }, { time: undefined, status: 503, outcome: 'failed' });
+  assert.deepEqual({ ...(status.body.lastAttempt as Record<string, unknown>), time: undefined }, { time: undefined, status: 503, outcome: 'failed', events: 1 });
+  assert.ok((status.body.recentAttempts as unknown[]).length >= 5, 'the recent attempts are listed');
   assert.equal(status.body.deadLetters, 0);
   healthy = true;
   const before = sink.requests.length;
