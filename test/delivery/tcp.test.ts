@@ -43,7 +43,12 @@ function recordingServer(onConnection: (socket: Socket, index: number) => void =
     const text = received.slice(from).join('');
     return text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter((line) => line !== '').map((line) => (JSON.parse(line) as { id: string }).id);
   };
-  return { received, sockets, handle, ids };
+  /** The complete lines one connection received. */
+  const idsOf = (index: number) => {
+    const text = received[index] ?? '';
+    return text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter((line) => line !== '').map((line) => (JSON.parse(line) as { id: string }).id);
+  };
+  return { received, sockets, handle, ids, idsOf };
 }
 
 test('tls:// with mTLS: JSON_DOC lines reach a server that requires client certificates; without a key pair the handshake fails and nothing is lost', async (t) => {
@@ -201,18 +206,20 @@ test('a peer that half-closes, and a peer that stops reading: both are detected 
     protocol: TCP_IP
     connectionDetails: { url: "tcp://127.0.0.1:${port}" }
     filterOptions: { includedActionTypes: ["*"] }
-    delivery: { timeoutMs: 500 }
+    delivery: { timeoutMs: 2000 }
     payloadOptions: { flushMs: 20, payloadFormat: { tcp: { format: JSON_DOC } } }
 `,
   });
   // Large enough (about 12 MB) that a peer that does not read fills the socket buffers.
   const batch = events('p', 400, () => ({ padding: 'y'.repeat(30_000) }));
   await sendEvents(ingestUrl, batch);
-  await until(() => recorder.received.length >= 3 && recorder.ids(2).length === 400, 30_000);
-  assert.deepEqual(recorder.ids(2), batch.map((event) => event.id));
+  // A later connection carries the whole batch (on a loaded machine a slow reader may cost one more try).
+  const whole = () => recorder.received.findIndex((_, index) => index >= 2 && recorder.idsOf(index).length === 400);
+  await until(() => whole() >= 2, 30_000);
+  assert.deepEqual(recorder.idsOf(whole()), batch.map((event) => event.id));
   const failed = lines.filter((line) => line.msg === 'delivery' && line.outcome === 'failed');
   assert.ok(failed.some((line) => /closed|EPIPE|ECONNRESET/.test(String(line.error))), 'the half-closed peer is seen');
-  assert.ok(failed.some((line) => /no progress for 500 ms/.test(String(line.error))), 'the peer that stopped reading is seen');
+  assert.ok(failed.some((line) => /no progress for 2000 ms/.test(String(line.error))), 'the peer that stopped reading is seen');
 });
 
 test('a server down at start: attempts fail and are retried with backoff, then everything is delivered in order', async (t) => {
