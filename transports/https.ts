@@ -8,6 +8,7 @@ import { gzip } from 'node:zlib';
 import { Pool } from 'undici';
 import type { EncodedBatch, SendResult, TlsDetails, Transport } from '../src/pipeline/transport.js';
 import { WatchedTlsMaterial, describeError, type TlsMaterialOptions } from './tls-material.js';
+import { signatureHeaders, type Signing } from './webhook-signature.js';
 
 const gzipAsync = promisify(gzip);
 const excerptBytes = 1024;
@@ -23,6 +24,8 @@ export interface HttpsTarget {
   maxInFlight: number;
   verifyTlsCertificates: boolean;
   userAgent: string;
+  /** Signature headers over each body sent. */
+  signing?: Signing;
 }
 
 export interface HttpsTransportOptions extends TlsMaterialOptions {
@@ -75,7 +78,7 @@ export class HttpsTransport implements Transport {
       const response = await this.pool.request({
         path: this.path,
         method: 'POST',
-        headers: { ...this.fixedHeaders, 'content-type': batch.contentType, 'x-siem-gateway-batch': batch.id },
+        headers: { ...this.fixedHeaders, 'content-type': batch.contentType, 'x-siem-gateway-batch': batch.id, ...(this.options.target.signing === undefined ? {} : signatureHeaders(this.options.target.signing, body, batch.id, this.now())) },
         body,
         signal,
       });

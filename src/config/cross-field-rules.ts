@@ -136,6 +136,10 @@ function checkSource(source: RawConfig['sources'][number], path: ConfigPath, rep
 
 function checkSubscription(config: RawConfig, subscription: RawSubscription, path: ConfigPath, report: RuleReporter): void {
   const { protocol, environment } = subscription;
+  if (subscription.signing !== undefined) {
+    if (protocol !== 'HTTPS') report.problem([...path, 'signing'], 'is only used with protocol HTTPS');
+    else if (subscription.signing.type === 'standard-webhooks' && !/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(subscription.signing.secret)) report.problem([...path, 'signing', 'secret'], 'must be whsec_ followed by the base64 key, as Standard Webhooks secrets are');
+  }
   const destinationField = protocol === 'HTTPS' ? 'httpEndpoint' : 'connectionDetails';
   const otherField = protocol === 'HTTPS' ? 'connectionDetails' : 'httpEndpoint';
   const destination = subscription[destinationField];

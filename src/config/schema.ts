@@ -85,6 +85,8 @@ export const SubscriptionSchema = Type.Object({
     host: Type.Optional(NonEmpty),
   }, strict)),
   newRelic: Defaulted(Type.Object({ api: Enum(['logs', 'events'], { default: 'logs' }) }, strict)),
+  // Signature headers on each HTTPS delivery; the secret is write-only in the API.
+  signing: Type.Optional(Type.Object({ type: Enum(['keycloak', 'hub', 'standard-webhooks']), secret: Type.String({ minLength: 16 }) }, strict)),
   delivery: Defaulted(Type.Object({
     compression: Enum(['none', 'gzip'], { default: 'none' }),
     maxInFlight: Int(1, 32, 1),

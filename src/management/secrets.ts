@@ -1,4 +1,4 @@
-// Write-only secrets of a subscription object: a basic-auth password, and header values that are
+// Write-only secrets of a subscription object: a basic-auth password, a signing secret, and header values that are
 // credentials (by name) or came from a `${env:…}` / `${file:…}` reference. Responses never carry
 // them; a PUT that leaves one out (or sends `null` for a header) keeps the stored value.
 
@@ -20,6 +20,8 @@ export function withoutSecrets(object: Record<string, unknown>): Record<string, 
   const copy = structuredClone(object);
   const basicAuth = copy.basicAuth as { password?: string } | undefined;
   if (basicAuth !== undefined) delete basicAuth.password;
+  const signing = copy.signing as { secret?: string } | undefined;
+  if (signing !== undefined) delete signing.secret;
   const headers = headersOf(copy);
   if (headers !== undefined) for (const name of Object.keys(headers)) if (isSecretHeader(name, headers[name]!)) headers[name] = null;
   return copy;
@@ -35,6 +37,9 @@ export function keepSecrets(next: Record<string, unknown>, stored: Record<string
   const basicAuth = value.basicAuth as { password?: string } | undefined;
   const storedAuth = stored?.basicAuth as { password?: string } | undefined;
   if (basicAuth !== undefined && basicAuth !== null && typeof basicAuth === 'object' && basicAuth.password === undefined && storedAuth?.password !== undefined) basicAuth.password = storedAuth.password;
+  const signing = value.signing as { secret?: string } | undefined;
+  const storedSigning = stored?.signing as { secret?: string } | undefined;
+  if (signing !== undefined && signing !== null && typeof signing === 'object' && signing.secret === undefined && storedSigning?.secret !== undefined) signing.secret = storedSigning.secret;
   const headers = headersOf(value);
   const storedHeaders = stored === undefined ? undefined : headersOf(stored);
   if (headers !== undefined && headers !== null && typeof headers === 'object') {

@@ -46,6 +46,7 @@ export function transportFactory(config: GatewayConfig, logger: Logger): Transpo
           maxInFlight: subscription.delivery.maxInFlight,
           verifyTlsCertificates: subscription.verifyTlsCertificates,
           userAgent: `siem-gateway/${version}`,
+          signing: subscription.signing,
         },
       });
     },
