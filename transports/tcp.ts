@@ -11,6 +11,7 @@
 import { connect as connectTcp, isIP, type Socket } from 'node:net';
 import { connect as connectTls, type TLSSocket } from 'node:tls';
 import type { EncodedBatch, SendResult, TlsDetails, Transport } from '../src/pipeline/transport.js';
+import { SerialQueue } from '../src/util/serial-queue.js';
 import { WatchedTlsMaterial, describeError, type TlsMaterialOptions } from './tls-material.js';
 
 export interface TcpTarget {
@@ -49,7 +50,7 @@ export class TcpTransport implements Transport {
   private readonly tls: WatchedTlsMaterial | undefined;
   private connection: Connection | undefined;
   /** Sends run one at a time: one connection, batches in order. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
 
   constructor(private readonly options: TcpTransportOptions) {
     // New files are used by the next connection; the current one is left to finish its batch.
@@ -67,9 +68,7 @@ export class TcpTransport implements Transport {
   }
 
   send(batch: EncodedBatch, signal: AbortSignal): Promise<SendResult> {
-    const result = this.queue.then(() => this.sendNow(batch, signal));
-    this.queue = result.catch(() => undefined);
-    return result;
+    return this.queue.run(() => this.sendNow(batch, signal));
   }
 
   private async sendNow(batch: EncodedBatch, signal: AbortSignal): Promise<SendResult> {
@@ -181,7 +180,7 @@ export class TcpTransport implements Transport {
 
   async close(): Promise<void> {
     this.tls?.close();
-    await this.queue;
+    await this.queue.idle;
     const socket = this.connection?.socket;
     this.connection = undefined;
     if (socket === undefined || socket.destroyed) return;

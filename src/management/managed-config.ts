@@ -7,6 +7,7 @@ import { composeConfig, type LoadedConfig, type ObjectProblem } from '../config/
 import type { GatewayConfig } from '../config/gateway-config.js';
 import type { Logger } from '../logger.js';
 import type { ConfigStore, StoredObject } from '../store/config-store.js';
+import { SerialQueue } from '../util/serial-queue.js';
 
 /** A stored subscription as the schema sees it. */
 export function rawSubscription(object: Pick<StoredObject, 'id' | 'environment' | 'value'>): Record<string, unknown> {
@@ -14,7 +15,7 @@ export function rawSubscription(object: Pick<StoredObject, 'id' | 'environment' 
 }
 
 export class ManagedConfig {
-  private changes: Promise<unknown> = Promise.resolve();
+  private readonly changes = new SerialQueue();
 
   constructor(
     readonly store: ConfigStore,
@@ -89,8 +90,6 @@ export class ManagedConfig {
 
   /** Runs `work` after every change before it. */
   serially<T>(work: () => Promise<T>): Promise<T> {
-    const result = this.changes.then(work);
-    this.changes = result.catch(() => undefined);
-    return result;
+    return this.changes.run(work);
   }
 }

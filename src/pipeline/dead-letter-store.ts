@@ -3,6 +3,7 @@
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../journal/fsync-dir.js';
+import { SerialQueue } from '../util/serial-queue.js';
 import type { JournalRecord } from '../event.js';
 
 export interface DeadLetter {
@@ -23,17 +24,11 @@ export class DeadLetterStore {
     return join(this.dir, `${subscriptionId}.jsonl`);
   }
 
-  /** Writes and rewrites of one subscription's file run one after another. */
-  private queue: Promise<unknown> = Promise.resolve();
-
-  private serially<T>(work: () => Promise<T>): Promise<T> {
-    const result = this.queue.then(work);
-    this.queue = result.catch(() => undefined);
-    return result;
-  }
+  /** Writes and rewrites of the files run one after another. */
+  private readonly queue = new SerialQueue();
 
   add(letters: readonly DeadLetter[]): Promise<void> {
-    return this.serially(() => this.append(letters));
+    return this.queue.run(() => this.append(letters));
   }
 
   /**
@@ -41,7 +36,7 @@ export class DeadLetterStore {
    * cannot be parsed is kept as it is. Returns how many letters were removed.
    */
   rewrite(subscriptionId: string, remove: (letter: DeadLetter) => boolean): Promise<number> {
-    return this.serially(async () => {
+    return this.queue.run(async () => {
       let text: string;
       try {
         text = await readFile(this.path(subscriptionId), 'utf8');
@@ -77,7 +72,7 @@ export class DeadLetterStore {
 
   /** Removes a deleted subscription's dead letters. */
   remove(subscriptionId: string): Promise<void> {
-    return this.serially(() => rm(this.path(subscriptionId), { force: true }));
+    return this.queue.run(() => rm(this.path(subscriptionId), { force: true }));
   }
 
   /** The dead letters of a subscription, oldest first (an unreadable line is skipped and counted). */

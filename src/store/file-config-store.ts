@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../journal/fsync-dir.js';
+import { SerialQueue } from '../util/serial-queue.js';
 import { VersionConflictError, type ConfigStore, type StoreChange, type StoredKind, type StoredObject } from './config-store.js';
 
 const key = (kind: StoredKind, environment: string, id: string) => `${kind}/${environment}/${id}`;
@@ -12,7 +13,7 @@ const key = (kind: StoredKind, environment: string, id: string) => `${kind}/${en
 export class FileConfigStore implements ConfigStore {
   private readonly objects = new Map<string, StoredObject>();
   private readonly listeners = new Set<(change: StoreChange) => void>();
-  private writes: Promise<unknown> = Promise.resolve();
+  private readonly writes = new SerialQueue();
 
   private constructor(private readonly file: string) {}
 
@@ -47,7 +48,7 @@ export class FileConfigStore implements ConfigStore {
   }
 
   put(kind: StoredKind, environment: string, id: string, value: Record<string, unknown>, expectedVersion?: number): Promise<StoredObject> {
-    return this.serially(async () => {
+    return this.writes.run(async () => {
       const current = this.objects.get(key(kind, environment, id));
       if (expectedVersion !== undefined && current?.version !== expectedVersion) throw new VersionConflictError(current?.version);
       const object: StoredObject = { kind, environment, id, value, version: (current?.version ?? 0) + 1 };
@@ -58,7 +59,7 @@ export class FileConfigStore implements ConfigStore {
   }
 
   delete(kind: StoredKind, environment: string, id: string, expectedVersion?: number): Promise<StoredObject | undefined> {
-    return this.serially(async () => {
+    return this.writes.run(async () => {
       const current = this.objects.get(key(kind, environment, id));
       if (current === undefined) return undefined;
       if (expectedVersion !== undefined && current.version !== expectedVersion) throw new VersionConflictError(current.version);
@@ -84,11 +85,5 @@ export class FileConfigStore implements ConfigStore {
 
   private notify(change: StoreChange): void {
     for (const listener of this.listeners) listener(change);
-  }
-
-  private serially<T>(work: () => Promise<T>): Promise<T> {
-    const result = this.writes.then(work);
-    this.writes = result.catch(() => undefined);
-    return result;
   }
 }
