@@ -7,6 +7,11 @@ export type Scope = TokenConfig['scopes'][number];
 
 const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
 
+/** A presented credential equals a configured one, compared in constant time whatever the lengths. */
+export function sameSecret(presented: string, configured: string): boolean {
+  return timingSafeEqual(digest(presented), digest(configured));
+}
+
 export class TokenAuthenticator {
   private readonly tokens: { digest: Buffer; config: TokenConfig }[];
 

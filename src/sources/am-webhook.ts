@@ -5,7 +5,8 @@
 // names to canonical paths; the default session properties are mapped without one.
 import { randomUUID } from 'node:crypto';
 import type { ActivityEvent } from '../event.js';
-import { header, isObject, jsonObject, sameSecret, SourceRejection, type SourceRequest, type SourceType } from './source-types.js';
+import { sameSecret } from '../auth/token-authenticator.js';
+import { header, isObject, jsonObject, SourceRejection, type SourceRequest, type SourceType } from './source-types.js';
 
 /** Where the default session properties go in the canonical event. */
 export const amDefaultFieldMap: Record<string, string> = {

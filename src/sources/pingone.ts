@@ -3,10 +3,11 @@
 // nothing: its subscriptions send custom headers). The events are stored as sent, checked by the
 // events API's own reader (the same all-or-nothing rules and limits).
 import { Readable } from 'node:stream';
+import { sameSecret } from '../auth/token-authenticator.js';
 import type { ActivityEvent } from '../event.js';
 import { IngestError } from '../ingest/ingest-error.js';
 import { readEvents } from '../ingest/read-events.js';
-import { header, sameSecret, SourceRejection, type SourceType } from './source-types.js';
+import { header, SourceRejection, type SourceType } from './source-types.js';
 
 export function pingOneSource(limitBytes: () => number): SourceType {
   return {

@@ -1,7 +1,7 @@
 // The contract of an IdP source (SPEC §3.2), one file per type in src/sources/: admit a request
 // (its signature or credential), then turn its body into canonical events (§1). Refusals carry a
 // fixed reason, the label of siem_gateway_source_rejected_total.
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { SourceConfig } from '../config/gateway-config.js';
 import type { ActivityEvent } from '../event.js';
@@ -44,12 +44,6 @@ export function hmacMatches(algorithm: 'sha256' | 'sha1', secret: string, body: 
   const expected = createHmac(algorithm, secret).update(body).digest();
   if (!/^[0-9a-fA-F]+$/.test(signatureHex) || signatureHex.length !== expected.length * 2) return false;
   return timingSafeEqual(expected, Buffer.from(signatureHex, 'hex'));
-}
-
-/** A presented credential equals the configured one (constant time, whatever the lengths). */
-export function sameSecret(presented: string, configured: string): boolean {
-  const digest = (value: string) => createHash('sha256').update(value).digest();
-  return timingSafeEqual(digest(presented), digest(configured));
 }
 
 /** A header's single value. */
