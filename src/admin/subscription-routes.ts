@@ -69,6 +69,19 @@ export function registerSubscriptionRoutes(server: FastifyInstance, admin: Subsc
 
   const find = (envId: string, id: string | undefined) => inEnvironment(envId).find((subscription) => subscription.id === id);
 
+  /** The token and the subscription the path names, or undefined once 401, 403 or 404 was sent. */
+  const located = (request: FastifyRequest, reply: Reply): { token: TokenConfig; envId: string; id: string; subscription: Subscription } | undefined => {
+    const token = authorize(request, reply);
+    if (token === undefined) return undefined;
+    const { envId, id } = request.params as Params;
+    const subscription = find(envId, id);
+    if (subscription === undefined) {
+      void fail(reply, 404, 'not_found', `no subscription ${id} in environment ${envId}`);
+      return undefined;
+    }
+    return { token, envId, id: id!, subscription };
+  };
+
   /** The body as a subscription object, or a reply already sent. */
   const bodyObject = (request: FastifyRequest, reply: Reply, envId: string): Record<string, unknown> | undefined => {
     const body = request.body;
@@ -137,11 +150,9 @@ export function registerSubscriptionRoutes(server: FastifyInstance, admin: Subsc
   });
 
   server.get(`${base}/:id`, async (request, reply) => {
-    if (authorize(request, reply) === undefined) return reply;
-    const { envId, id } = request.params as Params;
-    const subscription = find(envId, id);
-    if (subscription === undefined) return fail(reply, 404, 'not_found', `no subscription ${id} in environment ${envId}`);
-    const { body, etag } = await present(subscription);
+    const target = located(request, reply);
+    if (target === undefined) return reply;
+    const { body, etag } = await present(target.subscription);
     return reply.header('etag', etag).send(body);
   });
 
@@ -209,42 +220,36 @@ export function registerSubscriptionRoutes(server: FastifyInstance, admin: Subsc
   });
 
   server.get(`${base}/:id/status`, async (request, reply) => {
-    if (authorize(request, reply) === undefined) return reply;
-    const { envId, id } = request.params as Params;
-    const subscription = find(envId, id);
-    if (subscription === undefined) return fail(reply, 404, 'not_found', `no subscription ${id} in environment ${envId}`);
-    return reply.send(await admin.status(subscription));
+    const target = located(request, reply);
+    if (target === undefined) return reply;
+    return reply.send(await admin.status(target.subscription));
   });
 
   server.post(`${base}/:id/test`, async (request, reply) => {
-    const token = authorize(request, reply);
-    if (token === undefined) return reply;
-    const { envId, id } = request.params as Params;
-    const subscription = find(envId, id);
-    if (subscription === undefined) return fail(reply, 404, 'not_found', `no subscription ${id} in environment ${envId}`);
+    const target = located(request, reply);
+    if (target === undefined) return reply;
+    const { token, envId, id, subscription } = target;
     const result = await admin.testSend(subscription);
     admin.logger.info({ tokenName: token.name, environment: envId, kind: 'subscription', id, operation: 'test', delivered: result.delivered }, 'admin change');
     return reply.send(result);
   });
 
   server.post(`${base}/:id/retry`, async (request, reply) => {
-    if (authorize(request, reply) === undefined) return reply;
-    const { envId, id } = request.params as Params;
-    if (find(envId, id) === undefined) return fail(reply, 404, 'not_found', `no subscription ${id} in environment ${envId}`);
-    return reply.send({ retried: admin.retryNow(id!) });
+    const target = located(request, reply);
+    if (target === undefined) return reply;
+    return reply.send({ retried: admin.retryNow(target.id) });
   });
 
   // ---- dead letters and replays -----------------------------------------------------------------
 
   server.get(`${base}/:id/dead-letters`, async (request, reply) => {
-    if (authorize(request, reply) === undefined) return reply;
-    const { envId, id } = request.params as Params;
-    if (find(envId, id) === undefined) return fail(reply, 404, 'not_found', `no subscription ${id} in environment ${envId}`);
+    const target = located(request, reply);
+    if (target === undefined) return reply;
     const query = request.query as { limit?: string; before?: string };
     const limit = query.limit === undefined ? 50 : Number(query.limit);
     const before = query.before === undefined ? Number.POSITIVE_INFINITY : Number(query.before);
     if (!Number.isInteger(limit) || limit < 1 || limit > maxPageSize || Number.isNaN(before)) return fail(reply, 400, 'invalid_query', `limit must be 1..${maxPageSize} and before a seq`, [{ path: 'limit', message: `must be 1..${maxPageSize}` }]);
-    const { letters, unreadable } = await admin.deadLetters.list(id!);
+    const { letters, unreadable } = await admin.deadLetters.list(target.id);
     // Newest first; `before` pages by seq.
     const newestFirst = letters.filter((letter) => letter.seq < before).reverse();
     const page = newestFirst.slice(0, limit);
@@ -252,17 +257,15 @@ export function registerSubscriptionRoutes(server: FastifyInstance, admin: Subsc
   });
 
   server.post(`${base}/:id/dead-letters/replay`, async (request, reply) => {
-    const token = authorize(request, reply);
-    if (token === undefined) return reply;
-    const { envId, id } = request.params as Params;
-    const subscription = find(envId, id);
-    if (subscription === undefined) return fail(reply, 404, 'not_found', `no subscription ${id} in environment ${envId}`);
+    const target = located(request, reply);
+    if (target === undefined) return reply;
+    const { token, envId, id, subscription } = target;
     const body = (request.body ?? {}) as { seqs?: unknown };
     if (body.seqs !== undefined && (!Array.isArray(body.seqs) || !body.seqs.every((seq) => Number.isSafeInteger(seq)))) return fail(reply, 400, 'invalid_replay', 'seqs must be a list of sequence numbers', [{ path: '/seqs', message: 'must be a list of integers' }]);
-    const running = admin.jobs.runningFor(id!);
+    const running = admin.jobs.runningFor(id);
     if (running !== undefined) return fail(reply, 409, 'replay_running', `replay ${running.id} of subscription ${id} is still running`);
     const wanted = body.seqs === undefined ? undefined : new Set(body.seqs as number[]);
-    const letters = (await admin.deadLetters.list(id!)).letters.filter((letter) => wanted === undefined || wanted.has(letter.seq));
+    const letters = (await admin.deadLetters.list(id)).letters.filter((letter) => wanted === undefined || wanted.has(letter.seq));
     if (letters.length === 0) return fail(reply, 400, 'nothing_to_replay', wanted === undefined ? `subscription ${id} has no dead letters` : 'none of those seqs is in the dead-letter store');
     const job = admin.jobs.replayDeadLetters(subscription, letters);
     admin.logger.info({ tokenName: token.name, environment: envId, kind: 'dead-letters', id, operation: 'replay', events: letters.length, job: job.id }, 'admin change');
@@ -270,21 +273,18 @@ export function registerSubscriptionRoutes(server: FastifyInstance, admin: Subsc
   });
 
   server.delete(`${base}/:id/dead-letters`, async (request, reply) => {
-    const token = authorize(request, reply);
-    if (token === undefined) return reply;
-    const { envId, id } = request.params as Params;
-    if (find(envId, id) === undefined) return fail(reply, 404, 'not_found', `no subscription ${id} in environment ${envId}`);
-    const removed = await admin.deadLetters.rewrite(id!, () => true);
+    const target = located(request, reply);
+    if (target === undefined) return reply;
+    const { token, envId, id } = target;
+    const removed = await admin.deadLetters.rewrite(id, () => true);
     admin.logger.info({ tokenName: token.name, environment: envId, kind: 'dead-letters', id, operation: 'purge', events: removed }, 'admin change');
     return reply.send({ removed });
   });
 
   server.post(`${base}/:id/replay`, async (request, reply) => {
-    const token = authorize(request, reply);
-    if (token === undefined) return reply;
-    const { envId, id } = request.params as Params;
-    const subscription = find(envId, id);
-    if (subscription === undefined) return fail(reply, 404, 'not_found', `no subscription ${id} in environment ${envId}`);
+    const target = located(request, reply);
+    if (target === undefined) return reply;
+    const { token, envId, id, subscription } = target;
     const body = (request.body ?? {}) as { from?: unknown; to?: unknown };
     const problems: { path: string; message: string }[] = [];
     const time = (name: 'from' | 'to') => {
@@ -297,7 +297,7 @@ export function registerSubscriptionRoutes(server: FastifyInstance, admin: Subsc
     const to = time('to');
     if (problems.length === 0 && from > to) problems.push({ path: '/to', message: 'must not be before from' });
     if (problems.length > 0) return fail(reply, 400, 'invalid_replay', 'the range is not valid', problems);
-    const running = admin.jobs.runningFor(id!);
+    const running = admin.jobs.runningFor(id);
     if (running !== undefined) return fail(reply, 409, 'replay_running', `replay ${running.id} of subscription ${id} is still running`);
     const range = await admin.journalRange(from, to);
     const job = admin.jobs.replayRange(subscription, range.source, range.fromSeq, range.toSeq);
