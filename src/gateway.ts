@@ -233,8 +233,7 @@ export class Gateway {
 
   /** GET …/subscriptions/{id}/status. */
   async subscriptionStatus(subscription: Subscription): Promise<Record<string, unknown>> {
-    const status = this.pipelines.statuses().find((candidate) => candidate.id === subscription.id);
-    const { state, lastAttempt, recentAttempts, deliveredLastMinute } = this.pipelines.status(subscription.id);
+    const { state, status, lastAttempt, recentAttempts, deliveredLastMinute } = this.pipelines.status(subscription.id);
     const { letters, unreadable } = await this.deadLetters.list(subscription.id);
     return {
       id: subscription.id,

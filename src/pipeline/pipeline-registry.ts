@@ -5,7 +5,7 @@
 // 1 s, doubling to 60 s while the failures go on.
 import { formatters } from '../../formats/index.js';
 import type { Subscription } from '../config/gateway-config.js';
-import type { Journal } from '../journal/journal.js';
+import type { Journal, JournalStats } from '../journal/journal.js';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics, SubscriptionStatus } from '../observability/metrics.js';
 import type { Clock } from '../util/clock.js';
@@ -136,11 +136,13 @@ export class PipelineRegistry {
   }
 
   /** What the status route shows of one configured subscription. */
-  status(id: string): { state: ReturnType<PipelineRegistry['state']>; lastAttempt?: LastAttempt; recentAttempts: LastAttempt[]; deliveredLastMinute: number } {
+  status(id: string): { state: ReturnType<PipelineRegistry['state']>; status: SubscriptionStatus | undefined; lastAttempt?: LastAttempt; recentAttempts: LastAttempt[]; deliveredLastMinute: number } {
     const activity = this.activity.get(id);
     const since = this.clock() - 60_000;
     const deliveredLastMinute = (activity?.delivered ?? []).filter((entry) => entry.at >= since).reduce((sum, entry) => sum + entry.events, 0);
-    return { state: this.state(id), ...(activity?.last === undefined ? {} : { lastAttempt: activity.last }), recentAttempts: activity?.recent ?? [], deliveredLastMinute };
+    const configured = this.configured.find((subscription) => subscription.id === id);
+    const status = configured === undefined ? undefined : this.statusOf(configured, this.options.journal.stats());
+    return { state: this.state(id), status, ...(activity?.last === undefined ? {} : { lastAttempt: activity.last }), recentAttempts: activity?.recent ?? [], deliveredLastMinute };
   }
 
   /** Ends the subscription's backoff wait now; false when it is not waiting. */
@@ -213,21 +215,23 @@ export class PipelineRegistry {
   /** Every configured subscription as metrics see it, suspended ones included. */
   statuses(): SubscriptionStatus[] {
     const stats = this.options.journal.stats();
-    return this.configured.map(({ id, environment }) => {
-      const running = this.running.get(id);
-      const failing = running?.failing;
-      const backlogEvents = Math.max(0, stats.lastSeq - (stats.cursors[id] ?? stats.lastSeq));
-      return {
-        id,
-        environment,
-        backlogEvents,
-        // While failing, nothing is delivered: its oldest event ages from (at the latest) the failure.
-        oldestUndeliveredAt: failing ? (failing.oldestUndeliveredAt ?? (backlogEvents > 0 ? failing.since : undefined)) : running?.pipeline.oldestUndeliveredAt(),
-        retrying: failing !== undefined || (running?.pipeline.retrying ?? false),
-        failing: failing !== undefined,
-        clientCertificateExpiresAt: running?.transport.clientCertificateExpiresAt?.(),
-      };
-    });
+    return this.configured.map((subscription) => this.statusOf(subscription, stats));
+  }
+
+  private statusOf({ id, environment }: Pick<Subscription, 'id' | 'environment'>, stats: JournalStats): SubscriptionStatus {
+    const running = this.running.get(id);
+    const failing = running?.failing;
+    const backlogEvents = Math.max(0, stats.lastSeq - (stats.cursors[id] ?? stats.lastSeq));
+    return {
+      id,
+      environment,
+      backlogEvents,
+      // While failing, nothing is delivered: its oldest event ages from (at the latest) the failure.
+      oldestUndeliveredAt: failing ? (failing.oldestUndeliveredAt ?? (backlogEvents > 0 ? failing.since : undefined)) : running?.pipeline.oldestUndeliveredAt(),
+      retrying: failing !== undefined || (running?.pipeline.retrying ?? false),
+      failing: failing !== undefined,
+      clientCertificateExpiresAt: running?.transport.clientCertificateExpiresAt?.(),
+    };
   }
 
   async stopAll(): Promise<void> {
