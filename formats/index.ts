@@ -2,10 +2,14 @@
 import type { Formatter } from '../src/pipeline/formatter.js';
 import { activityFormatter } from './activity.js';
 import { newRelicFormatter } from './newrelic.js';
+import { securityEventTokenFormatter } from './security-event-token.js';
 import { splunkFormatter } from './splunk.js';
+import { templateFormatter } from './template.js';
 
 export const formatters: Record<Formatter['name'], Formatter> = {
   ACTIVITY: activityFormatter,
   SPLUNK: splunkFormatter,
   NEWRELIC: newRelicFormatter,
+  TEMPLATE: templateFormatter,
+  SET: securityEventTokenFormatter,
 };

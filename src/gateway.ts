@@ -19,6 +19,7 @@ import { ManagedConfig } from './management/managed-config.js';
 import { ReplayJobs } from './management/replay-jobs.js';
 import { FileConfigStore } from './store/file-config-store.js';
 import { registerEventsRoute, type IngestSettings } from './ingest/events-route.js';
+import { registerJwksRoute } from './ingest/jwks-route.js';
 import { rejectReasons } from './ingest/ingest-error.js';
 import { FileJournal } from './journal/file-journal.js';
 import { registerSourceRoutes } from './sources/source-route.js';
@@ -109,6 +110,7 @@ export class Gateway {
       admin = createListener(config.server.admin, config.server, undefined, adminBodyLimitBytes);
       const gateway = new Gateway(config, logger, journal, metrics, pipelines, deliveryLog, ingest, admin, managed, deadLetters);
       registerEventsRoute(ingest, { settings: () => gateway.ingestSettings, journal, metrics, logger });
+      registerJwksRoute(ingest, { config: () => gateway.config, logger });
       registerSourceRoutes(ingest, { sources: () => gateway.config.sources, limitBytes: () => gateway.ingestSettings.limitBytes, journal, metrics, logger, dir: join(storageDir, 'sources') });
       const adminRoutes = collectRoutes(admin);
       registerHealthRoutes(admin, () => gateway.readiness(), () => gateway.auth);
@@ -207,10 +209,12 @@ export class Gateway {
 
   /** POST …/subscriptions/{id}/test: one synthetic event now, on a connection of its own. */
   async testSend(subscription: Subscription): Promise<Record<string, unknown>> {
-    const transport = transportFactory(this.config, this.logger).create(subscription);
+    const transports = transportFactory(this.config, this.logger);
+    const signingKey = transports.signingKey(subscription);
+    const transport = transports.create(subscription);
     try {
       const event = { id: `siem-gateway-test-${randomUUID()}`, recordedAt: new Date().toISOString(), action: { type: 'SIEM_GATEWAY.TEST', description: 'Test event from siem-gateway' }, result: { status: 'SUCCESS' } };
-      const pipeline = new SubscriptionPipeline({ subscription, journal: this.journal, transport, formatter: formatters[subscription.format], logger: this.logger });
+      const pipeline = new SubscriptionPipeline({ subscription, journal: this.journal, transport, signingKey, formatter: formatters[subscription.format], logger: this.logger });
       const batch = pipeline.encodeRecords([{ seq: 0, environment: subscription.environment, receivedAt: Date.now(), event }]);
       const started = performance.now();
       const result = await transport.send(batch, AbortSignal.timeout(subscription.delivery.timeoutMs + 1000)).catch((error: unknown): SendResult => ({ ok: false, error: (error as Error).message }));

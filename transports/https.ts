@@ -76,9 +76,9 @@ export class HttpsTransport implements Transport {
     const body = this.options.target.compression === 'gzip' ? await gzipAsync(batch.body) : batch.body;
     try {
       const response = await this.pool.request({
-        path: this.path,
+        path: batch.target?.path ?? this.path,
         method: 'POST',
-        headers: { ...this.fixedHeaders, 'content-type': batch.contentType, 'x-siem-gateway-batch': batch.id, ...(this.options.target.signing === undefined ? {} : signatureHeaders(this.options.target.signing, body, batch.id, this.now())) },
+        headers: { ...this.fixedHeaders, ...batch.target?.headers, 'content-type': batch.contentType, 'x-siem-gateway-batch': batch.id, ...(this.options.target.signing === undefined ? {} : signatureHeaders(this.options.target.signing, body, batch.id, this.now())) },
         body,
         signal,
       });

@@ -3,13 +3,15 @@
 //   POST|GET /v1/environments/{envId}/certificates, GET|DELETE …/certificates/{id}
 // A key pair is PEM text ({certificate, privateKey}) or a PKCS#12 file in base64 with its
 // passphrase; node-forge opens PKCS#12, node:crypto checks that the key matches the certificate and
-// that it is valid now. Private keys and passphrases are never returned. One that a subscription
-// uses cannot be deleted (409 naming the subscriptions).
+// that it is valid now. Usage OUTBOUND_MTLS is a client key for mTLS; usage SIGNING signs Security
+// Event Tokens (RSA of 2048 bits or more, or EC P-256). Private keys and passphrases are never
+// returned. One that a subscription uses cannot be deleted (409 naming the subscriptions).
 import { randomUUID, X509Certificate } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import { Id } from '../config/schema.js';
 import { checkCertificates, checkKeyPair, KeyMaterialError, openPkcs12 } from '../tls/key-material.js';
+import { signingKeyFromPem } from '../tls/signing-key.js';
 import { adminAuthorizer, fail } from './admin-access.js';
 import type { SubscriptionAdmin } from './subscription-routes.js';
 
@@ -42,11 +44,11 @@ export function registerKeyRoutes(server: FastifyInstance, admin: SubscriptionAd
     const present = async (envId: string, id: string): Promise<Record<string, unknown> | undefined> => {
       const stored = await admin.managed.store.get(kind, envId, id);
       if (stored !== undefined) {
-        const pems = checkCertificates(String(stored.value.certificate), id);
+        const pems = typeof stored.value.certificate === 'string' ? checkCertificates(stored.value.certificate, id) : [];
         return { id, environment: envId, ...(kind === 'key' ? { usage: stored.value.usage } : { certificate: stored.value.certificate }), certificates: describe(pems), managedBy: 'api' };
       }
       const fromFile = listOf(admin.running()).find((entry) => entry.id === id && entry.environment === envId);
-      return fromFile === undefined ? undefined : { id, environment: envId, ...(kind === 'key' ? { usage: 'OUTBOUND_MTLS' } : {}), managedBy: 'file' };
+      return fromFile === undefined ? undefined : { id, environment: envId, ...('usage' in fromFile ? { usage: fromFile.usage } : {}), managedBy: 'file' };
     };
 
     server.get(base, async (request, reply) => {
@@ -81,8 +83,8 @@ export function registerKeyRoutes(server: FastifyInstance, admin: SubscriptionAd
           if (typeof body.certificate !== 'string') problems.push({ path: '/certificate', message: 'is required: PEM text of one or more certificates' });
           else value = { certificate: checkCertificates(body.certificate, 'the certificate').join('') };
         } else {
-          if (body.usage !== 'OUTBOUND_MTLS') problems.push({ path: '/usage', message: 'must be OUTBOUND_MTLS' });
-          let pair: { cert: string; key: string } | undefined;
+          if (body.usage !== 'OUTBOUND_MTLS' && body.usage !== 'SIGNING') problems.push({ path: '/usage', message: 'must be OUTBOUND_MTLS (a client key for mTLS) or SIGNING (signs Security Event Tokens)' });
+          let pair: { cert?: string; key: string } | undefined;
           if (body.pkcs12 !== undefined) {
             if (body.certificate !== undefined || body.privateKey !== undefined) problems.push({ path: '/pkcs12', message: 'give either pkcs12 (with passphrase) or certificate and privateKey, not both' });
             else if (typeof body.pkcs12 !== 'string') problems.push({ path: '/pkcs12', message: 'must be the PKCS#12 file in base64' });
@@ -94,18 +96,22 @@ export function registerKeyRoutes(server: FastifyInstance, admin: SubscriptionAd
                 problems.push({ path: '/passphrase', message: error.message });
               }
             }
-          } else if (typeof body.certificate !== 'string' || typeof body.privateKey !== 'string') {
-            problems.push({ path: typeof body.certificate !== 'string' ? '/certificate' : '/privateKey', message: 'is required: PEM text (or give pkcs12 and passphrase)' });
+          } else if (typeof body.privateKey !== 'string') {
+            problems.push({ path: '/privateKey', message: 'is required: PEM text (or give pkcs12 and passphrase)' });
+          } else if (typeof body.certificate !== 'string' && (body.usage !== 'SIGNING' || body.certificate !== undefined)) {
+            // A SIGNING key may come alone; a client key for mTLS needs its certificate.
+            problems.push({ path: '/certificate', message: 'is required for usage OUTBOUND_MTLS: PEM text (or give pkcs12 and passphrase)' });
           } else {
-            pair = { cert: body.certificate, key: body.privateKey };
+            pair = { ...(typeof body.certificate === 'string' ? { cert: body.certificate } : {}), key: body.privateKey };
           }
           if (pair !== undefined && problems.length === 0) {
             try {
-              checkKeyPair(pair.cert, pair.key);
-              value = { usage: 'OUTBOUND_MTLS', certificate: pair.cert, privateKey: pair.key };
+              if (pair.cert !== undefined) checkKeyPair(pair.cert, pair.key);
+              if (body.usage === 'SIGNING') signingKeyFromPem(pair.key);
+              value = { usage: body.usage, ...(pair.cert === undefined ? {} : { certificate: pair.cert }), privateKey: pair.key };
             } catch (error) {
               if (!(error instanceof KeyMaterialError)) throw error;
-              problems.push({ path: /private key/.test(error.message) ? '/privateKey' : '/certificate', message: error.message });
+              problems.push({ path: /private key|SIGNING key/.test(error.message) ? '/privateKey' : '/certificate', message: error.message });
             }
           }
         }
@@ -133,7 +139,7 @@ export function registerKeyRoutes(server: FastifyInstance, admin: SubscriptionAd
         const item = await present(envId, id!);
         if (item === undefined) return fail(reply, 404, 'not_found', `no ${kind} ${id} in environment ${envId}`);
         if (item.managedBy === 'file') return fail(reply, 409, 'managed_by_file', `${kind} ${id} is defined in the configuration file; change it there`);
-        const users = admin.running().subscriptions.filter((subscription) => subscription.environment === envId && (kind === 'key' ? subscription.tlsClientAuthKeyPair?.id === id : subscription.trustedCertificates?.some((reference) => reference.id === id)));
+        const users = admin.running().subscriptions.filter((subscription) => subscription.environment === envId && (kind === 'key' ? subscription.tlsClientAuthKeyPair?.id === id || subscription.set?.signingKey.id === id : subscription.trustedCertificates?.some((reference) => reference.id === id)));
         if (users.length > 0) return fail(reply, 409, 'in_use', `${kind} ${id} is used by subscription${users.length === 1 ? '' : 's'} ${users.map((subscription) => subscription.id).join(', ')}`);
         await admin.managed.store.delete(kind, envId, id!);
         await admin.applyManaged();

@@ -37,7 +37,7 @@ const operations: Record<string, Operation> = {
   'POST /v1/environments/:envId/subscriptions/:id/replay': { summary: 'Send the events accepted between from and to again, beside live delivery', body: 'RangeReplay', ok: { status: 202, schema: 'ReplayJob', description: 'the job' }, errors: [400, 401, 403, 404, 409] },
   'GET /v1/environments/:envId/subscriptions/:id/replays/:jobId': { summary: 'A replay job and its progress', ok: { status: 200, schema: 'ReplayJob', description: 'the job' }, errors: [401, 403, 404] },
   'GET /v1/environments/:envId/keys': { summary: 'List key pairs', ok: { status: 200, description: '{"keys": [...]}' }, errors: [401, 403, 404] },
-  'POST /v1/environments/:envId/keys': { summary: 'Add a key pair (PEM or PKCS#12), usage OUTBOUND_MTLS', body: 'KeyPair', ok: { status: 201, description: 'the key pair, without its private key' }, errors: [400, 401, 403, 404, 409] },
+  'POST /v1/environments/:envId/keys': { summary: 'Add a key pair (PEM or PKCS#12), usage OUTBOUND_MTLS or SIGNING', body: 'KeyPair', ok: { status: 201, description: 'the key pair, without its private key' }, errors: [400, 401, 403, 404, 409] },
   'GET /v1/environments/:envId/keys/:id': { summary: 'Read one key pair (never its private key)', ok: { status: 200, description: 'the key pair' }, errors: [401, 403, 404] },
   'DELETE /v1/environments/:envId/keys/:id': { summary: 'Delete a key pair no subscription uses', ok: { status: 204, description: 'deleted' }, errors: [401, 403, 404, 409] },
   'GET /v1/environments/:envId/certificates': { summary: 'List trusted certificates', ok: { status: 200, description: '{"certificates": [...]}' }, errors: [401, 403, 404] },
@@ -73,7 +73,7 @@ const schemas = {
   DeadLetterReplay: { type: 'object', properties: { seqs: { type: 'array', items: { type: 'integer' } } }, additionalProperties: false },
   RangeReplay: { type: 'object', required: ['from', 'to'], properties: { from: { type: 'string', format: 'date-time' }, to: { type: 'string', format: 'date-time' } } },
   ReplayJob: { type: 'object', properties: { id: { type: 'string' }, kind: { enum: ['range', 'dead-letters'] }, state: { enum: ['running', 'done', 'failed'] }, fromSeq: { type: 'integer' }, toSeq: { type: 'integer' }, position: { type: 'integer' } } },
-  KeyPair: { type: 'object', required: ['usage'], properties: { id: { type: 'string' }, usage: { const: 'OUTBOUND_MTLS' }, certificate: { type: 'string' }, privateKey: { type: 'string', writeOnly: true }, pkcs12: { type: 'string', contentEncoding: 'base64', writeOnly: true }, passphrase: { type: 'string', writeOnly: true } } },
+  KeyPair: { type: 'object', required: ['usage'], properties: { id: { type: 'string' }, usage: { enum: ['OUTBOUND_MTLS', 'SIGNING'] }, certificate: { type: 'string' }, privateKey: { type: 'string', writeOnly: true }, pkcs12: { type: 'string', contentEncoding: 'base64', writeOnly: true }, passphrase: { type: 'string', writeOnly: true } } },
   Certificate: { type: 'object', required: ['certificate'], properties: { id: { type: 'string' }, certificate: { type: 'string' } } },
   Error: { type: 'object', required: ['error', 'message'], properties: { error: { type: 'string' }, message: { type: 'string' }, problems: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } } } },
 };

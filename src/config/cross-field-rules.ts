@@ -4,6 +4,8 @@
 import type { ConfigPath } from './config-path.js';
 import { defaultHttpsFormat } from './defaults.js';
 import { isStructuredDataName } from '../pipeline/syslog-line.js';
+import { jsonErrorOffset } from '../ingest/json-error-offset.js';
+import { fillWithStandIns, hasPlaceholders, parseTemplate, splitUrlTemplate, TemplateSyntaxError, type Landing, type ParsedTemplate } from '../pipeline/placeholder-template.js';
 import { parseDestinationUrl, parseListenAddress, parseStartAt } from './parse-values.js';
 import type { RawConfig, RawSubscription } from './schema.js';
 
@@ -32,7 +34,8 @@ export function checkCrossFieldRules(config: RawConfig, report: RuleReporter): v
     knownEnvironment(key.environment, [...path, 'environment']);
     const pem = key.certFile !== undefined || key.keyFile !== undefined;
     if (pem && key.pkcs12File !== undefined) report.problem(path, 'give either certFile and keyFile (PEM) or pkcs12File, not both');
-    else if (key.pkcs12File === undefined && (key.certFile === undefined || key.keyFile === undefined)) {
+    else if (key.pkcs12File === undefined && key.usage === 'SIGNING' && key.keyFile === undefined) report.problem(path, 'needs keyFile (PEM, certFile optional), or pkcs12File');
+    else if (key.pkcs12File === undefined && key.usage !== 'SIGNING' && (key.certFile === undefined || key.keyFile === undefined)) {
       report.problem(path, 'needs certFile and keyFile (PEM), or pkcs12File');
     }
     if (key.passphrase !== undefined && key.pkcs12File === undefined) report.problem([...path, 'passphrase'], 'is only used with pkcs12File');
@@ -162,11 +165,10 @@ function checkSubscription(config: RawConfig, subscription: RawSubscription, pat
     if (!subscription.verifyTlsCertificates) {
       report.problem([...path, 'tlsClientAuthKeyPair'], 'requires verifyTlsCertificates: true (a client key cannot be combined with untrusted mode)');
     }
-    const id = subscription.tlsClientAuthKeyPair.id;
-    const key = config.keys.find((candidate) => candidate.id === id);
-    if (key === undefined) report.problem([...path, 'tlsClientAuthKeyPair', 'id'], `unknown key "${id}"`);
-    else if (key.environment !== environment) report.problem([...path, 'tlsClientAuthKeyPair', 'id'], `key "${id}" belongs to environment "${key.environment}", not "${environment}"`);
+    checkKeyReference(config, subscription.tlsClientAuthKeyPair.id, environment, 'OUTBOUND_MTLS', [...path, 'tlsClientAuthKeyPair', 'id'], report);
   }
+  checkTemplate(subscription, path, report);
+  checkSecurityEvents(config, subscription, path, report);
   subscription.trustedCertificates?.forEach((reference, index) => {
     const certificate = config.certificates.find((candidate) => candidate.id === reference.id);
     const at = [...path, 'trustedCertificates', index, 'id'];
@@ -197,4 +199,91 @@ function checkSubscription(config: RawConfig, subscription: RawSubscription, pat
   }
   const startAt = parseStartAt(subscription.startAt);
   if (!startAt.ok) report.problem([...path, 'startAt'], startAt.message);
+}
+
+function checkKeyReference(config: RawConfig, id: string, environment: string, usage: RawConfig['keys'][number]['usage'], at: ConfigPath, report: RuleReporter): void {
+  const key = config.keys.find((candidate) => candidate.id === id);
+  if (key === undefined) report.problem(at, `unknown key "${id}"`);
+  else if (key.environment !== environment) report.problem(at, `key "${id}" belongs to environment "${key.environment}", not "${environment}"`);
+  else if (key.usage !== usage) report.problem(at, `key "${id}" has usage ${key.usage}; this needs a key with usage ${usage}`);
+}
+
+/** Parses a template, reporting a syntax problem at `at`; undefined when it has one. */
+function parsed(text: string, landing: Landing, at: ConfigPath, report: RuleReporter): ParsedTemplate | undefined {
+  try {
+    return parseTemplate(text, landing);
+  } catch (error) {
+    if (!(error instanceof TemplateSyntaxError)) throw error;
+    report.problem(at, error.message);
+    return undefined;
+  }
+}
+
+/** Line and column (1-based) of a character offset. */
+function lineAndColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset).split('\n');
+  return `line ${before.length}, column ${before.at(-1)!.length + 1}`;
+}
+
+/** Format TEMPLATE: its template, and placeholders only where they are filled. */
+function checkTemplate(subscription: RawSubscription, path: ConfigPath, report: RuleReporter): void {
+  const { template, httpEndpoint } = subscription;
+  const headers = Object.entries(httpEndpoint?.headers ?? {});
+  if (subscription.format !== 'TEMPLATE') {
+    if (template !== undefined) report.problem([...path, 'template'], 'is only used with format TEMPLATE');
+    const unfilled = 'holds a ${…} placeholder, which only format TEMPLATE fills (write $${ for a literal ${)';
+    if (httpEndpoint !== undefined && hasPlaceholders(httpEndpoint.url)) report.problem([...path, 'httpEndpoint', 'url'], unfilled);
+    for (const [name, value] of headers) if (hasPlaceholders(value)) report.problem([...path, 'httpEndpoint', 'headers', name], unfilled);
+    return;
+  }
+  if (subscription.protocol !== 'HTTPS') report.problem([...path, 'format'], 'TEMPLATE needs protocol HTTPS');
+  if (template === undefined) report.problem([...path, 'template'], 'is required for format TEMPLATE: { body, contentType }');
+  else {
+    const at = [...path, 'template', 'body'];
+    const body = parsed(template.body, template.contentType === 'application/json' ? 'json' : 'form', at, report);
+    if (body !== undefined && body.landing === 'json') {
+      const filled = fillWithStandIns(body);
+      try {
+        JSON.parse(filled);
+      } catch {
+        report.problem(at, `is not valid JSON once its placeholders are filled (${lineAndColumn(filled, jsonErrorOffset(filled))} of the body)`);
+      }
+    }
+  }
+  if (httpEndpoint !== undefined && hasPlaceholders(httpEndpoint.url)) checkUrlTemplate(httpEndpoint.url, [...path, 'httpEndpoint', 'url'], report);
+  for (const [name, value] of headers) {
+    if (name.toLowerCase() === 'content-type') report.problem([...path, 'httpEndpoint', 'headers', name], 'is set by template.contentType for format TEMPLATE');
+    else if (hasPlaceholders(value)) parsed(value, 'header', [...path, 'httpEndpoint', 'headers', name], report);
+  }
+}
+
+/** Placeholders in a URL: in its path and query only (an event must never choose where it is sent), and the rest already URL-encoded. */
+function checkUrlTemplate(url: string, at: ConfigPath, report: RuleReporter): void {
+  const split = splitUrlTemplate(url);
+  if (split === undefined) return; // the destination check reports it
+  if (hasPlaceholders(split.origin)) {
+    report.problem(at, 'may hold ${…} placeholders only in its path and query, not in the scheme, host or port');
+    return;
+  }
+  const template = parsed(split.path, 'url', at, report);
+  if (template === undefined) return;
+  const filled = fillWithStandIns(template);
+  let parsedUrl: URL;
+  try {
+    parsedUrl = new URL(`${split.origin}${filled}`);
+  } catch {
+    return; // the destination check reports it
+  }
+  if (`${parsedUrl.pathname}${parsedUrl.search}` !== filled) report.problem(at, 'must be written URL-encoded around its placeholders (for example %20 for a space), with no #fragment');
+}
+
+/** Format SET: its issuer and a signing key of this environment. */
+function checkSecurityEvents(config: RawConfig, subscription: RawSubscription, path: ConfigPath, report: RuleReporter): void {
+  if (subscription.format !== 'SET') {
+    if (subscription.set !== undefined) report.problem([...path, 'set'], 'is only used with format SET');
+    return;
+  }
+  if (subscription.protocol !== 'HTTPS') report.problem([...path, 'format'], 'SET needs protocol HTTPS (RFC 8935 push)');
+  if (subscription.set === undefined) report.problem([...path, 'set'], 'is required for format SET: { issuer, audience, signingKey: { id } }');
+  else checkKeyReference(config, subscription.set.signingKey.id, subscription.environment, 'SIGNING', [...path, 'set', 'signingKey', 'id'], report);
 }

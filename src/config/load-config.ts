@@ -9,12 +9,13 @@ import { checkCrossFieldRules } from './cross-field-rules.js';
 import { defaultEventsPerPayload, defaultHttpsFormat } from './defaults.js';
 import type { GatewayConfig, Subscription } from './gateway-config.js';
 import { parseListenAddress, parseStartAt } from './parse-values.js';
-import { resolveReferences } from './references.js';
+import { isTemplateField, resolveReferences } from './references.js';
 import { asWritten, ReferenceCollector, type ResolvedReferences } from './written-form.js';
 import { schemaProblems } from './schema-problems.js';
 import type { RawConfig, RawSubscription } from './schema.js';
 import { YamlLocator } from './yaml-locator.js';
 import { KeyMaterialError, loadCertificates, loadKeyPair } from '../tls/key-material.js';
+import { loadSigningKey } from '../tls/signing-key.js';
 
 /** Every problem of one file, each already formatted as `file:line path: message`. */
 export class ConfigError extends Error {
@@ -68,6 +69,7 @@ export function composeConfig(loaded: LoadedConfig, managed: readonly unknown[],
       env,
       baseDir,
       resolved: (value, reference) => references.add(value, reference),
+      keepsPlaceholders: isTemplateField,
       problem: (path, message) => report(['subscriptions', fileCount + index, ...path], message),
       warning: () => undefined,
     }),
@@ -132,6 +134,7 @@ export function parseConfigText(text: string, label: string, options: LoadOption
     env: options.env ?? process.env,
     baseDir,
     resolved: (value, reference) => references.add(value, reference),
+    keepsPlaceholders: (path) => path[0] === 'subscriptions' && isTemplateField(path.slice(2)),
     problem: (path, message) => {
       report.problem(path, message);
       unresolved.add(formatPath(path));
@@ -155,7 +158,9 @@ function checkKeyFiles(raw: RawConfig, baseDir: string, report: { problem(path: 
   const path = (value: string | undefined) => (value === undefined ? undefined : resolve(baseDir, value));
   raw.keys.forEach((key, index) => {
     try {
-      loadKeyPair({ certFile: path(key.certFile), keyFile: path(key.keyFile), pkcs12File: path(key.pkcs12File), passphrase: key.passphrase });
+      const files = { certFile: path(key.certFile), keyFile: path(key.keyFile), pkcs12File: path(key.pkcs12File), passphrase: key.passphrase };
+      if (key.usage === 'SIGNING') loadSigningKey(files);
+      else loadKeyPair(files);
     } catch (error) {
       if (!(error instanceof KeyMaterialError)) throw error;
       report.problem(['keys', index], `key "${key.id}": ${error.message}`);

@@ -12,6 +12,13 @@ export interface ReferenceContext {
   warning(path: ConfigPath, message: string): void;
   /** Each reference resolved, with its value: printed messages show the reference instead. */
   resolved?(value: string, reference: string): void;
+  /** Where another `${name}` is a template placeholder, kept for format TEMPLATE to fill per event. */
+  keepsPlaceholders?(path: ConfigPath): boolean;
+}
+
+/** Inside a subscription (path relative to it): its template, URL and header values may hold placeholders. */
+export function isTemplateField(path: ConfigPath): boolean {
+  return path[0] === 'template' || (path[0] === 'httpEndpoint' && (path[1] === 'url' || path[1] === 'headers'));
 }
 
 // `$${` is an escaped literal `${`; anything else starting with `${` must be a known reference.
@@ -45,6 +52,7 @@ function resolveString(text: string, context: ReferenceContext, path: ConfigPath
       context.resolved?.(value, match);
       return value;
     }
+    if (context.keepsPlaceholders?.(path)) return match;
     context.problem(path, `unknown reference "${match}": use \${env:NAME}, \${env:NAME:-default} or \${file:/path} (write $\${ for a literal \${)`);
     return '';
   });

@@ -68,7 +68,7 @@ export const SubscriptionSchema = Type.Object({
   environment: Id,
   enabled: Type.Boolean({ default: true }),
   protocol: Enum(['HTTPS', 'TCP_IP'], { default: 'HTTPS' }),
-  format: Enum(['ACTIVITY', 'SPLUNK', 'NEWRELIC'], { default: 'ACTIVITY' }),
+  format: Enum(['ACTIVITY', 'SPLUNK', 'NEWRELIC', 'TEMPLATE', 'SET'], { default: 'ACTIVITY' }),
   startAt: Type.Optional(Type.String({ minLength: 1 })),
   httpEndpoint: Type.Optional(Type.Object({ url: NonEmpty, headers: Type.Optional(Headers) }, strict)),
   basicAuth: Type.Optional(Type.Object({ username: NonEmpty, password: Type.String() }, strict)),
@@ -85,6 +85,13 @@ export const SubscriptionSchema = Type.Object({
     host: Type.Optional(NonEmpty),
   }, strict)),
   newRelic: Defaulted(Type.Object({ api: Enum(['logs', 'events'], { default: 'logs' }) }, strict)),
+  // format TEMPLATE: the body with ${name} placeholders (the URL and header values may hold them too).
+  template: Type.Optional(Type.Object({
+    body: NonEmpty,
+    contentType: Enum(['application/json', 'application/x-www-form-urlencoded'], { default: 'application/json' }),
+  }, strict)),
+  // format SET: Security Event Tokens signed with a key of usage SIGNING.
+  set: Type.Optional(Type.Object({ issuer: NonEmpty, audience: Type.Optional(NonEmpty), signingKey: Reference }, strict)),
   // Signature headers on each HTTPS delivery; the secret is write-only in the API.
   signing: Type.Optional(Type.Object({ type: Enum(['keycloak', 'hub', 'standard-webhooks']), secret: Type.String({ minLength: 16 }) }, strict)),
   delivery: Defaulted(Type.Object({
@@ -129,7 +136,7 @@ export const ConfigSchema = Type.Object({
   keys: Type.Array(Type.Object({
     id: Id,
     environment: Id,
-    usage: Enum(['OUTBOUND_MTLS'], { default: 'OUTBOUND_MTLS' }),
+    usage: Enum(['OUTBOUND_MTLS', 'SIGNING'], { default: 'OUTBOUND_MTLS' }),
     certFile: Type.Optional(NonEmpty),
     keyFile: Type.Optional(NonEmpty),
     pkcs12File: Type.Optional(NonEmpty),

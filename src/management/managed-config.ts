@@ -35,7 +35,8 @@ export class ManagedConfig {
   async writeMaterial(object: StoredObject): Promise<void> {
     const files = this.materialFiles(object.kind as 'key' | 'certificate', object.environment, object.id);
     await mkdir(join(files.certFile, '..'), { recursive: true, mode: 0o700 });
-    await writeFile(files.certFile, String(object.value.certificate), { mode: 0o600, flush: true });
+    // A SIGNING key may come without a certificate.
+    if (typeof object.value.certificate === 'string') await writeFile(files.certFile, object.value.certificate, { mode: 0o600, flush: true });
     if (files.keyFile !== undefined) await writeFile(files.keyFile, String(object.value.privateKey), { mode: 0o600, flush: true });
   }
 
@@ -51,7 +52,10 @@ export class ManagedConfig {
   }
 
   private async material(): Promise<{ keys: unknown[]; certificates: unknown[] }> {
-    const keys = (await this.store.list('key')).map((object) => ({ id: object.id, environment: object.environment, ...this.materialFiles('key', object.environment, object.id) }));
+    const keys = (await this.store.list('key')).map((object) => {
+      const { certFile, keyFile } = this.materialFiles('key', object.environment, object.id);
+      return { id: object.id, environment: object.environment, usage: object.value.usage ?? 'OUTBOUND_MTLS', keyFile, ...(typeof object.value.certificate === 'string' ? { certFile } : {}) };
+    });
     const certificates = (await this.store.list('certificate')).map((object) => ({ id: object.id, environment: object.environment, file: this.materialFiles('certificate', object.environment, object.id).certFile }));
     return { keys, certificates };
   }

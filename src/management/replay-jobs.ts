@@ -85,7 +85,9 @@ export class ReplayJobs {
   private async run(subscription: Subscription, job: Job, after?: (view: ReplayJobView) => Promise<void>): Promise<void> {
     const { view, journal } = job;
     const { logger } = this.dependencies;
-    const transport = this.dependencies.transports().create(subscription);
+    const transports = this.dependencies.transports();
+    const signingKey = transports.signingKey(subscription);
+    const transport = transports.create(subscription);
     let failure: ((error: Error) => void) | undefined;
     const failed = new Promise<never>((_, reject) => (failure = reject));
     failed.catch(() => undefined);
@@ -94,6 +96,7 @@ export class ReplayJobs {
       subscription,
       journal,
       transport,
+      signingKey,
       formatter: formatters[subscription.format],
       onFailed: (error) => failure!(error),
     });

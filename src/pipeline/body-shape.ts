@@ -24,6 +24,12 @@ export function tcpBodyShape(encoding: TcpEncoding, framing: SyslogFraming, addi
   return { prefix: Buffer.alloc(0), separator: Buffer.alloc(0), suffix: Buffer.alloc(0), contentType: 'application/syslog', encodeItem: compactItem, frame: syslogFramer(additionalAttributes, framing) };
 }
 
+/** One event per request, its body the formatter's text (TEMPLATE, SET). */
+export function perRequestShape(contentType: string): BodyShape {
+  const empty = Buffer.alloc(0);
+  return { prefix: empty, separator: empty, suffix: empty, contentType, encodeItem: (value) => Buffer.from(value as string) };
+}
+
 const marker = '\u0000siem-gateway-items\u0000';
 
 export function bodyShape(encoding: HttpsEncoding, prettyPrint: boolean, formatter: Formatter, context: FormatContext): BodyShape {

@@ -2,6 +2,8 @@
 // turns one (already filtered and redacted) event into one JSON value; an encoder puts those
 // values into a body. Formatters import only this file and the event type.
 import type { ActivityEvent } from '../event.js';
+import type { ParsedTemplate } from './placeholder-template.js';
+import type { RequestTarget } from './transport.js';
 
 export type HttpsEncoding = 'JSON_ARRAY' | 'ND_JSON';
 
@@ -12,12 +14,44 @@ export interface FormatContext {
   newRelic: { api: 'logs' | 'events' };
   /** Told when an event's attributes had to be renamed, dropped or cut to fit the destination. */
   onAttributes?: (adjusted: { renamed: number; dropped: number; truncated: number }) => void;
+  /** Format TEMPLATE: the body, URL path and header templates, parsed when the subscription starts. */
+  template?: RequestTemplate;
+  /** Format SET: who issues the tokens, for whom, and the key that signs them. */
+  securityEvents?: SecurityEventSettings;
 }
 
+export interface RequestTemplate {
+  body: ParsedTemplate;
+  contentType: string;
+  /** The URL's path and query, when they hold placeholders. */
+  path?: ParsedTemplate;
+  /** Header values that hold placeholders, by lower-case name. */
+  headers: readonly (readonly [string, ParsedTemplate])[];
+}
+
+export interface SecurityEventSettings {
+  issuer: string;
+  audience?: string;
+  /** JWS `alg` and `kid`, and a function signing the JWS signing input. */
+  alg: 'RS256' | 'ES256';
+  kid: string;
+  sign(signingInput: string): Buffer;
+}
+
+
 export interface Formatter {
-  readonly name: 'ACTIVITY' | 'SPLUNK' | 'NEWRELIC';
-  /** One event as one JSON value (an element of the array, or one NDJSON line). */
+  readonly name: 'ACTIVITY' | 'SPLUNK' | 'NEWRELIC' | 'TEMPLATE' | 'SET';
+  /** One event as one JSON value (an element of the array, or one NDJSON line); text for `perRequest` formats. */
   format(event: ActivityEvent, context: FormatContext): unknown;
+  /**
+   * One event per request, its body the text `format` returns (TEMPLATE, SET): batching and the
+   * payload format do not apply.
+   */
+  perRequest?: {
+    contentType: (context: FormatContext) => string;
+    /** The path and headers of the request that carries `event`. */
+    target?: (event: ActivityEvent, context: FormatContext) => RequestTarget;
+  };
   /**
    * The same item as compact JSON text, built around the event's own compact JSON text (already
    * redacted) without parsing it: the fast path. Must equal JSON.stringify(format(…)).

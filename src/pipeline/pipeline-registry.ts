@@ -14,6 +14,7 @@ import { SubscriptionPipeline, type AttemptReport } from './subscription-pipelin
 import { onFailure } from './retry-policy.js';
 import type { TransportFactory } from './transport-factory.js';
 import type { Transport } from './transport.js';
+import type { SigningKey } from '../tls/signing-key.js';
 
 export interface RegistryOptions {
   journal: Journal;
@@ -31,6 +32,7 @@ interface Running {
   subscription: Subscription;
   pipeline: SubscriptionPipeline;
   transport: Transport;
+  signingKey: SigningKey | undefined;
   /** The configuration it runs with, to tell a changed subscription from an unchanged one. */
   fingerprint: string;
   /** Set from an unexpected failure until a restarted pipeline has run `healthyAfterMs`. */
@@ -94,7 +96,9 @@ export class PipelineRegistry {
 
   private async startOne(subscription: Subscription): Promise<void> {
     let transport: Transport;
+    let signingKey: SigningKey | undefined;
     try {
+      signingKey = this.options.transports.signingKey(subscription);
       transport = this.options.transports.create(subscription);
     } catch (error) {
       // Its cursor stays open, so its events wait in the journal until it can run.
@@ -102,17 +106,18 @@ export class PipelineRegistry {
       return;
     }
     this.options.metrics?.initSubscription(subscription.environment, subscription.id);
-    const running: Running = { subscription, pipeline: this.pipelineFor(subscription, transport), transport, fingerprint: this.options.transports.fingerprint(subscription) };
+    const running: Running = { subscription, pipeline: this.pipelineFor(subscription, transport, signingKey), transport, signingKey, fingerprint: this.options.transports.fingerprint(subscription) };
     this.running.set(subscription.id, running);
     await running.pipeline.start();
     this.options.logger.info({ subscription: subscription.id, environment: subscription.environment }, 'subscription started');
   }
 
-  private pipelineFor(subscription: Subscription, transport: Transport): SubscriptionPipeline {
+  private pipelineFor(subscription: Subscription, transport: Transport, signingKey: SigningKey | undefined): SubscriptionPipeline {
     const pipeline: SubscriptionPipeline = new SubscriptionPipeline({
       ...this.options,
       subscription,
       transport,
+      signingKey,
       formatter: formatters[subscription.format],
       onFailed: (error) => this.failed(subscription.id, pipeline, error),
       onAttempt: (report) => {
@@ -172,7 +177,7 @@ export class PipelineRegistry {
   private async restart(id: string, running: Running, failed: SubscriptionPipeline): Promise<void> {
     if (this.running.get(id) !== running || running.pipeline !== failed) return;
     await failed.stop();
-    const pipeline = this.pipelineFor(running.subscription, running.transport);
+    const pipeline = this.pipelineFor(running.subscription, running.transport, running.signingKey);
     running.pipeline = pipeline;
     try {
       await pipeline.start();

@@ -35,3 +35,18 @@ export function hecAcceptedPrefix(bodyExcerpt: string | undefined): number | und
     return undefined;
   }
 }
+
+/**
+ * The error code and description of an RFC 8935 refusal (`{"err": "invalid_key", "description":
+ * "…"}`), as words for the dead letter's reason; undefined for any other body.
+ */
+export function setErrorDetail(bodyExcerpt: string | undefined): string | undefined {
+  if (bodyExcerpt === undefined || !bodyExcerpt.trimStart().startsWith('{')) return undefined;
+  try {
+    const body = JSON.parse(bodyExcerpt) as { err?: unknown; description?: unknown };
+    if (typeof body.err !== 'string' || !/^[a-z_]{1,64}$/.test(body.err)) return undefined;
+    return typeof body.description === 'string' ? `${body.err} (${body.description.slice(0, 200)})` : body.err;
+  } catch {
+    return undefined;
+  }
+}

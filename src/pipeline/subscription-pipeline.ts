@@ -9,14 +9,15 @@ import type { GatewayMetrics } from '../observability/metrics.js';
 import { asError } from '../util/as-error.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { deferred } from '../util/deferred.js';
-import { BatchBuilder, payloadLimit } from './batch-builder.js';
-import { bodyShape, tcpBodyShape, type BodyShape } from './body-shape.js';
+import { BatchBuilder, payloadLimit, type PayloadLimit } from './batch-builder.js';
+import { bodyShape, perRequestShape, tcpBodyShape, type BodyShape } from './body-shape.js';
 import { compileRecordFilter, type RecordFilter } from './filter.js';
-import type { FormatContext, Formatter } from './formatter.js';
+import type { FormatContext, Formatter, RequestTemplate, SecurityEventSettings } from './formatter.js';
+import { parseTemplate, splitUrlTemplate } from './placeholder-template.js';
 import { compileRedactor, redactRawEvent, type Redactor } from './redact.js';
 import { encodeBatch } from './batch-builder.js';
 import type { DeadLetter, DeadLetterStore } from './dead-letter-store.js';
-import { backoffMs, hecAcceptedPrefix, onFailure } from './retry-policy.js';
+import { backoffMs, hecAcceptedPrefix, onFailure, setErrorDetail } from './retry-policy.js';
 import type { EncodedBatch, SendResult, Transport } from './transport.js';
 
 export interface PipelineOptions {
@@ -41,6 +42,8 @@ export interface PipelineOptions {
   onFailed?: (error: Error) => void;
   /** Masks credentials and resolved references in text from outside before it is logged. */
   mask?: (text: string) => string;
+  /** Format SET: the key that signs its tokens (alg, kid, sign). */
+  signingKey?: Pick<SecurityEventSettings, 'alg' | 'kid' | 'sign'>;
 }
 
 /** What happened to one attempt, for logs and metrics. */
@@ -99,6 +102,7 @@ export class SubscriptionPipeline {
   private readonly spliceItems: boolean;
   private readonly redact: Redactor;
   private readonly shape: BodyShape;
+  private readonly limit: PayloadLimit;
   private readonly context: FormatContext;
   private readonly clock: Clock;
   private reader: JournalReader | undefined;
@@ -146,8 +150,19 @@ export class SubscriptionPipeline {
         if (truncated > 0) metrics.attributesAdjusted.inc({ ...labels, reason: 'truncated' }, truncated);
       }),
     };
-    this.shape = subscription.protocol === 'TCP_IP' ? tcpBodyShape(tcp.format, tcp.framing, tcp.additionalAttributes) : bodyShape(https.format, https.prettyPrint, options.formatter, this.context);
+    if (subscription.template !== undefined) this.context.template = requestTemplate(subscription);
+    if (subscription.set !== undefined && options.signingKey !== undefined) this.context.securityEvents = { ...subscription.set, ...options.signingKey };
+    const perRequest = options.formatter.perRequest;
+    this.shape = perRequest !== undefined ? perRequestShape(perRequest.contentType(this.context)) : subscription.protocol === 'TCP_IP' ? tcpBodyShape(tcp.format, tcp.framing, tcp.additionalAttributes) : bodyShape(https.format, https.prettyPrint, options.formatter, this.context);
+    this.limit = perRequest !== undefined ? { maxEvents: 1, maxBytes: Number.POSITIVE_INFINITY } : payloadLimit(subscription);
     this.spliceItems = options.formatter.formatJson !== undefined && (subscription.protocol === 'TCP_IP' || !https.prettyPrint);
+  }
+
+  /** A one-event-per-request batch gets the path and headers its event fills in. */
+  private withTarget(batch: EncodedBatch): EncodedBatch {
+    const perRequest = this.options.formatter.perRequest;
+    if (perRequest?.target !== undefined) batch.target = perRequest.target(this.redact(batch.records[0]!.event), this.context);
+    return batch;
   }
 
   /** One event as an encoded item: spliced from its stored bytes when it can be, else formatted from the object. */
@@ -160,7 +175,7 @@ export class SubscriptionPipeline {
 
   /** These records as one batch, as this subscription sends them (the test-send route; no filters). */
   encodeRecords(records: readonly JournalRecord[]): EncodedBatch {
-    return encodeBatch(this.shape, this.options.subscription, records.map((record) => this.encode(record)), records, records[0]!.seq, records.at(-1)!.seq, false);
+    return this.withTarget(encodeBatch(this.shape, this.options.subscription, records.map((record) => this.encode(record)), records, records[0]!.seq, records.at(-1)!.seq, false));
   }
 
   /** Opens the cursor and starts delivering in the background. */
@@ -261,7 +276,7 @@ export class SubscriptionPipeline {
   /** The next batch: full, or due `flushMs` after its first event. Undefined when only filtered records passed. */
   async nextBatch(): Promise<EncodedBatch | undefined> {
     const { subscription, metrics } = this.options;
-    const builder = new BatchBuilder(this.shape, payloadLimit(subscription));
+    const builder = new BatchBuilder(this.shape, this.limit);
     const firstSeq = this.consumedSeq + 1;
     let deadline: number | undefined;
     fill: for (;;) {
@@ -303,7 +318,7 @@ export class SubscriptionPipeline {
       }
     }
     if (builder.count === 0) return undefined;
-    const batch = builder.take(subscription, firstSeq, this.consumedSeq);
+    const batch = this.withTarget(builder.take(subscription, firstSeq, this.consumedSeq));
     if (batch.oversize) metrics?.eventsOversize.inc({ environment: subscription.environment, subscription: subscription.id });
     return batch;
   }
@@ -409,16 +424,19 @@ export class SubscriptionPipeline {
   }
 
   private async deliverRefused(batch: EncodedBatch, result: SendResult): Promise<void> {
+    // An RFC 8935 receiver says why: `refused by the destination: invalid_key (…)`.
+    const detail = setErrorDetail(result.bodyExcerpt);
+    const refused = detail === undefined ? 'refused by the destination' : `refused by the destination: ${this.options.mask?.(detail) ?? detail}`;
     const accepted = this.options.subscription.format === 'SPLUNK' ? hecAcceptedPrefix(result.bodyExcerpt) : undefined;
     if (accepted !== undefined && accepted < batch.events) {
       // HEC indexed the events before `accepted`; the one at `accepted` is the suspect.
       if (accepted > 0) this.options.metrics?.eventsDelivered.inc({ environment: batch.environment, subscription: batch.subscriptionId }, accepted);
-      if (batch.events === 1) return this.deadLetter(batch.records, result, 'refused by the destination');
+      if (batch.events === 1) return this.deadLetter(batch.records, result, refused);
       await this.deliver(this.part(batch, accepted, accepted + 1));
       if (accepted + 1 < batch.events) await this.deliver(this.part(batch, accepted + 1, batch.events));
       return;
     }
-    if (batch.events === 1) return this.deadLetter(batch.records, result, 'refused by the destination');
+    if (batch.events === 1) return this.deadLetter(batch.records, result, refused);
     const half = Math.ceil(batch.events / 2);
     await this.deliver(this.part(batch, 0, half));
     await this.deliver(this.part(batch, half, batch.events));
@@ -428,7 +446,7 @@ export class SubscriptionPipeline {
   private part(batch: EncodedBatch, from: number, to: number): EncodedBatch {
     const records = batch.records.slice(from, to);
     const lastSeq = to === batch.events ? batch.lastSeq : records.at(-1)!.seq;
-    return encodeBatch(this.shape, this.options.subscription, batch.items.slice(from, to), records, records[0]!.seq, lastSeq, batch.oversize);
+    return this.withTarget(encodeBatch(this.shape, this.options.subscription, batch.items.slice(from, to), records, records[0]!.seq, lastSeq, batch.oversize));
   }
 
   /** How many of the batch's first events are older than retention. */
@@ -471,4 +489,16 @@ export class SubscriptionPipeline {
     this.window.push({ lastSeq: this.consumedSeq, done: true });
     this.advance();
   }
+}
+
+/** A TEMPLATE subscription's templates, parsed (they were checked when the configuration was loaded). */
+function requestTemplate(subscription: Subscription): RequestTemplate {
+  const { template, httpEndpoint } = subscription;
+  const url = splitUrlTemplate(httpEndpoint!.url);
+  return {
+    body: parseTemplate(template!.body, template!.contentType === 'application/json' ? 'json' : 'form'),
+    contentType: template!.contentType,
+    ...(url !== undefined && url.path.includes('${') ? { path: parseTemplate(url.path, 'url') } : {}),
+    headers: Object.entries(httpEndpoint!.headers ?? {}).filter(([, value]) => value.includes('${')).map(([name, value]) => [name.toLowerCase(), parseTemplate(value, 'header')] as const),
+  };
 }

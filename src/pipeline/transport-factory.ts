@@ -5,11 +5,14 @@ import { TcpTransport } from '../../transports/tcp.js';
 import type { GatewayConfig, Subscription } from '../config/gateway-config.js';
 import type { Logger } from '../logger.js';
 import { loadCertificates, loadKeyPair } from '../tls/key-material.js';
+import { loadSigningKey, type SigningKey } from '../tls/signing-key.js';
 import { version } from '../version.js';
 import type { Transport } from './transport.js';
 
 export interface TransportFactory {
   create(subscription: Subscription): Transport;
+  /** Format SET: its signing key, read and checked (throws KeyMaterialError when it cannot be used). */
+  signingKey(subscription: Subscription): SigningKey | undefined;
   /** Everything the transport is built from: a change means the pipeline restarts. */
   fingerprint(subscription: Subscription): string;
 }
@@ -18,9 +21,14 @@ export function transportFactory(config: GatewayConfig, logger: Logger): Transpo
   const material = (subscription: Subscription) => ({
     key: subscription.tlsClientAuthKeyPair && config.keys.find((key) => key.id === subscription.tlsClientAuthKeyPair!.id),
     certificates: (subscription.trustedCertificates ?? []).map((reference) => config.certificates.find((certificate) => certificate.id === reference.id)!),
+    signingKey: subscription.set && config.keys.find((key) => key.id === subscription.set!.signingKey.id),
   });
   return {
     fingerprint: (subscription) => JSON.stringify({ subscription, ...material(subscription) }),
+    signingKey(subscription) {
+      const key = material(subscription).signingKey;
+      return key === undefined ? undefined : loadSigningKey(key);
+    },
     create(subscription) {
       const { key, certificates } = material(subscription);
       const tls = {

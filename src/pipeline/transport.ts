@@ -21,6 +21,14 @@ export interface EncodedBatch {
   /** The events and their encoded items, so a refused batch can be split and its events dead-lettered. */
   records: readonly JournalRecord[];
   items: readonly Buffer[];
+  /** One-event-per-request formats: the path and headers filled in for this event. */
+  target?: RequestTarget;
+}
+
+/** A request's own path (and query) and headers, in place of the subscription's. */
+export interface RequestTarget {
+  path?: string;
+  headers?: Record<string, string>;
 }
 
 export interface SendResult {

@@ -29,7 +29,7 @@ test('pipelines follow the configuration: start, isolate environments, suspend, 
   const registry = new PipelineRegistry({
     journal,
     logger,
-    transports: { create: (subscription) => transports.set(subscription.id, new RecordingTransport()).get(subscription.id)!, fingerprint: (subscription) => JSON.stringify(subscription) },
+    transports: { create: (subscription) => transports.set(subscription.id, new RecordingTransport()).get(subscription.id)!, fingerprint: (subscription) => JSON.stringify(subscription), signingKey: () => undefined },
   });
   close = async () => {
     await registry.stopAll();
