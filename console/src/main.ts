@@ -61,7 +61,9 @@ function SignIn({ onSignedIn }: { onSignedIn: (environments: string[]) => void }
 
 // ---- subscriptions -------------------------------------------------------------------------------
 
-const formatNames: Record<string, string> = { SPLUNK: 'Splunk', ACTIVITY: 'Ping Activity Format', NEWRELIC: 'New Relic' };
+const formatNames: Record<string, string> = { SPLUNK: 'Splunk', ACTIVITY: 'Ping Activity Format', NEWRELIC: 'New Relic', TEMPLATE: 'Template (PingAM-style webhook)', SET: 'Security Event Token (RFC 8417)' };
+/** Formats that send one event per request, so batching and the payload format do not apply. */
+const perRequest = (format: string) => format === 'TEMPLATE' || format === 'SET';
 
 function destination(subscription: Json): string {
   const endpoint = (subscription.httpEndpoint ?? subscription.connectionDetails) as { url?: string } | undefined;
@@ -138,7 +140,7 @@ function Sparkline({ samples, label }: { samples: number[]; label: string }) {
 /** Which form field a problem's JSON pointer belongs to. */
 function fieldOf(pointer: string): string {
   const fields: [string, string][] = [
-    ['/name', 'name'], ['/httpEndpoint/headers', 'headers'], ['/httpEndpoint', 'url'], ['/connectionDetails', 'url'], ['/basicAuth', 'username'],
+    ['/name', 'name'], ['/template', 'template-body'], ['/set/signingKey', 'set-key'], ['/set', 'set-issuer'], ['/signing', 'signing-type'], ['/httpEndpoint/headers', 'headers'], ['/httpEndpoint', 'url'], ['/connectionDetails', 'url'], ['/basicAuth', 'username'],
     ['/verifyTlsCertificates', 'untrusted'], ['/tlsClientAuthKeyPair', 'key'], ['/trustedCertificates', 'trusted'],
     ['/payloadOptions/maximumPayloadLimit', 'limit'], ['/payloadOptions/payloadFormat', 'encoding'],
     ['/filterOptions/includedActionTypes', 'events'], ['/filterOptions/includedApplications', 'applications'], ['/filterOptions/includedPopulations', 'populations'], ['/filterOptions/includedTags', 'tags'],
@@ -164,9 +166,10 @@ interface FormValues {
   name: string; protocol: string; url: string; format: string; encoding: string; pretty: boolean; tcpFormat: string;
   limitType: string; limit: string; types: string[]; ip: boolean; userAgent: boolean; untrusted: boolean; keyId: string; trusted: string[];
   username: string; password: string; headers: string; tags: string; applications: string; populations: string;
+  templateBody: string; templateType: string; setIssuer: string; setAudience: string; setKey: string; signingType: string; signingSecret: string;
 }
 
-const empty: FormValues = { name: '', protocol: 'HTTPS', url: '', format: 'SPLUNK', encoding: 'ND_JSON', pretty: false, tcpFormat: 'JSON_DOC', limitType: 'EVENTS_PER_PAYLOAD', limit: '500', types: [], ip: false, userAgent: false, untrusted: false, keyId: '', trusted: [], username: '', password: '', headers: '', tags: '', applications: '', populations: '' };
+const empty: FormValues = { name: '', protocol: 'HTTPS', url: '', format: 'SPLUNK', encoding: 'ND_JSON', pretty: false, tcpFormat: 'JSON_DOC', limitType: 'EVENTS_PER_PAYLOAD', limit: '500', types: [], ip: false, userAgent: false, untrusted: false, keyId: '', trusted: [], username: '', password: '', headers: '', tags: '', applications: '', populations: '', templateBody: '', templateType: 'application/json', setIssuer: '', setAudience: '', setKey: '', signingType: '', signingSecret: '' };
 
 function SubscriptionForm({ environment, id, done }: { environment: string; id?: string; done: () => void }) {
   const base = `/v1/environments/${encodeURIComponent(environment)}`;
@@ -176,10 +179,10 @@ function SubscriptionForm({ environment, id, done }: { environment: string; id?:
   const [message, setMessage] = useState('');
   const [search, setSearch] = useState('');
   const [custom, setCustom] = useState('');
-  const [keys, setKeys] = useState<string[]>([]);
+  const [keys, setKeys] = useState<{ id: string; usage: string }[]>([]);
   const [certificates, setCertificates] = useState<string[]>([]);
   const load = async () => {
-    setKeys((await api<{ keys: Json[] }>('GET', `${base}/keys`)).body.keys.map((key) => show(key.id)));
+    setKeys((await api<{ keys: Json[] }>('GET', `${base}/keys`)).body.keys.map((key) => ({ id: show(key.id), usage: show(key.usage ?? 'OUTBOUND_MTLS') })));
     setCertificates((await api<{ certificates: Json[] }>('GET', `${base}/certificates`)).body.certificates.map((certificate) => show(certificate.id)));
     if (id === undefined) return;
     const loaded = await api('GET', `${base}/subscriptions/${id}`);
@@ -188,6 +191,7 @@ function SubscriptionForm({ environment, id, done }: { environment: string; id?:
       httpEndpoint?: { url?: string; headers?: Record<string, string | null> }; connectionDetails?: { url?: string }; basicAuth?: { username?: string };
       payloadOptions?: { maximumPayloadLimit?: { type?: string; size?: number }; payloadFormat?: { https?: { format?: string; prettyPrint?: boolean }; tcp?: { format?: string } } };
       filterOptions?: { includedActionTypes?: string[]; ipAddressExposed?: boolean; userAgentExposed?: boolean; includedTags?: string[]; includedApplications?: { id: string }[]; includedPopulations?: { id: string }[] };
+      template?: { body?: string; contentType?: string }; set?: { issuer?: string; audience?: string; signingKey?: { id: string } }; signing?: { type?: string };
     };
     setOriginal(loaded);
     setValues({
@@ -199,6 +203,9 @@ function SubscriptionForm({ environment, id, done }: { environment: string; id?:
       username: body.basicAuth?.username ?? '', password: '',
       headers: Object.entries(body.httpEndpoint?.headers ?? {}).map(([name, value]) => `${name}: ${value ?? keptSecret}`).join('\n'),
       tags: (body.filterOptions?.includedTags ?? []).join(', '), applications: (body.filterOptions?.includedApplications ?? []).map((reference) => reference.id).join(', '), populations: (body.filterOptions?.includedPopulations ?? []).map((reference) => reference.id).join(', '),
+      templateBody: body.template?.body ?? '', templateType: body.template?.contentType ?? 'application/json',
+      setIssuer: body.set?.issuer ?? '', setAudience: body.set?.audience ?? '', setKey: body.set?.signingKey?.id ?? '',
+      signingType: body.signing?.type ?? '', signingSecret: '',
     });
   };
   useEffect(() => void load(), [id, environment]);
@@ -232,6 +239,14 @@ function SubscriptionForm({ environment, id, done }: { environment: string; id?:
     delete body.basicAuth;
     delete body.tlsClientAuthKeyPair;
     delete body.trustedCertificates;
+    delete body.template;
+    delete body.set;
+    delete body.signing;
+    if (values.format === 'TEMPLATE') body.template = { body: values.templateBody, contentType: values.templateType };
+    if (values.format === 'SET') body.set = { issuer: values.setIssuer, ...(values.setAudience === '' ? {} : { audience: values.setAudience }), signingKey: { id: values.setKey } };
+    // The secret is write-only: left empty, the stored one is kept.
+    if (values.protocol === 'HTTPS' && values.signingType !== '') body.signing = { type: values.signingType, ...(values.signingSecret === '' ? {} : { secret: values.signingSecret }) };
+    if (perRequest(values.format)) body.payloadOptions = previousPayload;
     if (values.protocol === 'HTTPS') body.httpEndpoint = { url: values.url, ...(Object.keys(headers).length > 0 ? { headers } : {}) };
     else body.connectionDetails = { url: values.url };
     if (values.username !== '') body.basicAuth = { username: values.username, ...(values.password === '' ? {} : { password: values.password }) };
@@ -264,7 +279,7 @@ function SubscriptionForm({ environment, id, done }: { environment: string; id?:
     h('fieldset', null, h('legend', null, 'Certificates'),
       h(Field, { id: 'trusted', label: 'Trusted certificates', problems }, h('select', { id: 'trusted', multiple: true, onChange: (e: Event) => setValues({ ...values, trusted: [...(e.target as HTMLSelectElement).selectedOptions].map((option) => option.value) }) }, ...certificates.map((certificate) => h('option', { value: certificate, selected: values.trusted.includes(certificate) }, certificate)))),
       checkbox('untrusted', 'Allow TLS connection with untrusted certificates', values.untrusted, set('untrusted')),
-      h(Field, { id: 'key', label: 'TLS Client Authentication Key', problems }, h('select', { id: 'key', value: values.keyId, disabled: values.untrusted, onChange: set('keyId') }, h('option', { value: '' }, 'None'), ...keys.map((key) => h('option', { value: key }, key)))),
+      h(Field, { id: 'key', label: 'TLS Client Authentication Key', problems }, h('select', { id: 'key', value: values.keyId, disabled: values.untrusted, onChange: set('keyId') }, h('option', { value: '' }, 'None'), ...keys.filter((key) => key.usage === 'OUTBOUND_MTLS').map((key) => h('option', { value: key.id }, key.id)))),
       values.untrusted ? h('p', { class: 'note' }, 'A client key cannot be used while untrusted certificates are allowed.') : null,
     ),
     h('fieldset', null, h('legend', null, 'Headers'),
@@ -272,15 +287,33 @@ function SubscriptionForm({ environment, id, done }: { environment: string; id?:
       h(Field, { id: 'password', label: id === undefined ? 'Basic authentication password' : 'Basic authentication password (leave empty to keep)', problems }, h('input', { id: 'password', type: 'password', autocomplete: 'new-password', value: values.password, onInput: set('password') })),
       h(Field, { id: 'headers', label: 'Custom headers (one "Name: value" per line)', problems }, h('textarea', { id: 'headers', rows: 3, value: values.headers, onInput: set('headers') })),
     ),
+    values.protocol === 'HTTPS'
+      ? h('fieldset', null, h('legend', null, 'Signature'),
+        h(Field, { id: 'signing-type', label: 'Sign each delivery', problems }, h('select', { id: 'signing-type', value: values.signingType, onChange: set('signingType') },
+          h('option', { value: '' }, 'No signature'), h('option', { value: 'keycloak' }, 'X-Keycloak-Signature (HMAC-SHA256)'), h('option', { value: 'hub' }, 'X-Hub-Signature (WebSub, HMAC-SHA256)'), h('option', { value: 'standard-webhooks' }, 'Standard Webhooks (whsec_ secret)'))),
+        values.signingType === '' ? null : h(Field, { id: 'signing-secret', label: id === undefined ? 'Signing secret' : 'Signing secret (leave empty to keep)', problems }, h('input', { id: 'signing-secret', type: 'password', autocomplete: 'new-password', value: values.signingSecret, onInput: set('signingSecret') })))
+      : null,
     h('fieldset', null, h('legend', null, 'Payload Format'),
-      values.protocol === 'HTTPS'
+      h(Field, { id: 'format', label: 'Event Schema', problems }, h('select', { id: 'format', value: values.format, onChange: set('format') }, ...Object.entries(formatNames).map(([value, label]) => h('option', { value }, label)))),
+      values.format === 'TEMPLATE'
+        ? h('div', null,
+          h(Field, { id: 'template-type', label: 'Content type', problems }, h('select', { id: 'template-type', value: values.templateType, onChange: set('templateType') }, h('option', { value: 'application/json' }, 'application/json'), h('option', { value: 'application/x-www-form-urlencoded' }, 'application/x-www-form-urlencoded'))),
+          h(Field, { id: 'template-body', label: 'Body template (${UserId}, ${WebhookEventType}, ${actors.user.name}, …; the URL and header values may hold them too)', problems }, h('textarea', { id: 'template-body', rows: 5, value: values.templateBody, onInput: set('templateBody') })))
+        : null,
+      values.format === 'SET'
+        ? h('div', null,
+          h(Field, { id: 'set-issuer', label: 'Issuer (iss)', problems }, h('input', { id: 'set-issuer', type: 'text', value: values.setIssuer, onInput: set('setIssuer') })),
+          h(Field, { id: 'set-audience', label: 'Audience (aud, optional)', problems }, h('input', { id: 'set-audience', type: 'text', value: values.setAudience, onInput: set('setAudience') })),
+          h(Field, { id: 'set-key', label: 'Signing key', problems }, h('select', { id: 'set-key', value: values.setKey, onChange: set('setKey') }, h('option', { value: '' }, 'Choose a SIGNING key'), ...keys.filter((key) => key.usage === 'SIGNING').map((key) => h('option', { value: key.id }, key.id)))))
+        : null,
+      perRequest(values.format) ? h('p', { class: 'note' }, 'One event per request: the payload format and limit do not apply.') : null,
+      perRequest(values.format) ? null : values.protocol === 'HTTPS'
         ? h('div', null,
           h(Field, { id: 'encoding', label: 'Payload Format', problems }, h('select', { id: 'encoding', value: values.encoding, onChange: set('encoding') }, h('option', { value: 'JSON_ARRAY' }, 'JSON array'), h('option', { value: 'ND_JSON' }, 'NDJSON'))),
           values.encoding === 'JSON_ARRAY' ? checkbox('pretty', 'Pretty Print', values.pretty, set('pretty')) : null)
         : h(Field, { id: 'encoding', label: 'Payload Format', problems }, h('select', { id: 'encoding', value: values.tcpFormat, onChange: set('tcpFormat') }, h('option', { value: 'JSON_DOC' }, 'JSON document'), h('option', { value: 'RFC_LOGLINE' }, 'RFC 5424 log line'))),
-      h(Field, { id: 'format', label: 'Event Schema', problems }, h('select', { id: 'format', value: values.format, onChange: set('format') }, ...Object.entries(formatNames).map(([value, label]) => h('option', { value }, label)))),
     ),
-    h('fieldset', null, h('legend', null, 'Payload Limit'),
+    perRequest(values.format) ? null : h('fieldset', null, h('legend', null, 'Payload Limit'),
       h(Field, { id: 'limit-type', label: 'Limit by', problems }, h('select', { id: 'limit-type', value: values.limitType, onChange: set('limitType') }, h('option', { value: 'EVENTS_PER_PAYLOAD' }, 'Events (1–500)'), h('option', { value: 'KB_PER_PAYLOAD' }, 'Size in KB (1–4096)'))),
       h(Field, { id: 'limit', label: 'Payload Limit', problems }, h('input', { id: 'limit', type: 'number', value: values.limit, onInput: set('limit') })),
     ),
@@ -417,7 +450,7 @@ function MaterialPage({ environment }: { environment: string }) {
   const base = `/v1/environments/${encodeURIComponent(environment)}`;
   const [keys, setKeys] = useState<Json[]>([]);
   const [certificates, setCertificates] = useState<Json[]>([]);
-  const [form, setForm] = useState({ id: '', certificate: '', privateKey: '', passphrase: '', pkcs12: '' });
+  const [form, setForm] = useState({ id: '', usage: 'OUTBOUND_MTLS', certificate: '', privateKey: '', passphrase: '', pkcs12: '' });
   const [caForm, setCaForm] = useState({ id: '', certificate: '' });
   const [message, setMessage] = useState('');
   const load = async () => {
@@ -440,11 +473,12 @@ function MaterialPage({ environment }: { environment: string }) {
   };
   const addKey = async (event: Event) => {
     event.preventDefault();
-    const body = form.pkcs12 !== '' ? { id: form.id, usage: 'OUTBOUND_MTLS', pkcs12: form.pkcs12, passphrase: form.passphrase } : { id: form.id, usage: 'OUTBOUND_MTLS', certificate: form.certificate, privateKey: form.privateKey };
+    // A SIGNING key may come without a certificate.
+    const body = form.pkcs12 !== '' ? { id: form.id, usage: form.usage, pkcs12: form.pkcs12, passphrase: form.passphrase } : { id: form.id, usage: form.usage, ...(form.certificate === '' && form.usage === 'SIGNING' ? {} : { certificate: form.certificate }), privateKey: form.privateKey };
     try {
       await api('POST', `${base}/keys`, body);
       setMessage(`Key pair ${form.id} added.`);
-      setForm({ id: '', certificate: '', privateKey: '', passphrase: '', pkcs12: '' });
+      setForm({ id: '', usage: 'OUTBOUND_MTLS', certificate: '', privateKey: '', passphrase: '', pkcs12: '' });
       await load();
     } catch (caught) {
       failure(caught);
@@ -475,28 +509,30 @@ function MaterialPage({ environment }: { environment: string }) {
     const described = (item.certificates as { subject: string; issuer: string; notAfter: string }[] | undefined) ?? [];
     return h('tr', { 'data-material': id },
       h('td', null, id),
+      kind === 'keys' ? h('td', null, item.usage === 'SIGNING' ? 'Signing (SET)' : 'TLS client (mTLS)') : null,
       h('td', null, ...described.map((certificate) => h('div', null, certificate.subject))),
       h('td', null, ...described.map((certificate) => h('div', null, certificate.issuer))),
       h('td', null, ...described.map((certificate) => h('div', { class: Date.parse(certificate.notAfter) - Date.now() < fortnightMs ? 'error' : '' }, certificate.notAfter))),
       h('td', null, item.managedBy === 'file' ? h('span', { class: 'note' }, 'From the configuration file') : h('button', { type: 'button', class: 'secondary', 'aria-label': `Delete ${id}`, onClick: () => void remove(kind, id) }, 'Delete')));
   });
-  const head = h('thead', null, h('tr', null, ...['ID', 'Subject', 'Issuer', 'Expires', ''].map((title) => h('th', { scope: 'col' }, title))));
+  const head = (titles: string[]) => h('thead', null, h('tr', null, ...titles.map((title) => h('th', { scope: 'col' }, title))));
   return h('section', { 'aria-label': 'Keys and certificates' },
     h('h2', null, 'Keys and certificates'),
     message === '' ? null : h('p', { class: 'result', role: 'status' }, message),
-    h('h3', null, 'TLS client authentication keys'),
-    h('table', null, head, h('tbody', null, ...rows(keys, 'keys'))),
+    h('h3', null, 'Key pairs'),
+    h('table', null, head(['ID', 'Usage', 'Subject', 'Issuer', 'Expires', '']), h('tbody', null, ...rows(keys, 'keys'))),
     h('form', { onSubmit: addKey, 'aria-label': 'Add key pair' },
       h('h3', null, 'Add key pair'),
       h('label', { for: 'key-id' }, 'Key ID'), h('input', { id: 'key-id', type: 'text', value: form.id, onInput: (e: Event) => setForm({ ...form, id: (e.target as HTMLInputElement).value }) }),
-      h('label', { for: 'key-certificate' }, 'Certificate (PEM)'), h('textarea', { id: 'key-certificate', rows: 4, value: form.certificate, onInput: (e: Event) => setForm({ ...form, certificate: (e.target as HTMLTextAreaElement).value }) }),
+      h('label', { for: 'key-usage' }, 'Usage'), h('select', { id: 'key-usage', value: form.usage, onChange: (e: Event) => setForm({ ...form, usage: (e.target as HTMLSelectElement).value }) }, h('option', { value: 'OUTBOUND_MTLS' }, 'TLS client authentication (mTLS)'), h('option', { value: 'SIGNING' }, 'Signing Security Event Tokens (RSA or EC P-256)')),
+      h('label', { for: 'key-certificate' }, form.usage === 'SIGNING' ? 'Certificate (PEM, optional)' : 'Certificate (PEM)'), h('textarea', { id: 'key-certificate', rows: 4, value: form.certificate, onInput: (e: Event) => setForm({ ...form, certificate: (e.target as HTMLTextAreaElement).value }) }),
       h('label', { for: 'key-private' }, 'Private key (PEM)'), h('textarea', { id: 'key-private', rows: 4, value: form.privateKey, onInput: (e: Event) => setForm({ ...form, privateKey: (e.target as HTMLTextAreaElement).value }) }),
       h('label', { for: 'key-pkcs12' }, 'Or a PKCS#12 file'), h('input', { id: 'key-pkcs12', type: 'file', accept: '.p12,.pfx', onChange: readFile }),
       h('label', { for: 'key-passphrase' }, 'Passphrase'), h('input', { id: 'key-passphrase', type: 'password', value: form.passphrase, onInput: (e: Event) => setForm({ ...form, passphrase: (e.target as HTMLInputElement).value }) }),
       h('p', null, h('button', { type: 'submit' }, 'Upload key pair')),
     ),
     h('h3', null, 'Trusted certificates'),
-    h('table', null, head, h('tbody', null, ...rows(certificates, 'certificates'))),
+    h('table', null, head(['ID', 'Subject', 'Issuer', 'Expires', '']), h('tbody', null, ...rows(certificates, 'certificates'))),
     h('form', { onSubmit: addCertificate, 'aria-label': 'Add certificate' },
       h('h3', null, 'Add certificate'),
       h('label', { for: 'ca-id' }, 'Certificate ID'), h('input', { id: 'ca-id', type: 'text', value: caForm.id, onInput: (e: Event) => setCaForm({ ...caForm, id: (e.target as HTMLInputElement).value }) }),

@@ -229,11 +229,9 @@ function lineAndColumn(text: string, offset: number): string {
 function checkTemplate(subscription: RawSubscription, path: ConfigPath, report: RuleReporter): void {
   const { template, httpEndpoint } = subscription;
   const headers = Object.entries(httpEndpoint?.headers ?? {});
+  // Elsewhere a ${name} is an unknown reference, reported when references are resolved.
   if (subscription.format !== 'TEMPLATE') {
     if (template !== undefined) report.problem([...path, 'template'], 'is only used with format TEMPLATE');
-    const unfilled = 'holds a ${…} placeholder, which only format TEMPLATE fills (write $${ for a literal ${)';
-    if (httpEndpoint !== undefined && hasPlaceholders(httpEndpoint.url)) report.problem([...path, 'httpEndpoint', 'url'], unfilled);
-    for (const [name, value] of headers) if (hasPlaceholders(value)) report.problem([...path, 'httpEndpoint', 'headers', name], unfilled);
     return;
   }
   if (subscription.protocol !== 'HTTPS') report.problem([...path, 'format'], 'TEMPLATE needs protocol HTTPS');

@@ -69,7 +69,7 @@ export function composeConfig(loaded: LoadedConfig, managed: readonly unknown[],
       env,
       baseDir,
       resolved: (value, reference) => references.add(value, reference),
-      keepsPlaceholders: isTemplateField,
+      keepsPlaceholders: (path) => isTemplate(object) && isTemplateField(path),
       problem: (path, message) => report(['subscriptions', fileCount + index, ...path], message),
       warning: () => undefined,
     }),
@@ -130,11 +130,12 @@ export function parseConfigText(text: string, label: string, options: LoadOption
 
   const baseDir = dirname(resolve(label));
   const references = new ReferenceCollector();
-  const resolved = resolveReferences(document.toJS({ maxAliasCount: 100 }), {
+  const raw = document.toJS({ maxAliasCount: 100 }) as unknown;
+  const resolved = resolveReferences(raw, {
     env: options.env ?? process.env,
     baseDir,
     resolved: (value, reference) => references.add(value, reference),
-    keepsPlaceholders: (path) => path[0] === 'subscriptions' && isTemplateField(path.slice(2)),
+    keepsPlaceholders: (path) => path[0] === 'subscriptions' && isTemplate(subscriptionsOf(raw)[path[1] as number]) && isTemplateField(path.slice(2)),
     problem: (path, message) => {
       report.problem(path, message);
       unresolved.add(formatPath(path));
@@ -151,6 +152,16 @@ export function parseConfigText(text: string, label: string, options: LoadOption
   const written = (text: string) => asWritten(text, references.references);
   if (problems.length > 0) throw new ConfigError(problems.sort((a, b) => a.line - b.line).map((problem) => written(problem.text)));
   return { config: normalize(resolved as RawConfig, resolve(label), baseDir, references.references), warnings: warnings.map(written), source };
+}
+
+/** A subscription object of format TEMPLATE, whose template fields keep their `${name}` placeholders. */
+function isTemplate(object: unknown): boolean {
+  return typeof object === 'object' && object !== null && (object as { format?: unknown }).format === 'TEMPLATE';
+}
+
+function subscriptionsOf(document: unknown): unknown[] {
+  const list = typeof document === 'object' && document !== null ? (document as { subscriptions?: unknown }).subscriptions : undefined;
+  return Array.isArray(list) ? list : [];
 }
 
 /** Opens every key pair and certificate file now, so a bad one is a configuration error, not a failed delivery. */

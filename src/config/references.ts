@@ -12,7 +12,7 @@ export interface ReferenceContext {
   warning(path: ConfigPath, message: string): void;
   /** Each reference resolved, with its value: printed messages show the reference instead. */
   resolved?(value: string, reference: string): void;
-  /** Where another `${name}` is a template placeholder, kept for format TEMPLATE to fill per event. */
+  /** Where another `${name}` is a template placeholder (format TEMPLATE), kept to be filled per event. */
   keepsPlaceholders?(path: ConfigPath): boolean;
 }
 
@@ -25,6 +25,8 @@ export function isTemplateField(path: ConfigPath): boolean {
 const referencePattern = /\$\$\{|\$\{([^}]*)\}/g;
 const envPattern = /^env:([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$/s;
 const filePattern = /^file:(.+)$/s;
+// A template placeholder's name, as src/pipeline/placeholder-template.ts reads it.
+const placeholderName = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
 /** Returns a copy of `value` with every reference in every string resolved. */
 export function resolveReferences(value: unknown, context: ReferenceContext, path: (string | number)[] = []): unknown {
@@ -52,7 +54,7 @@ function resolveString(text: string, context: ReferenceContext, path: ConfigPath
       context.resolved?.(value, match);
       return value;
     }
-    if (context.keepsPlaceholders?.(path)) return match;
+    if (placeholderName.test(body) && context.keepsPlaceholders?.(path)) return match;
     context.problem(path, `unknown reference "${match}": use \${env:NAME}, \${env:NAME:-default} or \${file:/path} (write $\${ for a literal \${)`);
     return '';
   });

@@ -36,7 +36,7 @@ export class TemplateSyntaxError extends Error {
 
 // Session property names are free-form in PingAM (`sun.am.UniversalIdentifier`); dotted paths use
 // digits for array positions (`resources.0.id`).
-const namePattern = /^[A-Za-z_][A-Za-z0-9_.:-]*$/;
+const namePattern = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
 /** Parses `text`; throws TemplateSyntaxError naming the offset of an unclosed `${` or a bad name. */
 export function parseTemplate(text: string, landing: Landing): ParsedTemplate {
@@ -51,7 +51,7 @@ export function parseTemplate(text: string, landing: Landing): ParsedTemplate {
       const end = text.indexOf('}', i + 2);
       if (end === -1) throw new TemplateSyntaxError(`has an unclosed \${ at character ${i + 1}`, i);
       const name = text.slice(i + 2, end);
-      if (!namePattern.test(name)) throw new TemplateSyntaxError(`has a placeholder \${${name.slice(0, 40)}} at character ${i + 1} whose name is not a session property or dotted path (letters, digits, "_", ".", ":", "-")`, i);
+      if (!namePattern.test(name)) throw new TemplateSyntaxError(`has a placeholder \${${name.slice(0, 40)}} at character ${i + 1} whose name is not a session property or dotted path (letters, digits, "_", "." and "-")`, i);
       literals.push(text.slice(literalStart, i));
       placeholders.push({ name, offset: i, inString });
       literalStart = end + 1;

@@ -86,7 +86,7 @@ describe('schema limits name the line and path', () => {
   });
 
   test('an unknown format and a regular expression in action types', () => {
-    assert.deepEqual(problems(base + subscription('    format: XML\n')), ['gateway.yaml:17 subscriptions[0].format: must be one of: ACTIVITY, SPLUNK, NEWRELIC']);
+    assert.deepEqual(problems(base + subscription('    format: XML\n')), ['gateway.yaml:17 subscriptions[0].format: must be one of: ACTIVITY, SPLUNK, NEWRELIC, TEMPLATE, SET']);
     const text = base + subscription().replace('["USER.*"]', '["USER.*", "USER.(CREATED|DELETED)"]');
     assert.deepEqual(problems(text), [
       'gateway.yaml:16 subscriptions[0].filterOptions.includedActionTypes[1]: must be an action type or a "*" glob such as USER.* (no regular expressions)',

@@ -133,10 +133,10 @@ ${subscription}`;
   assert.match(problems(templated('{}', ', headers: { Content-Type: "text/plain" }'))[0]!, /headers\.Content-Type: is set by template\.contentType/);
   assert.match(problems(templated('{}', ', headers: { X-User: "${UserId" }'))[0]!, /headers\.X-User: has an unclosed \$\{/);
   assert.match(problems('    format: TEMPLATE\n    httpEndpoint: { url: "https://receiver.example/x" }\n')[0]!, /template: is required for format TEMPLATE/);
-  assert.match(problems('    httpEndpoint: { url: "https://receiver.example/${UserId}" }\n')[0]!, /httpEndpoint\.url: holds a \$\{…\} placeholder, which only format TEMPLATE fills/);
+  assert.match(problems('    httpEndpoint: { url: "https://receiver.example/${UserId}" }\n')[0]!, /httpEndpoint\.url: unknown reference "\$\{UserId\}"/, 'only format TEMPLATE fills placeholders');
   assert.match(problems('    httpEndpoint: { url: "https://receiver.example/x" }\n    template: { body: "x" }\n')[0]!, /template: is only used with format TEMPLATE/);
   assert.match(problems('    format: TEMPLATE\n    protocol: TCP_IP\n    connectionDetails: { url: "tls://c.example:6514" }\n    template: { body: "{}" }\n')[0]!, /format: TEMPLATE needs protocol HTTPS/);
   // ${env:…} references still resolve inside templates; an unknown one elsewhere is still an error.
   assert.deepEqual(problems(templated('{"k":"${env:HOME}","u":"${UserId}"}')), []);
-  assert.match(problems('    httpEndpoint: { url: "https://receiver.example/x", headers: { A: "${NOT_A_REFERENCE}" } }\n')[0]!, /holds a \$\{…\} placeholder/);
+  assert.match(problems(templated('{}', ', headers: { A: "${vault:secret/x}" }'))[0]!, /headers\.A: unknown reference "\$\{vault:secret\/x\}"/, 'a reference of an unknown kind is still an error in a template');
 });
