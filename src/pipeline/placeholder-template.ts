@@ -12,8 +12,6 @@ export type Landing = 'json' | 'form' | 'url' | 'header';
 
 export interface Placeholder {
   name: string;
-  /** Character offset of its `${` in the template text. */
-  offset: number;
   /** json only: inside a JSON string literal. */
   inString: boolean;
 }
@@ -53,7 +51,7 @@ export function parseTemplate(text: string, landing: Landing): ParsedTemplate {
       const name = text.slice(i + 2, end);
       if (!namePattern.test(name)) throw new TemplateSyntaxError(`has a placeholder \${${name.slice(0, 40)}} at character ${i + 1} whose name is not a session property or dotted path (letters, digits, "_", "." and "-")`, i);
       literals.push(text.slice(literalStart, i));
-      placeholders.push({ name, offset: i, inString });
+      placeholders.push({ name, inString });
       literalStart = end + 1;
       i = end;
       continue;

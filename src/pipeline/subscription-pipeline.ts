@@ -13,7 +13,7 @@ import { BatchBuilder, payloadLimit, type PayloadLimit } from './batch-builder.j
 import { bodyShape, perRequestShape, tcpBodyShape, type BodyShape } from './body-shape.js';
 import { compileRecordFilter, type RecordFilter } from './filter.js';
 import type { FormatContext, Formatter, RequestTemplate, SecurityEventSettings } from './formatter.js';
-import { parseTemplate, splitUrlTemplate } from './placeholder-template.js';
+import { hasPlaceholders, parseTemplate, splitUrlTemplate } from './placeholder-template.js';
 import { compileRedactor, redactRawEvent, type Redactor } from './redact.js';
 import { encodeBatch } from './batch-builder.js';
 import type { DeadLetter, DeadLetterStore } from './dead-letter-store.js';
@@ -498,7 +498,7 @@ function requestTemplate(subscription: Subscription): RequestTemplate {
   return {
     body: parseTemplate(template!.body, template!.contentType === 'application/json' ? 'json' : 'form'),
     contentType: template!.contentType,
-    ...(url !== undefined && url.path.includes('${') ? { path: parseTemplate(url.path, 'url') } : {}),
-    headers: Object.entries(httpEndpoint!.headers ?? {}).filter(([, value]) => value.includes('${')).map(([name, value]) => [name.toLowerCase(), parseTemplate(value, 'header')] as const),
+    ...(url !== undefined && hasPlaceholders(url.path) ? { path: parseTemplate(url.path, 'url') } : {}),
+    headers: Object.entries(httpEndpoint!.headers ?? {}).filter(([, value]) => hasPlaceholders(value)).map(([name, value]) => [name.toLowerCase(), parseTemplate(value, 'header')] as const),
   };
 }

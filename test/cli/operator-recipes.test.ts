@@ -1,14 +1,16 @@
 // The README's recipes for an operator's first hour, run as written: the logrotate postrotate
 // command signals exactly the gateway through its PID file, the process is named siem-gateway,
 // `siem-gateway logs` pretty-prints and follows a log through rotation, and the NDJSON example
-// file the curl example posts is accepted.
+// file the curl example posts is accepted, and the webhook recipes are valid configuration.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { prettyLine } from '../../src/cli/logs-command.js';
+import { parseConfigText } from '../../src/config/load-config.js';
 import { cliPath, GatewayProcess, runCli } from '../helpers/gateway-process.js';
 import { ingestToken } from '../helpers/in-process-gateway.js';
 import { until } from '../helpers/manual-clock.js';
@@ -88,4 +90,18 @@ test("the README's NDJSON example file is accepted", async (t) => {
   const { ingest } = await gateway.listening();
   const response = await fetch(`http://${ingest}/v1/environments/default/events`, { method: 'POST', headers: { authorization: `Bearer ${ingestToken}`, 'content-type': 'application/x-ndjson' }, body: readFileSync(join(repository, 'examples', 'events.ndjson')) });
   assert.deepEqual([response.status, await response.json()], [202, { accepted: 3 }]);
+});
+
+test("the README's webhook recipes (templated logout, signed webhook, SET push) are valid configuration as written", (t) => {
+  const dir = tempDir(t);
+  const keyFile = join(dir, 'set-signing.key');
+  writeFileSync(keyFile, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+  const env = { SESSIONS_TOKEN: 'sessions-token', SOAR_TOKEN: 'soar-token', SOAR_WEBHOOK_SECRET: `whsec_${Buffer.from('0123456789abcdef0123').toString('base64')}`, SSF_PUSH_TOKEN: 'ssf-token' };
+  for (const id of ['am-logout', 'soar-hook', 'caep-receiver']) {
+    const block = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((match) => match[1]!).find((yaml) => yaml.includes(`- id: ${id}\n`));
+    assert.ok(block !== undefined, `the README has a recipe for ${id}`);
+    const loaded = parseConfigText(`environments: [ { id: prod } ]\nauth: { tokens: [ { name: c, token: "${ingestToken}", scopes: [ingest] } ] }\n${block.replace('/etc/siem-gateway/set-signing.key', keyFile)}`, join(dir, `${id}.yaml`), { env });
+    assert.equal(loaded.config.subscriptions[0]!.id, id);
+    assert.deepEqual(loaded.warnings, []);
+  }
 });

@@ -29,7 +29,7 @@ test('SET: signed tokens verify against the published JWKS, claim by claim; a 40
     handler: (request) => (request.body.split('.')[1] !== undefined && Buffer.from(request.body.split('.')[1]!, 'base64url').toString().includes('"jti":"refuse-me"') ? { status: 400, body: '{"err":"invalid_key","description":"the key is revoked"}' } : { status: 202 }),
   });
   t.after(() => sink.close());
-  const { ingestUrl, adminUrl } = await startGateway(t, {
+  const { ingestUrl, adminUrl, lines } = await startGateway(t, {
     extra: `keys:
   - { id: set-rsa, environment: prod, usage: SIGNING, certFile: "${join(dir, 'rsa.cert.pem')}", keyFile: "${join(dir, 'rsa.key.pem')}" }
   - { id: set-ec, environment: prod, usage: SIGNING, keyFile: "${join(dir, 'ec.key.pem')}" }
@@ -135,6 +135,7 @@ subscriptions:
   assert.equal((await admin('/keys/api-signer', { method: 'DELETE' })).status, 409, 'a signing key in use cannot be deleted');
   assert.equal((await admin('/keys', { method: 'POST', body: JSON.stringify({ id: 'p384', usage: 'SIGNING', privateKey: ecPem('P-384') }) })).status, 400);
   assert.equal((await admin('/keys', { method: 'POST', body: JSON.stringify({ id: 'mtls-alone', usage: 'OUTBOUND_MTLS', privateKey: ecPem() }) })).status, 400, 'an mTLS key needs its certificate');
+  assert.ok(!lines.some((line) => JSON.stringify(line).includes('PRIVATE KEY')), 'no private key in the logs');
 });
 
 test('SET settings and SIGNING keys are checked at load, each problem naming its field', (t) => {

@@ -18,7 +18,7 @@ const hostileId = '../admin?x=1#frag';
 test('TEMPLATE fills body, URL and headers per event, escaped for where each value lands', async (t) => {
   const sink = await HttpSink.start();
   t.after(() => sink.close());
-  const { ingestUrl, adminUrl } = await startGateway(t, {
+  const { ingestUrl, adminUrl, lines } = await startGateway(t, {
     extra: `sources:
   - { id: am, type: am-webhook, environment: prod, token: "am-shared-token-789" }
 subscriptions:
@@ -103,6 +103,8 @@ subscriptions:
   await sendEvents(ingestUrl, [{ id: 'via-api', recordedAt: '2026-11-24T10:00:00Z', action: { type: 'USER.UPDATED' }, actors: { user: { id: 'u-9' } } }]);
   await until(() => sink.requests.some((request) => request.url === '/api/u-9'), 10_000);
   assert.equal(sink.requests.find((request) => request.url === '/api/u-9')!.body, '{"user":"u-9"}');
+  assert.ok(!lines.some((line) => JSON.stringify(line).includes('hub-shared-secret-for-form')), 'the signing secret is never logged');
+  assert.ok(!lines.some((line) => JSON.stringify(line).includes('X-Injected')), 'no event data in the logs');
 });
 
 test('templates are checked at load, each problem naming its field', () => {
