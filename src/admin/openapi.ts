@@ -62,6 +62,10 @@ function subscriptionSchema(): unknown {
   const schema = withOptionalDefaults(JSON.parse(JSON.stringify(SubscriptionSchema))) as { required: string[]; properties: Record<string, unknown> };
   schema.required = schema.required.filter((name) => name !== 'id' && name !== 'environment');
   schema.properties.managedBy = { enum: ['file', 'api'], readOnly: true };
+  // Secrets are accepted, never returned.
+  const writeOnly = (object: string, member: string) => (((schema.properties[object] as { properties: Record<string, Record<string, unknown>> }).properties[member]!).writeOnly = true);
+  writeOnly('basicAuth', 'password');
+  writeOnly('signing', 'secret');
   return schema;
 }
 

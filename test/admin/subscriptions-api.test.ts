@@ -351,6 +351,10 @@ test('GET /openapi.json describes every admin route, generated from the routes r
   }
   assert.ok(operationIds.size >= 25);
   assert.deepEqual((document.components.schemas.Subscription as { required: string[] }).required, ['filterOptions'], 'fields with defaults, the id and the environment are optional in the API');
+  const subscription = document.components.schemas.Subscription as { properties: Record<string, { properties: Record<string, { writeOnly?: boolean }> }> };
+  assert.equal(subscription.properties.basicAuth!.properties.password!.writeOnly, true);
+  assert.equal(subscription.properties.signing!.properties.secret!.writeOnly, true);
+  assert.ok(subscription.properties.template && subscription.properties.set, 'the TEMPLATE and SET fields are described');
 });
 
 test('every /v1 route: 401 without a token, 403 without the admin scope, 404 for an environment the token may not see', async (t) => {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import puppeteer, { type Page } from 'puppeteer-core';
 import { createCa } from '../helpers/certificates.js';
 import { HttpSink } from '../helpers/http-sink.js';
@@ -20,6 +20,32 @@ async function press(page: Page, name: string): Promise<void> {
   const selector = `::-p-aria([name="${name}"][role="button"])`;
   await page.waitForSelector(selector, { timeout: 10_000 });
   await page.click(selector);
+}
+
+/** A fresh browser page, closed after the test; `errors` collects script errors and CSP violations. */
+async function openPage(t: TestContext): Promise<{ page: Page; errors: string[] }> {
+  mkdirSync(screenshots, { recursive: true });
+  const browser = await puppeteer.launch({ executablePath: chromium, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+  t.after(() => browser.close());
+  const page = await browser.newPage();
+  await page.setViewport({ width: 1280, height: 900 });
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(String(error)));
+  // Refused requests (the wrong token, the refused edit) log a console error; a CSP violation or a script error is what must not happen.
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy|Refused to/.test(message.text())) errors.push(message.text());
+  });
+  return { page, errors };
+}
+
+/** Sets a field's value as pasting does (typing would press Enter at each line break). */
+function paste(page: Page, selector: string, value: string): Promise<unknown> {
+  return page.evaluate(`(() => { const field = document.querySelector(${JSON.stringify(selector)}); field.value = ${JSON.stringify(value)}; field.dispatchEvent(new Event('input', { bubbles: true })); })()`);
+}
+
+/** Waits for the subscriptions list to show a row with this name (a form's input holding it does not count). */
+async function listed(page: Page, name: string): Promise<void> {
+  await page.waitForFunction(`[...document.querySelectorAll('tr[data-subscription]')].some((row) => row.textContent.includes(${JSON.stringify(name)}))`, { timeout: 10_000 });
 }
 
 async function text(page: Page, selector: string): Promise<string> {
@@ -39,17 +65,7 @@ test('the console: sign in, the file subscription read-only, create a Splunk sub
     filterOptions: { includedActionTypes: ["NOTHING.MATCHES"] }
 `,
   });
-  mkdirSync(screenshots, { recursive: true });
-  const browser = await puppeteer.launch({ executablePath: chromium, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
-  t.after(() => browser.close());
-  const page = await browser.newPage();
-  await page.setViewport({ width: 1280, height: 900 });
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(String(error)));
-  // Refused requests (the wrong token, the refused edit) log a console error; a CSP violation or a script error is what must not happen.
-  page.on('console', (message) => {
-    if (message.type() === 'error' && /Content Security Policy|Refused to/.test(message.text())) errors.push(message.text());
-  });
+  const { page, errors } = await openPage(t);
 
   const subscriptionId = async () => {
     const listed = await fetch(`${adminUrl}/v1/environments/prod/subscriptions`, { headers: { authorization: `Bearer ${opsToken}` } });
@@ -83,7 +99,7 @@ test('the console: sign in, the file subscription read-only, create a Splunk sub
   await page.click('#events');
   await page.screenshot({ path: `${screenshots}/form.png`, fullPage: true });
   await press(page, 'Save');
-  await page.waitForSelector('::-p-text(Splunk prod)');
+  await listed(page, 'Splunk prod');
   await sendEvents(ingestUrl, [{ id: 'c1', recordedAt: '2026-11-24T10:15:00Z', action: { type: 'USER.CREATED' } }, { id: 'c2', recordedAt: '2026-11-24T10:15:00Z', action: { type: 'USER.CREATED' } }]);
   await until(() => sink.requests.some((request) => request.body.includes('"c2"')), 10_000);
   assert.match(sink.requests.find((request) => request.body.includes('"c2"'))!.body, /"sourcetype":"pingone:activity"/, 'the Splunk HEC envelope');
@@ -149,10 +165,8 @@ test('the console: sign in, the file subscription read-only, create a Splunk sub
   await press(page, 'Keys and certificates');
   await page.waitForSelector('#key-id');
   await page.type('#key-id', 'console-key');
-  // Pasted, as an operator would: typing would press Enter at each CR and LF.
-  const paste = (selector: string, value: string) => page.evaluate(`(() => { const field = document.querySelector(${JSON.stringify(selector)}); field.value = ${JSON.stringify(value)}; field.dispatchEvent(new Event('input', { bubbles: true })); })()`);
-  await paste('#key-certificate', client.cert);
-  await paste('#key-private', client.key);
+  await paste(page, '#key-certificate', client.cert);
+  await paste(page, '#key-private', client.key);
   await press(page, 'Upload key pair');
   await page.waitForSelector('tr[data-material="console-key"]').catch(async (error: unknown) => assert.fail(`${String(error)}: ${await text(page, '[role=status]')}`));
   assert.match(await text(page, 'tr[data-material="console-key"]'), /CN=console-client/);
@@ -165,13 +179,7 @@ test('the console: a SIGNING key uploaded, a signed TEMPLATE webhook and a SET s
   const sink = await HttpSink.start({ handler: () => ({ status: 202 }) });
   t.after(() => sink.close());
   const { adminUrl, ingestUrl } = await startGateway(t);
-  const browser = await puppeteer.launch({ executablePath: chromium, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
-  t.after(() => browser.close());
-  const page = await browser.newPage();
-  await page.setViewport({ width: 1280, height: 900 });
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(String(error)));
-  const paste = (selector: string, value: string) => page.evaluate(`(() => { const field = document.querySelector(${JSON.stringify(selector)}); field.value = ${JSON.stringify(value)}; field.dispatchEvent(new Event('input', { bubbles: true })); })()`);
+  const { page, errors } = await openPage(t);
   const stored = async (name: string) => {
     const listed = await fetch(`${adminUrl}/v1/environments/prod/subscriptions`, { headers: { authorization: `Bearer ${opsToken}` } });
     return ((await listed.json()) as { subscriptions: Record<string, unknown>[] }).subscriptions.find((subscription) => subscription.name === name);
@@ -186,7 +194,7 @@ test('the console: a SIGNING key uploaded, a signed TEMPLATE webhook and a SET s
   await page.waitForSelector('#key-id');
   await page.type('#key-id', 'console-signer');
   await page.select('#key-usage', 'SIGNING');
-  await paste('#key-private', generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+  await paste(page, '#key-private', generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
   await press(page, 'Upload key pair');
   await page.waitForSelector('tr[data-material="console-signer"]').catch(async (error: unknown) => assert.fail(`${String(error)}: ${await text(page, '[role=status]')}`));
   assert.match(await text(page, 'tr[data-material="console-signer"]'), /Signing \(SET\)/);
@@ -199,7 +207,7 @@ test('the console: a SIGNING key uploaded, a signed TEMPLATE webhook and a SET s
   await page.type('#url', `${sink.url}/logout/\${UserId}`);
   await page.select('#format', 'TEMPLATE');
   await page.waitForSelector('#template-body');
-  await paste('#template-body', '{"user":"${UserId}","event":"${WebhookEventType');
+  await paste(page, '#template-body', '{"user":"${UserId}","event":"${WebhookEventType');
   await page.select('#signing-type', 'hub');
   await page.waitForSelector('#signing-secret');
   await page.type('#signing-secret', 'console-hub-secret-1234');
@@ -207,10 +215,10 @@ test('the console: a SIGNING key uploaded, a signed TEMPLATE webhook and a SET s
   await press(page, 'Save');
   await page.waitForSelector('#template-body-error');
   assert.match(await text(page, '#template-body-error'), /unclosed \$\{ at character 30/);
-  await paste('#template-body', '{"user":"${UserId}","event":"${WebhookEventType}"}');
+  await paste(page, '#template-body', '{"user":"${UserId}","event":"${WebhookEventType}"}');
   await page.screenshot({ path: `${screenshots}/template-form.png`, fullPage: true });
   await press(page, 'Save');
-  await page.waitForSelector('::-p-text(Logout hook)');
+  await listed(page, 'Logout hook');
   const hook = (await stored('Logout hook'))!;
   assert.deepEqual(hook.template, { body: '{"user":"${UserId}","event":"${WebhookEventType}"}', contentType: 'application/json' });
   assert.deepEqual(hook.signing, { type: 'hub' }, 'the secret is write-only');
@@ -246,10 +254,12 @@ test('the console: a SIGNING key uploaded, a signed TEMPLATE webhook and a SET s
   await page.select('#format', 'SET');
   await page.waitForSelector('#set-issuer');
   await page.type('#set-issuer', 'https://gateway.example/prod');
+  // The key list arrives from the API after the form opens.
+  await page.waitForSelector('#set-key option[value="console-signer"]');
   await page.select('#set-key', 'console-signer');
   await page.click('#events');
   await press(page, 'Save');
-  await page.waitForSelector('::-p-text(CAEP receiver)');
+  await listed(page, 'CAEP receiver');
   assert.deepEqual((await stored('CAEP receiver'))!.set, { issuer: 'https://gateway.example/prod', signingKey: { id: 'console-signer' } });
   await sendEvents(ingestUrl, [{ id: 'out-3', recordedAt: '2026-11-24T10:17:00Z', action: { type: 'SESSION.DELETED' } }]);
   await until(() => sink.requests.some((request) => request.url === '/caep' && request.headers['content-type'] === 'application/secevent+jwt'), 10_000);
