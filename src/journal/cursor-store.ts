@@ -1,9 +1,13 @@
 // One small file per subscription holding the last delivered seq. Written atomically (temp file,
 // fsync, rename, directory fsync) so a crash leaves either the old or the new value, never half.
-// Commits that arrive while a write runs coalesce: the next write stores the newest value.
+// Commits that arrive while a write runs coalesce: the next write stores the newest value. A
+// stream of commits writes at most every `minWriteIntervalMs` (each write costs six file-system
+// operations with two fsyncs, and under load they took a third of the throughput), so the file
+// trails the delivered position by at most that long plus one write.
 import { readdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fsyncDirectory, writeFileAtomic } from './fsync-dir.js';
 
 interface Waiter {
@@ -18,10 +22,15 @@ interface CursorWrites {
   running: Promise<void>;
 }
 
+export const minWriteIntervalMs = 100;
+
 export class CursorStore {
   private readonly writes = new Map<string, CursorWrites>();
 
-  constructor(private readonly dir: string) {}
+  constructor(
+    private readonly dir: string,
+    private readonly minIntervalMs = minWriteIntervalMs,
+  ) {}
 
   /** The stored cursor, or undefined when the subscription has none yet. */
   read(subscriptionId: string): number | undefined {
@@ -80,9 +89,13 @@ export class CursorStore {
     try {
       while (written < state.latest) {
         const target = state.latest;
+        const started = Date.now();
         await this.writeFile(subscriptionId, target);
         written = target;
         state.waiters = state.waiters.filter((waiter) => (waiter.seq <= written ? (waiter.resolve(), false) : true));
+        // Commits that came meanwhile wait out the interval, then go in one write.
+        const wait = this.minIntervalMs - (Date.now() - started);
+        if (written < state.latest && wait > 0) await sleep(wait);
       }
     } catch (error) {
       for (const waiter of state.waiters) waiter.reject(error as Error);
