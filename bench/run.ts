@@ -5,8 +5,9 @@
 //   --subscriptions 0 measures ingest alone (npm run bench:ingest); --tcp delivers over TCP_IP (JSON_DOC)
 //   --rate R (open loop, events/s, for latency) --backlog N (fill N events with the sink down, then
 //   measure start-up to first delivery and drain rate) --max-events N --profile DIR (gateway --cpu-prof)
+//   --peer: run ../shared/peers/side-by-side.sh instead (Fluent Bit and the gateway, one generator, one sink)
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     backlog: { type: 'string' },
     'max-events': { type: 'string', default: '50000000' },
     profile: { type: 'string' },
+    peer: { type: 'boolean', default: false },
   },
 });
 const token = 'bench-ingest-token-0123456789';
@@ -248,6 +250,9 @@ async function throughput(): Promise<Record<string, unknown>> {
     // The rest of the machine's two cores: what the generator and the sink take from the gateway.
     generator_cpu_pct: Math.round(((after.generatorCpu - before.generatorCpu) / seconds) * 100),
     sink_cpu_pct: Math.round(((after.sinkCpu - before.sinkCpu) / seconds) * 100),
+    // CPU per event delivered (per event accepted when nothing is delivered): comparable across
+    // runs of different speed, and with Fluent Bit's figure from ../shared/peers.
+    ...cpuPerEvent({ gateway: after.cpu - before.cpu, generator: after.generatorCpu - before.generatorCpu, sink: after.sinkCpu - before.sinkCpu }, subscriptions === 0 ? after.accepted - before.accepted : after.sink.events - before.sink.events),
     rss_mb: rss,
     accepted: load.accepted,
     delivered: final.events,
@@ -285,6 +290,24 @@ async function backlog(count: number): Promise<Record<string, unknown>> {
   };
 }
 
+/** `us_cpu_per_event_<name>`: CPU microseconds each process spent per event. */
+function cpuPerEvent(cpuSecondsBy: Record<string, number>, events: number): Record<string, number> {
+  return Object.fromEntries(Object.entries(cpuSecondsBy).map(([name, cpu]) => [`us_cpu_per_event_${name}`, events > 0 ? Math.round((cpu / events) * 1e7) / 10 : 0]));
+}
+
+/** --peer: ../shared/peers/side-by-side.sh, Fluent Bit and this gateway with one generator and one sink. */
+function peer(): Promise<number> {
+  const script = fileURLToPath(new URL('../../../shared/peers/side-by-side.sh', import.meta.url));
+  if (!existsSync(script)) {
+    console.error(`--peer needs ${script} (the shared peers directory next to this checkout)`);
+    return Promise.resolve(2);
+  }
+  const repository = fileURLToPath(new URL('../../', import.meta.url));
+  const child = spawn('bash', [script, values.duration === '20' ? '25' : values.duration, values.connections], { cwd: repository, env: { ...process.env, GW: repository }, stdio: 'inherit' });
+  return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+}
+
+if (values.peer) process.exit(await peer());
 const result = values.backlog === undefined ? await throughput() : await backlog(Number(values.backlog));
 console.log(JSON.stringify(result));
 process.exit(0);
