@@ -19,18 +19,19 @@ function envelope(context: FormatContext) {
 
 // The envelope's fixed part as JSON text, per context object (one per subscription).
 const envelopeText = new WeakMap<FormatContext, string>();
+const closing = Buffer.from('}');
 
 export const splunkFormatter: Formatter = {
   name: 'SPLUNK',
   format(event: ActivityEvent, context: FormatContext) {
     return { time: Date.parse(event.recordedAt) / 1000, ...envelope(context), event };
   },
-  formatJson(eventJson: string, recordedAt: string, context: FormatContext) {
+  formatBytes(event: readonly Buffer[], recordedAt: string, context: FormatContext) {
     let fixed = envelopeText.get(context);
     if (fixed === undefined) {
       fixed = JSON.stringify(envelope(context)).slice(1, -1);
       envelopeText.set(context, fixed);
     }
-    return `{"time":${JSON.stringify(Date.parse(recordedAt) / 1000)},${fixed},"event":${eventJson}}`;
+    return Buffer.concat([Buffer.from(`{"time":${JSON.stringify(Date.parse(recordedAt) / 1000)},${fixed},"event":`), ...event, closing]);
   },
 };

@@ -18,8 +18,8 @@ export interface RawEvent {
   source?: { keyStart: number; valueStart: number; valueEnd: number };
   /** True when the bytes can go into any output as they are: one line, at most one source member. */
   spliceable: boolean;
-  /** The event's JSON text per redaction (filled by the pipeline, shared by its subscriptions). */
-  redacted?: string[];
+  /** The event's JSON bytes per redaction, as views of `bytes` and new pieces (filled by the pipeline, shared by its subscriptions). */
+  redacted?: (readonly Buffer[])[];
 }
 
 export class StoredRecord implements JournalRecord {

@@ -53,10 +53,10 @@ export interface Formatter {
     target?: (event: ActivityEvent, context: FormatContext) => RequestTarget;
   };
   /**
-   * The same item as compact JSON text, built around the event's own compact JSON text (already
-   * redacted) without parsing it: the fast path. Must equal JSON.stringify(format(…)).
+   * The same item as compact JSON bytes, built around the event's own stored bytes (already
+   * redacted, in parts) without decoding them: the fast path. Must equal JSON.stringify(format(…)).
    */
-  formatJson?(eventJson: string, recordedAt: string, context: FormatContext): string;
+  formatBytes?(event: readonly Buffer[], recordedAt: string, context: FormatContext): Buffer;
   /**
    * For JSON_ARRAY bodies that are not a plain array of items: the whole body with
    * `itemsMarker` where the list of items goes (New Relic's detailed Log API form).

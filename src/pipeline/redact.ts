@@ -39,35 +39,34 @@ export function compileRedactor(options: Exposure): Redactor {
 }
 
 /**
- * The event's own JSON text with the same redaction, spliced from its stored bytes: the source
- * member is rewritten or cut out, everything else is left byte for byte.
+ * The event's own JSON bytes with the same redaction, spliced from its stored bytes without
+ * decoding them: views of the stored bytes around a rewritten or cut source member.
  */
-export function redactRawEvent(raw: RawEvent, options: Exposure): string {
-  // Subscriptions with the same exposure share the text (fan-out does the work once per event).
+export function redactRawEvent(raw: RawEvent, options: Exposure): readonly Buffer[] {
+  // Subscriptions with the same exposure share the parts (fan-out does the work once per event).
   const key = (options.ipAddressExposed ? 1 : 0) | (options.userAgentExposed ? 2 : 0);
   const cache = (raw.redacted ??= []);
   return (cache[key] ??= spliceRedacted(raw, options));
 }
 
-function spliceRedacted(raw: RawEvent, options: Exposure): string {
+function spliceRedacted(raw: RawEvent, options: Exposure): readonly Buffer[] {
   const { bytes, start, end, source } = raw;
   const removed = removedKeys(options);
-  if (source === undefined || removed.length === 0) return bytes.toString('utf8', start, end);
+  const whole = [bytes.subarray(start, end)];
+  if (source === undefined || removed.length === 0) return whole;
   const value = JSON.parse(bytes.toString('utf8', source.valueStart, source.valueEnd)) as unknown;
-  if (!isSection(value)) return bytes.toString('utf8', start, end);
+  if (!isSection(value)) return whole;
   const redacted = redactSource(value, removed);
-  if (redacted === value) return bytes.toString('utf8', start, end);
-  if (redacted !== undefined) {
-    return bytes.toString('utf8', start, source.valueStart) + JSON.stringify(redacted) + bytes.toString('utf8', source.valueEnd, end);
-  }
+  if (redacted === value) return whole;
+  if (redacted !== undefined) return [bytes.subarray(start, source.valueStart), Buffer.from(JSON.stringify(redacted)), bytes.subarray(source.valueEnd, end)];
   // Cut the whole member and one comma next to it.
   let after = source.valueEnd;
   while (isSpace(bytes[after])) after++;
-  if (bytes[after] === 0x2c) return bytes.toString('utf8', start, source.keyStart) + bytes.toString('utf8', after + 1, end);
+  if (bytes[after] === 0x2c) return [bytes.subarray(start, source.keyStart), bytes.subarray(after + 1, end)];
   let before = source.keyStart - 1;
   while (isSpace(bytes[before])) before--;
   // `before` is the comma ahead of the member, or the opening brace when source is the only member.
-  return bytes[before] === 0x2c ? bytes.toString('utf8', start, before) + bytes.toString('utf8', source.valueEnd, end) : bytes.toString('utf8', start, source.keyStart) + bytes.toString('utf8', source.valueEnd, end);
+  return bytes[before] === 0x2c ? [bytes.subarray(start, before), bytes.subarray(source.valueEnd, end)] : [bytes.subarray(start, source.keyStart), bytes.subarray(source.valueEnd, end)];
 }
 
 function isSpace(byte: number | undefined): boolean {

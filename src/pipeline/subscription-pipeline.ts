@@ -155,7 +155,7 @@ export class SubscriptionPipeline {
     const perRequest = options.formatter.perRequest;
     this.shape = perRequest !== undefined ? perRequestShape(perRequest.contentType(this.context)) : subscription.protocol === 'TCP_IP' ? tcpBodyShape(tcp.format, tcp.framing, tcp.additionalAttributes) : bodyShape(https.format, https.prettyPrint, options.formatter, this.context);
     this.limit = perRequest !== undefined ? { maxEvents: 1, maxBytes: Number.POSITIVE_INFINITY } : payloadLimit(subscription);
-    this.spliceItems = options.formatter.formatJson !== undefined && (subscription.protocol === 'TCP_IP' || !https.prettyPrint);
+    this.spliceItems = options.formatter.formatBytes !== undefined && (subscription.protocol === 'TCP_IP' || !https.prettyPrint);
   }
 
   /** A one-event-per-request batch gets the path and headers its event fills in. */
@@ -169,7 +169,7 @@ export class SubscriptionPipeline {
   private encode(record: JournalRecord): Buffer {
     const { formatter, subscription } = this.options;
     const raw = record.raw;
-    const item = this.spliceItems && raw?.spliceable ? Buffer.from(formatter.formatJson!(redactRawEvent(raw, subscription.filterOptions), raw.recordedAt, this.context)) : this.shape.encodeItem(formatter.format(this.redact(record.event), this.context));
+    const item = this.spliceItems && raw?.spliceable ? formatter.formatBytes!(redactRawEvent(raw, subscription.filterOptions), raw.recordedAt, this.context) : this.shape.encodeItem(formatter.format(this.redact(record.event), this.context));
     return this.shape.frame ? this.shape.frame(item, record) : item;
   }
 
