@@ -54,11 +54,34 @@ function spliceRedacted(raw: RawEvent, options: Exposure): readonly Buffer[] {
   const removed = removedKeys(options);
   const whole = [bytes.subarray(start, end)];
   if (source === undefined || removed.length === 0) return whole;
-  const value = JSON.parse(bytes.toString('utf8', source.valueStart, source.valueEnd)) as unknown;
-  if (!isSection(value)) return whole;
-  const redacted = redactSource(value, removed);
-  if (redacted === value) return whole;
-  if (redacted !== undefined) return [bytes.subarray(start, source.valueStart), Buffer.from(JSON.stringify(redacted)), bytes.subarray(source.valueEnd, end)];
+  const members = objectMembers(bytes, source.valueStart, source.valueEnd);
+  if (members === undefined) {
+    // Not an object, or a key written with escapes: JSON.parse decides what the key is.
+    const value = JSON.parse(bytes.toString('utf8', source.valueStart, source.valueEnd)) as unknown;
+    if (!isSection(value)) return whole;
+    const redacted = redactSource(value, removed);
+    if (redacted === value) return whole;
+    if (redacted !== undefined) return [bytes.subarray(start, source.valueStart), Buffer.from(JSON.stringify(redacted)), bytes.subarray(source.valueEnd, end)];
+    return cutSource(raw);
+  }
+  const kept = members.filter((member) => !removed.includes(member.key));
+  if (kept.length === members.length) return whole;
+  if (kept.length === 0) return cutSource(raw);
+  // The kept members' own bytes, between new braces.
+  const parts = [bytes.subarray(start, source.valueStart), openBrace];
+  kept.forEach((member, index) => parts.push(...(index === 0 ? [] : [comma]), bytes.subarray(member.from, member.to)));
+  parts.push(closeBrace, bytes.subarray(source.valueEnd, end));
+  return parts;
+}
+
+const openBrace = Buffer.from('{');
+const closeBrace = Buffer.from('}');
+const comma = Buffer.from(',');
+
+/** The event without its source member. */
+function cutSource(raw: RawEvent): readonly Buffer[] {
+  const { bytes, start, end } = raw;
+  const source = raw.source!;
   // Cut the whole member and one comma next to it.
   let after = source.valueEnd;
   while (isSpace(bytes[after])) after++;
@@ -67,6 +90,55 @@ function spliceRedacted(raw: RawEvent, options: Exposure): readonly Buffer[] {
   while (isSpace(bytes[before])) before--;
   // `before` is the comma ahead of the member, or the opening brace when source is the only member.
   return bytes[before] === 0x2c ? [bytes.subarray(start, before), bytes.subarray(source.valueEnd, end)] : [bytes.subarray(start, source.keyStart), bytes.subarray(source.valueEnd, end)];
+}
+
+/**
+ * The members of the JSON object at bytes[from, to) (valid JSON: the journal stored only what
+ * ingest validated): each key and the byte range `"key":value`. Undefined when it is not an
+ * object or a key holds an escape.
+ */
+function objectMembers(bytes: Buffer, from: number, to: number): { key: string; from: number; to: number }[] | undefined {
+  let i = from;
+  const skipSpace = () => {
+    while (i < to && isSpace(bytes[i])) i++;
+  };
+  skipSpace();
+  if (bytes[i] !== 0x7b) return undefined;
+  i++;
+  const members: { key: string; from: number; to: number }[] = [];
+  for (;;) {
+    skipSpace();
+    if (bytes[i] === 0x2c) {
+      i++;
+      skipSpace();
+    }
+    if (i >= to || bytes[i] === 0x7d) return members;
+    const memberStart = i;
+    const keyStart = ++i;
+    while (bytes[i] !== 0x22) {
+      if (bytes[i] === 0x5c) return undefined;
+      i++;
+    }
+    const key = bytes.toString('utf8', keyStart, i);
+    i++;
+    skipSpace();
+    i++; // the colon
+    // The value runs to the comma or brace that closes it at this depth; strings may hold either.
+    let depth = 0;
+    for (; i < to; i++) {
+      const c = bytes[i];
+      if (c === 0x22) {
+        for (i++; bytes[i] !== 0x22; i++) if (bytes[i] === 0x5c) i++;
+      } else if (c === 0x7b || c === 0x5b) depth++;
+      else if (c === 0x7d || c === 0x5d) {
+        if (depth === 0) break;
+        depth--;
+      } else if (c === 0x2c && depth === 0) break;
+    }
+    let memberEnd = i;
+    while (isSpace(bytes[memberEnd - 1])) memberEnd--;
+    members.push({ key, from: memberStart, to: memberEnd });
+  }
 }
 
 function isSpace(byte: number | undefined): boolean {

@@ -59,3 +59,9 @@ test('an event split over lines or with two source members takes the object path
   assert.equal(record!.raw!.spliceable, false);
   assert.deepEqual(record!.event.source, { userAgent: 'x' });
 });
+
+test('a source with nested values, strings holding braces and commas, and an escaped key gives the object path\'s value', () => {
+  const body = '[{"id":"n","recordedAt":"2026-11-23T10:15:00Z","action":{"type":"X"},"source":{ "geo" : {"a":[1,"},{\\"]"]} , "ip\\u0041ddress":"1.2.3.4","userAgent":"x,}"},"after":1},'
+    + '{"id":"m","recordedAt":"2026-11-23T10:15:00Z","source":{"userAgent":"u","note":"a\\"b,c}"},"action":{"type":"X"}}]';
+  compare(JSON.parse(body) as Record<string, unknown>[], Buffer.from(body), false);
+});
