@@ -41,8 +41,13 @@ class ConnectionClosed extends Error {
 
 interface Connection {
   socket: Socket;
-  /** Rejects once the connection breaks (error, close, or the peer's FIN). */
-  broken: Promise<never>;
+  /** Why the connection broke (error, close, or the peer's FIN), once it has. */
+  brokenWith?: Error;
+  /**
+   * The waits under way, told when it breaks. Each removes itself when it ends: a handler left on
+   * the connection would keep its batch alive for as long as the connection lives.
+   */
+  onBreak: Set<(error: Error) => void>;
   settleMs: number;
 }
 
@@ -95,13 +100,15 @@ export class TcpTransport implements Transport {
         finished = true;
         clearTimeout(timer);
         signal.removeEventListener('abort', onAbort);
+        connection.onBreak.delete(finish);
         if (error) reject(error);
         else resolve();
       };
       const timer = setTimeout(() => finish(new ConnectionClosed(`no progress for ${timeoutMs} ms (the peer is not reading)`)), timeoutMs);
       const onAbort = () => finish(signal.reason as Error);
       signal.addEventListener('abort', onAbort, { once: true });
-      connection.broken.catch(finish);
+      if (connection.brokenWith !== undefined) return finish(connection.brokenWith);
+      connection.onBreak.add(finish);
       start(finish);
     });
   }
@@ -156,20 +163,20 @@ export class TcpTransport implements Transport {
     });
   }
 
-  /** A connection whose `broken` rejects at the first sign of trouble; anything the peer sends is discarded. */
+  /** A connection that tells its waits at the first sign of trouble; anything the peer sends is discarded. */
   private watch(socket: Socket, roundTripMs: number): Connection {
-    let breakWith: (error: Error) => void = () => undefined;
-    const broken = new Promise<never>((_, reject) => (breakWith = reject));
-    broken.catch(() => undefined);
+    const connection: Connection = { socket, onBreak: new Set(), settleMs: Math.min(settleBounds.maxMs, Math.max(settleBounds.minMs, Math.ceil(2 * roundTripMs))) };
+    const breakWith = (error: Error) => {
+      if (connection.brokenWith !== undefined) return;
+      connection.brokenWith = error;
+      for (const waiting of [...connection.onBreak]) waiting(error);
+      // A broken idle connection is let go at once, so the next batch connects again.
+      if (this.connection === connection) this.drop();
+    };
     socket.on('error', (error) => breakWith(error));
     socket.on('end', () => breakWith(new ConnectionClosed('the peer closed the connection')));
     socket.on('close', () => breakWith(new ConnectionClosed('the connection closed')));
     socket.resume();
-    const connection: Connection = { socket, broken, settleMs: Math.min(settleBounds.maxMs, Math.max(settleBounds.minMs, Math.ceil(2 * roundTripMs))) };
-    // A broken idle connection is let go at once, so the next batch connects again.
-    broken.catch(() => {
-      if (this.connection === connection) this.drop();
-    });
     return connection;
   }
 

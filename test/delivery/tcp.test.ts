@@ -9,6 +9,10 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { EncodedBatch } from '../../src/pipeline/transport.js';
+import { TcpTransport } from '../../transports/tcp.js';
 import { createCa } from '../helpers/certificates.js';
 import { freePort } from '../helpers/free-port.js';
 import { sendEvents, startGateway } from '../helpers/in-process-gateway.js';
@@ -367,4 +371,31 @@ test('NEWLINE framing: a receiver that splits on newlines (syslog-ng network() w
   assert.ok(rows.every((row) => row[0] === '86' && row[1] === 'USER.CREATED' && row[3] === 'siem-gateway'));
   // The gateway sends a backslash and an n; syslog-ng prints the backslash escaped, as RFC 5424 SD values require.
   assert.equal(rows[0]![2], '[siem-gateway@32473 note="two\\\\nlines"]');
+});
+
+test('a long-lived connection does not keep the batches it sent: memory stays flat however many go over it', async (t) => {
+  const server = createTcpServer((socket) => socket.resume());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  const transport = new TcpTransport({ target: { url: new URL(`tcp://127.0.0.1:${port}`), timeoutMs: 5000, verifyTlsCertificates: true }, loadTls: () => ({ trusted: [] }), watchFiles: [] });
+  t.after(async () => {
+    await transport.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  const batch = (n: number): EncodedBatch => ({ id: `b:${n}`, subscriptionId: 'b', environment: 'prod', body: Buffer.alloc(64 * 1024, 0x61), contentType: 'application/x-ndjson', events: 1, firstSeq: n, lastSeq: n, firstEventId: `e${n}`, lastEventId: `e${n}`, oversize: false, records: [], items: [] });
+  const sent: WeakRef<Buffer>[] = [];
+  for (let n = 1; n <= 20; n++) {
+    const next = batch(n);
+    sent.push(new WeakRef(next.body));
+    assert.equal((await transport.send(next, new AbortController().signal)).ok, true);
+  }
+  // Everything sent on the still-open connection must be collectable now.
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  for (let round = 0; round < 3; round++) {
+    gc();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  // The socket may still hold the last write; nothing older may stay.
+  assert.deepEqual(sent.slice(0, -1).filter((ref) => ref.deref() !== undefined).length, 0, 'no earlier batch is still referenced');
 });
