@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ActivityEvent } from '../event.js';
 import { sameSecret } from '../auth/token-authenticator.js';
-import { header, isObject, jsonObject, SourceRejection, type SourceRequest, type SourceType } from './source-types.js';
+import { header, isObject, jsonObject, originalWithout, SourceRejection, type SourceRequest, type SourceType } from './source-types.js';
 
 /** Where the default session properties go in the canonical event. */
 export const amDefaultFieldMap: Record<string, string> = {
@@ -29,8 +29,10 @@ export const amEventTypes: Record<string, string> = {
   IDLE_TIMEOUT: 'SESSION.IDLE_TIMEOUT',
 };
 
+const contentType = (request: SourceRequest) => (header(request, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+
 function fields(request: SourceRequest): Record<string, string> {
-  const type = (header(request, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  const type = contentType(request);
   const out: Record<string, string> = {};
   if (type === 'application/x-www-form-urlencoded') {
     for (const [name, value] of new URLSearchParams(request.body.toString('utf8'))) out[name] = value;
@@ -44,6 +46,16 @@ function fields(request: SourceRequest): Record<string, string> {
   // AM leaves ${name} as it is when it cannot resolve it: that is no value.
   for (const name of Object.keys(out)) if (/^\$\{[^}]*\}$/.test(out[name]!) || out[name] === '') delete out[name];
   return out;
+}
+
+/** The body as `_original`, without `names` (form fields or top-level JSON members). */
+function originalBody(request: SourceRequest, names: readonly string[]): string {
+  const text = request.body.toString('utf8');
+  if (contentType(request) !== 'application/x-www-form-urlencoded') return originalWithout(text, jsonObject(request.body, 'AM webhook'), names.map((name) => [name]));
+  const params = new URLSearchParams(text);
+  if (!names.some((name) => params.has(name))) return text;
+  for (const name of names) params.delete(name);
+  return params.toString();
 }
 
 function setPath(target: Record<string, unknown>, path: string, value: string): void {
@@ -81,7 +93,9 @@ export const amWebhookSource: SourceType = {
     event.id = typeof event.id === 'string' ? event.id : sessionId !== undefined ? `${sessionId}:${webhookType ?? 'EVENT'}` : randomUUID();
     event.recordedAt = typeof event.recordedAt === 'string' && !Number.isNaN(Date.parse(event.recordedAt)) ? new Date(event.recordedAt).toISOString() : new Date().toISOString();
     event.result = { status: 'SUCCESS' };
-    event._original = request.body.toString('utf8');
+    // The fields that carry the client's address or agent go to `source` only (HostName is the address as AM saw it).
+    const clientFields = [...Object.keys(map).filter((name) => map[name] === 'source.ipAddress' || map[name] === 'source.userAgent'), 'HostName'];
+    event._original = originalBody(request, clientFields);
     return { events: [event as ActivityEvent], unknownTypes: actionType === undefined ? 1 : 0 };
   },
 };

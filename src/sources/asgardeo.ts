@@ -4,7 +4,7 @@
 // the HMAC-SHA256 of the raw body. `jti` is the event id, `iat` (milliseconds) its time, and the
 // one key under `events` its type. Fixtures: ../shared/reference/fixtures §2.
 import type { ActivityEvent } from '../event.js';
-import { compact, header, hmacMatches, isObject, jsonObject, SourceRejection, text, type SourceType } from './source-types.js';
+import { compact, header, hmacMatches, isObject, jsonObject, originalWithout, SourceRejection, text, type SourceType } from './source-types.js';
 
 const prefix = 'https://schemas.identity.wso2.org/events/';
 
@@ -80,9 +80,10 @@ export const asgardeoSource: SourceType = {
       resources: text(user.id) === undefined && claim(user, 'username') === undefined ? undefined : [compact({ type: 'USER', id: text(user.id), name: claim(user, 'username') })],
       organization: isObject(data.organization) ? compact({ id: text(data.organization.id), name: text(data.organization.name) }) : undefined,
       session: session === undefined ? undefined : compact({ id: text(session.id) }),
+      source: compact({ ipAddress: text(data.initiatorIpAddress) }),
       result: failures.has(actionType) ? compact({ status: 'FAILED', description: reason }) : { status: 'SUCCESS' },
       wso2: compact({ iss: text(body.iss), rci: text(body.rci), tenant: isObject(data.tenant) ? data.tenant : undefined }),
-      _original: request.body.toString('utf8'),
+      _original: originalWithout(request.body.toString('utf8'), body, [['events', uri, 'initiatorIpAddress']]),
     });
     return { events: [event], unknownTypes: known === undefined ? 1 : 0 };
   },

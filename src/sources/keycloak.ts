@@ -6,7 +6,7 @@
 //   admin.USER-CREATE      → KEYCLOAK.ADMIN.USER.CREATE
 //   anything else          → KEYCLOAK.<TYPE> (custom `system.*` types), counted as unknown
 import type { ActivityEvent } from '../event.js';
-import { compact, header, hmacMatches, isObject, jsonObject, SourceRejection, text, type SourceType } from './source-types.js';
+import { compact, header, hmacMatches, isObject, jsonObject, originalWithout, SourceRejection, text, type SourceType } from './source-types.js';
 
 /** The action type of a Keycloak event type, and whether its form is one Keycloak documents. */
 export function keycloakActionType(type: string): { actionType: string; known: boolean } {
@@ -47,7 +47,7 @@ export const keycloakSource: SourceType = {
       result: error === undefined ? { status: 'SUCCESS' } : { status: 'FAILED', description: error },
       // authDetails.realmId is the realm's name; realmId at the top is its UUID.
       keycloak: compact({ realmId: text(body.realmId), realmName: text(body.realmName) ?? text(auth.realmId), sessionId: text(auth.sessionId), details: isObject(body.details) ? body.details : undefined }),
-      _original: request.body.toString('utf8'),
+      _original: originalWithout(request.body.toString('utf8'), body, [['authDetails', 'ipAddress']]),
     });
     return { events: [event], unknownTypes: known ? 0 : 1 };
   },

@@ -71,3 +71,19 @@ export const text = (value: unknown): string | undefined => (typeof value === 's
 export function compact<T extends Record<string, unknown>>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, member]) => member !== undefined && !(isObject(member) && Object.keys(member).length === 0))) as T;
 }
+
+/**
+ * The IdP's body as `_original`, without the members that carry the client's IP address or user
+ * agent: those go to the canonical `source` section, which leaves only when a subscription
+ * exposes it. The body's own text when it has none of them.
+ */
+export function originalWithout(text: string, body: Record<string, unknown>, paths: readonly (readonly string[])[]): string {
+  let copy: Record<string, unknown> | undefined;
+  for (const path of paths) {
+    let node: unknown = (copy ??= structuredClone(body));
+    for (const part of path.slice(0, -1)) node = isObject(node) ? node[part] : undefined;
+    if (isObject(node) && Object.hasOwn(node, path.at(-1)!)) delete node[path.at(-1)!];
+  }
+  const stripped = copy === undefined ? undefined : JSON.stringify(copy);
+  return stripped === undefined || stripped === JSON.stringify(body) ? text : stripped;
+}
