@@ -6,7 +6,8 @@ import type { TestContext } from 'node:test';
 /** A fresh directory removed when the test ends. */
 export function tempDir(t: TestContext, prefix = 'siem-gateway-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // Retries: a gateway process stopped by a later hook may still be writing a file in it.
+  t.after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }));
   return dir;
 }
 
