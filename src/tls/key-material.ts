@@ -3,7 +3,13 @@
 // the file. node-forge reads PKCS#12; node:crypto checks the pair (RSA and EC alike).
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import forge from 'node-forge';
+import { createRequire } from 'node:module';
+import type Forge from 'node-forge';
+
+// node-forge only opens PKCS#12 files: loaded the first time one is opened, not at every start
+// (it adds about 60 ms before a backlog's first delivery).
+let forgeModule: typeof Forge | undefined;
+const loadForge = (): typeof Forge => (forgeModule ??= createRequire(import.meta.url)('node-forge') as typeof Forge);
 import type { CertificateConfig, KeyConfig } from '../config/gateway-config.js';
 
 export interface ClientKeyPair {
@@ -59,7 +65,8 @@ export function checkKeyPair(cert: string, key: string, now = new Date()): Clien
 
 /** The certificate and key of a PKCS#12 file, as PEM. */
 export function openPkcs12(der: Buffer, passphrase: string): { cert: string; key: string } {
-  let p12: forge.pkcs12.Pkcs12Pfx;
+  const forge = loadForge();
+  let p12: Forge.pkcs12.Pkcs12Pfx;
   try {
     p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(der.toString('binary')), passphrase);
   } catch {
