@@ -155,13 +155,26 @@ function generate(ingest: string, options: { connections: number; rate?: number;
       })());
     }
   } else {
-    // Open loop: requests leave on a fixed schedule whatever the answers (bounded in flight).
-    const intervalMs = (batchSize / options.rate) * 1000;
+    // Open loop: requests leave on a fixed schedule whatever the answers (bounded in flight). The
+    // rate ramps up from a tenth over the warm-up, so a cold (not yet optimised) gateway does not
+    // start with a queue that the measured window then inherits.
+    const rate = options.rate;
+    const rampMs = Number(values.warmup) * 1000;
     const started = performance.now();
+    /** When request `k` is due: ∫ rate(t) dt = k · batchSize, with rate(t) rising linearly from rate/10 over the ramp. */
+    const dueAt = (k: number): number => {
+      const events = k * batchSize;
+      const rampEvents = ((rate * 0.1 + rate) / 2) * (rampMs / 1000);
+      if (rampMs === 0 || events >= rampEvents) return rampMs + ((events - rampEvents) / rate) * 1000;
+      // Solve 0.1·r·t + 0.45·r·t²/ramp = events (t in seconds) for t.
+      const a = (0.45 * rate) / (rampMs / 1000);
+      const b = 0.1 * rate;
+      return ((-b + Math.sqrt(b * b + 4 * a * events)) / (2 * a)) * 1000;
+    };
     let inFlight = 0;
     running.push((async () => {
       for (let k = 0; !load.stopped && load.accepted < options.maxEvents; k++) {
-        const due = started + k * intervalMs - performance.now();
+        const due = started + dueAt(k) - performance.now();
         if (due > 0) await new Promise((resolve) => setTimeout(resolve, due));
         if (inFlight >= 256) continue;
         inFlight++;
