@@ -11,14 +11,43 @@ const daysInMonth = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
  * 2026-02-30 as March 2, so the calendar is checked here.
  */
 export function dateTimeProblem(value: string): string | undefined {
+  // Nearly every event has the canonical UTC form: its digits are read without a regex or a
+  // parse. Anything else, or a date that fails the check, takes the full path below, which words
+  // the problem.
+  const canonical = canonicalUtc(value);
+  if (canonical !== undefined && calendarProblem(...canonical, 0, 0) === undefined) return undefined;
   const parts = isoDateTime.exec(value);
   if (parts === null || Number.isNaN(Date.parse(value))) return 'must be an ISO-8601 date-time with a zone, for example 2026-11-23T10:15:00.000Z';
   const [year, month, day, hour, minute, second = 0, zoneHours = 0, zoneMinutes = 0] = parts.slice(1).map((part) => (part === undefined ? undefined : Number(part))) as number[];
-  const leap = year! % 4 === 0 && (year! % 100 !== 0 || year! % 400 === 0);
-  const days = month! >= 1 && month! <= 12 ? daysInMonth[month! - 1]! + (month === 2 && leap ? 1 : 0) : 0;
-  if (day! < 1 || day! > days) return `names a day that does not exist (month ${month}, day ${day})`;
-  if (hour! > 23 || minute! > 59 || second > 59 || zoneHours > 23 || zoneMinutes > 59) return 'names a time that does not exist (hours 0-23, minutes and seconds 0-59)';
+  return calendarProblem(year!, month!, day!, hour!, minute!, second, zoneHours, zoneMinutes);
+}
+
+function calendarProblem(year: number, month: number, day: number, hour: number, minute: number, second: number, zoneHours: number, zoneMinutes: number): string | undefined {
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = month >= 1 && month <= 12 ? daysInMonth[month - 1]! + (month === 2 && leap ? 1 : 0) : 0;
+  if (day < 1 || day > days) return `names a day that does not exist (month ${month}, day ${day})`;
+  if (hour > 23 || minute > 59 || second > 59 || zoneHours > 23 || zoneMinutes > 59) return 'names a time that does not exist (hours 0-23, minutes and seconds 0-59)';
   return undefined;
+}
+
+/** `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.sssZ` as [year, month, day, hour, minute, second]; undefined for any other form. */
+function canonicalUtc(value: string): [number, number, number, number, number, number] | undefined {
+  const length = value.length;
+  if ((length !== 20 && length !== 24) || value.charCodeAt(length - 1) !== 0x5a) return undefined;
+  if (value.charCodeAt(4) !== 0x2d || value.charCodeAt(7) !== 0x2d || value.charCodeAt(10) !== 0x54 || value.charCodeAt(13) !== 0x3a || value.charCodeAt(16) !== 0x3a) return undefined;
+  if (length === 24 && value.charCodeAt(19) !== 0x2e) return undefined;
+  const digits = (from: number, count: number): number => {
+    let number = 0;
+    for (let i = from; i < from + count; i++) {
+      const digit = value.charCodeAt(i) - 0x30;
+      if (digit < 0 || digit > 9) return -1;
+      number = number * 10 + digit;
+    }
+    return number;
+  };
+  const fields: [number, number, number, number, number, number] = [digits(0, 4), digits(5, 2), digits(8, 2), digits(11, 2), digits(14, 2), digits(17, 2)];
+  if (fields.includes(-1) || (length === 24 && digits(20, 3) === -1)) return undefined;
+  return fields;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
