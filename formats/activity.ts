@@ -5,6 +5,6 @@ import type { Formatter } from '../src/pipeline/formatter.js';
 export const activityFormatter: Formatter = {
   name: 'ACTIVITY',
   format: (event: ActivityEvent) => event,
-  // One part is a view of the stored bytes: the item costs no copy.
-  formatBytes: (event: readonly Buffer[]) => (event.length === 1 ? event[0]! : Buffer.concat(event)),
+  // The item is the stored bytes themselves (views): it costs no copy until the body is joined.
+  formatBytes: (event: readonly Buffer[]) => event,
 };

@@ -32,6 +32,6 @@ export const splunkFormatter: Formatter = {
       fixed = JSON.stringify(envelope(context)).slice(1, -1);
       envelopeText.set(context, fixed);
     }
-    return Buffer.concat([Buffer.from(`{"time":${JSON.stringify(Date.parse(recordedAt) / 1000)},${fixed},"event":`), ...event, closing]);
+    return [Buffer.from(`{"time":${JSON.stringify(Date.parse(recordedAt) / 1000)},${fixed},"event":`), ...event, closing];
   },
 };

@@ -4,7 +4,7 @@
 import type { Subscription } from '../config/gateway-config.js';
 import type { JournalRecord } from '../event.js';
 import { bodySize, joinBody, type BodyShape } from './body-shape.js';
-import type { EncodedBatch } from './transport.js';
+import { itemBytes, type EncodedBatch, type Item } from './transport.js';
 
 export interface PayloadLimit {
   maxEvents: number;
@@ -17,7 +17,7 @@ export function payloadLimit(subscription: Pick<Subscription, 'payloadOptions'>)
 }
 
 export class BatchBuilder {
-  private items: Buffer[] = [];
+  private items: Item[] = [];
   private records: JournalRecord[] = [];
   private itemBytes = 0;
   private oversize = false;
@@ -32,17 +32,18 @@ export class BatchBuilder {
   }
 
   /** Whether `item` may join: always when the batch is empty (an oversize event goes alone). */
-  fits(item: Buffer): boolean {
+  fits(item: Item): boolean {
     if (this.items.length === 0) return true;
     if (this.oversize || this.items.length >= this.limit.maxEvents) return false;
-    return bodySize(this.shape, this.items.length + 1, this.itemBytes + item.length) <= this.limit.maxBytes;
+    return bodySize(this.shape, this.items.length + 1, this.itemBytes + itemBytes(item)) <= this.limit.maxBytes;
   }
 
-  add(item: Buffer, record: JournalRecord): void {
-    if (this.items.length === 0) this.oversize = bodySize(this.shape, 1, item.length) > this.limit.maxBytes;
+  add(item: Item, record: JournalRecord): void {
+    const bytes = itemBytes(item);
+    if (this.items.length === 0) this.oversize = bodySize(this.shape, 1, bytes) > this.limit.maxBytes;
     this.items.push(item);
     this.records.push(record);
-    this.itemBytes += item.length;
+    this.itemBytes += bytes;
   }
 
   /** No further event can join (the count is reached, or an oversize event fills it). */
@@ -66,7 +67,7 @@ export class BatchBuilder {
 }
 
 /** A batch of already encoded items (also used for the halves of a refused batch). */
-export function encodeBatch(shape: BodyShape, subscription: Pick<Subscription, 'id' | 'environment'>, items: readonly Buffer[], records: readonly JournalRecord[], firstSeq: number, lastSeq: number, oversize: boolean): EncodedBatch {
+export function encodeBatch(shape: BodyShape, subscription: Pick<Subscription, 'id' | 'environment'>, items: readonly Item[], records: readonly JournalRecord[], firstSeq: number, lastSeq: number, oversize: boolean): EncodedBatch {
   return {
     id: `${subscription.id}:${firstSeq}-${lastSeq}`,
     subscriptionId: subscription.id,

@@ -3,6 +3,7 @@
 // JSON_DOC and RFC_LOGLINE (each item framed as a syslog line) over TCP.
 import type { JournalRecord } from '../event.js';
 import type { Formatter, FormatContext, HttpsEncoding } from './formatter.js';
+import type { Item } from './transport.js';
 import { syslogFramer, type SyslogFraming } from './syslog-line.js';
 
 export interface BodyShape {
@@ -64,11 +65,12 @@ export function bodySize(shape: BodyShape, count: number, itemBytes: number): nu
   return shape.prefix.length + itemBytes + shape.separator.length * Math.max(0, count - 1) + shape.suffix.length;
 }
 
-export function joinBody(shape: BodyShape, items: readonly Buffer[]): Buffer {
+/** The body: every item's parts between the prefix, separators and suffix, copied once. */
+export function joinBody(shape: BodyShape, items: readonly Item[]): Buffer {
   const parts: Buffer[] = [shape.prefix];
   items.forEach((item, index) => {
     if (index > 0) parts.push(shape.separator);
-    parts.push(item);
+    for (const part of item) parts.push(part);
   });
   parts.push(shape.suffix);
   return Buffer.concat(parts);

@@ -53,10 +53,10 @@ export interface Formatter {
     target?: (event: ActivityEvent, context: FormatContext) => RequestTarget;
   };
   /**
-   * The same item as compact JSON bytes, built around the event's own stored bytes (already
+   * The same item as compact JSON bytes, in parts (joined once, into the body), built around the event's own stored bytes (already
    * redacted, in parts) without decoding them: the fast path. Must equal JSON.stringify(format(…)).
    */
-  formatBytes?(event: readonly Buffer[], recordedAt: string, context: FormatContext): Buffer;
+  formatBytes?(event: readonly Buffer[], recordedAt: string, context: FormatContext): readonly Buffer[];
   /**
    * For JSON_ARRAY bodies that are not a plain array of items: the whole body with
    * `itemsMarker` where the list of items goes (New Relic's detailed Log API form).

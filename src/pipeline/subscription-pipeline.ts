@@ -18,7 +18,7 @@ import { compileRedactor, redactRawEvent, type Redactor } from './redact.js';
 import { encodeBatch } from './batch-builder.js';
 import type { DeadLetter, DeadLetterStore } from './dead-letter-store.js';
 import { backoffMs, hecAcceptedPrefix, onFailure, setErrorDetail } from './retry-policy.js';
-import type { EncodedBatch, SendResult, Transport } from './transport.js';
+import type { EncodedBatch, Item, SendResult, Transport } from './transport.js';
 
 export interface PipelineOptions {
   subscription: Subscription;
@@ -166,11 +166,12 @@ export class SubscriptionPipeline {
   }
 
   /** One event as an encoded item: spliced from its stored bytes when it can be, else formatted from the object. */
-  private encode(record: JournalRecord): Buffer {
+  private encode(record: JournalRecord): Item {
     const { formatter, subscription } = this.options;
     const raw = record.raw;
-    const item = this.spliceItems && raw?.spliceable ? formatter.formatBytes!(redactRawEvent(raw, subscription.filterOptions), raw.recordedAt, this.context) : this.shape.encodeItem(formatter.format(this.redact(record.event), this.context));
-    return this.shape.frame ? this.shape.frame(item, record) : item;
+    const item = this.spliceItems && raw?.spliceable ? formatter.formatBytes!(redactRawEvent(raw, subscription.filterOptions), raw.recordedAt, this.context) : [this.shape.encodeItem(formatter.format(this.redact(record.event), this.context))];
+    // A syslog frame counts the item's bytes: it is built whole.
+    return this.shape.frame ? [this.shape.frame(item.length === 1 ? item[0]! : Buffer.concat(item), record)] : item;
   }
 
   /** These records as one batch, as this subscription sends them (the test-send route; no filters). */

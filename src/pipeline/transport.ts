@@ -20,9 +20,22 @@ export interface EncodedBatch {
   oversize: boolean;
   /** The events and their encoded items, so a refused batch can be split and its events dead-lettered. */
   records: readonly JournalRecord[];
-  items: readonly Buffer[];
+  items: readonly Item[];
   /** One-event-per-request formats: the path and headers filled in for this event. */
   target?: RequestTarget;
+}
+
+/**
+ * One event's encoded bytes, in parts: views of the stored event between a format's prefix and
+ * suffix are joined once, into the body, not once per event.
+ */
+export type Item = readonly Buffer[];
+
+/** The bytes of an item. */
+export function itemBytes(item: Item): number {
+  let bytes = 0;
+  for (const part of item) bytes += part.length;
+  return bytes;
 }
 
 /** A request's own path (and query) and headers, in place of the subscription's. */

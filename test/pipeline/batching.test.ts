@@ -101,7 +101,8 @@ describe('batching', () => {
 describe('BatchBuilder at the exact byte limit', () => {
   const shapeFor = (encoding: 'JSON_ARRAY' | 'ND_JSON', pretty = false) => bodyShape(encoding, pretty, activityFormatter, { environment: 'prod', encoding, newRelic: { api: 'logs' } });
   const record = (id: string) => ({ seq: 1, environment: 'prod', receivedAt: 0, event: { id, recordedAt: '2026-11-23T10:15:00Z', action: { type: 'X' } } });
-  const item = (bytes: number) => Buffer.from(`"${'x'.repeat(bytes - 2)}"`);
+  // An item in two parts, as spliced items are: sizes count every part.
+  const item = (bytes: number) => [Buffer.from(`"${'x'.repeat(bytes - 2)}`), Buffer.from('"')];
 
   for (const encoding of ['JSON_ARRAY', 'ND_JSON'] as const) {
     test(`${encoding}: a body of exactly the limit fits, one byte more does not`, () => {
@@ -133,8 +134,8 @@ describe('BatchBuilder at the exact byte limit', () => {
   test('pretty JSON_ARRAY sizes count the indentation', () => {
     const shape = shapeFor('JSON_ARRAY', true);
     const builder = new BatchBuilder(shape, { maxEvents: Infinity, maxBytes: Infinity });
-    builder.add(shape.encodeItem({ a: 1 }), record('a'));
-    builder.add(shape.encodeItem({ b: [1, 2] }), record('b'));
+    builder.add([shape.encodeItem({ a: 1 })], record('a'));
+    builder.add([shape.encodeItem({ b: [1, 2] })], record('b'));
     const body = builder.take({ id: 's', environment: 'prod' }, 1, 2).body;
     assert.equal(body.toString(), JSON.stringify([{ a: 1 }, { b: [1, 2] }], null, 2));
   });

@@ -30,7 +30,7 @@ function compare(events: Record<string, unknown>[], payload: Buffer, exact: bool
       const raw = record.raw!;
       assert.equal(raw.spliceable, true);
       for (const formatter of [activityFormatter, splunkFormatter]) {
-        const spliced = formatter.formatBytes!(redactRawEvent(raw, options), raw.recordedAt, context).toString('utf8');
+        const spliced = Buffer.concat(formatter.formatBytes!(redactRawEvent(raw, options), raw.recordedAt, context)).toString('utf8');
         const formatted = JSON.stringify(formatter.format(redact(events[index] as never), context));
         if (exact) assert.equal(spliced, formatted);
         else assert.deepEqual(JSON.parse(spliced), JSON.parse(formatted));
