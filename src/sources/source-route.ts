@@ -50,7 +50,10 @@ export function registerSourceRoutes(server: FastifyInstance, dependencies: Sour
   const windows = new Map<string, DedupeWindow>();
   const windowOf = (source: SourceConfig) => {
     let window = windows.get(source.id);
-    if (window === undefined) windows.set(source.id, (window = new DedupeWindow(join(dependencies.dir, `${source.id}.dedupe.json`), source.dedupeWindowSeconds * 1000, Date.now())));
+    if (window === undefined) {
+      const onSaveError = (error: Error) => logger.error({ source: source.id, err: error }, `source ${source.id}: its dedupe window cannot be saved (${(error as NodeJS.ErrnoException).code ?? error.message}); redeliveries are still recognised until a restart`);
+      windows.set(source.id, (window = new DedupeWindow(join(dependencies.dir, `${source.id}.dedupe.json`), source.dedupeWindowSeconds * 1000, Date.now(), onSaveError)));
+    }
     return window;
   };
   const find = (id: string) => dependencies.sources().find((source) => source.id === id);
