@@ -12,14 +12,14 @@ import { valueAt } from './session-properties.js';
 
 const caep = 'https://schemas.openid.net/secevent/caep/event-type/';
 const risc = 'https://schemas.openid.net/secevent/risc/event-type/';
-export const gatewayEventType = 'urn:siem-gateway:event-type:';
+const gatewayEventType = 'urn:siem-gateway:event-type:';
 
 type Standard = { uri: string; members?: Record<string, unknown> };
 
 const sessionRevoked: Standard = { uri: `${caep}session-revoked` };
 
 /** Action types with a CAEP or RISC event type (documented in the README). */
-export const standardEventTypes: Record<string, Standard> = {
+const standardEventTypes: Record<string, Standard> = {
   'SESSION.DELETED': sessionRevoked,
   'SESSION.LOGOUT': sessionRevoked,
   'SESSION.DESTROYED': sessionRevoked,
@@ -40,7 +40,7 @@ export const standardEventTypes: Record<string, Standard> = {
 };
 
 /** The event-type URI an action type gets. */
-export function eventTypeUri(actionType: string): string {
+function eventTypeUri(actionType: string): string {
   return standardEventTypes[actionType]?.uri ?? `${gatewayEventType}${actionType}`;
 }
 
@@ -57,7 +57,7 @@ function subjectOf(event: ActivityEvent): { format: 'opaque'; id: string } | und
 }
 
 /** The claims of the SET for `event`, issued at `issuedAt` (epoch seconds). */
-export function securityEventClaims(event: ActivityEvent, settings: Pick<SecurityEventSettings, 'issuer' | 'audience'>, issuedAt: number): Record<string, unknown> {
+function securityEventClaims(event: ActivityEvent, settings: Pick<SecurityEventSettings, 'issuer' | 'audience'>, issuedAt: number): Record<string, unknown> {
   const subject = subjectOf(event);
   const standard = standardEventTypes[event.action.type];
   const eventValue = standard === undefined

@@ -10,7 +10,7 @@
 import type { ActivityEvent } from '../src/event.js';
 
 /** PingAM session property → where the canonical event keeps it (first present wins). */
-export const sessionProperties: Record<string, readonly string[]> = {
+const sessionProperties: Record<string, readonly string[]> = {
   UserId: ['actors.user.id'],
   Principal: ['actors.user.name'],
   Principals: ['actors.user.name'],

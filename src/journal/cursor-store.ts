@@ -22,7 +22,7 @@ interface CursorWrites {
   running: Promise<void>;
 }
 
-export const minWriteIntervalMs = 100;
+const minWriteIntervalMs = 100;
 
 export class CursorStore {
   private readonly writes = new Map<string, CursorWrites>();

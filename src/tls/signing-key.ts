@@ -15,7 +15,7 @@ export interface SigningKey {
 }
 
 /** The JWS algorithm of a private key; throws KeyMaterialError for any other kind of key. */
-export function signingAlgorithm(key: KeyObject): 'RS256' | 'ES256' {
+function signingAlgorithm(key: KeyObject): 'RS256' | 'ES256' {
   const details = key.asymmetricKeyDetails;
   if (key.asymmetricKeyType === 'rsa') {
     if ((details?.modulusLength ?? 0) < 2048) throw new KeyMaterialError('a SIGNING key that is RSA must have at least 2048 bits');
@@ -57,7 +57,7 @@ export function loadSigningKey(config: Pick<KeyConfig, 'certFile' | 'keyFile' | 
 }
 
 /** A PEM private key file, as text; KeyMaterialError when it cannot be read or is not one. */
-export function readPrivateKey(file: string): string {
+function readPrivateKey(file: string): string {
   let pem: string;
   try {
     pem = readFileSync(file, 'utf8');
