@@ -1,7 +1,7 @@
 // Client key pairs (PEM or PKCS#12) and trusted certificates, read from disk and checked: the
 // key matches its certificate, the certificate is within its validity, a PKCS#12 passphrase opens
 // the file. node-forge reads PKCS#12; node:crypto checks the pair (RSA and EC alike).
-import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type Forge from 'node-forge';
@@ -21,7 +21,8 @@ export interface ClientKeyPair {
 
 export class KeyMaterialError extends Error {}
 
-function read(file: string, what: string): Buffer {
+/** A key or certificate file's bytes; KeyMaterialError naming the file when it cannot be read. */
+export function readMaterial(file: string, what: string): Buffer {
   try {
     return readFileSync(file);
   } catch (error) {
@@ -34,10 +35,10 @@ export function loadKeyPair(config: Pick<KeyConfig, 'certFile' | 'keyFile' | 'pk
   let cert: string;
   let key: string;
   if (config.pkcs12File !== undefined) {
-    ({ cert, key } = openPkcs12(read(config.pkcs12File, 'PKCS#12 file'), config.passphrase ?? ''));
+    ({ cert, key } = openPkcs12(readMaterial(config.pkcs12File, 'PKCS#12 file'), config.passphrase ?? ''));
   } else {
-    cert = read(config.certFile!, 'certificate file').toString('utf8');
-    key = read(config.keyFile!, 'key file').toString('utf8');
+    cert = readMaterial(config.certFile!, 'certificate file').toString('utf8');
+    key = readMaterial(config.keyFile!, 'key file').toString('utf8');
   }
   return checkKeyPair(cert, key, now);
 }
@@ -50,17 +51,21 @@ export function checkKeyPair(cert: string, key: string, now = new Date()): Clien
   } catch {
     throw new KeyMaterialError('the certificate is not a PEM X.509 certificate');
   }
-  let privateKey;
-  try {
-    privateKey = createPrivateKey(key);
-  } catch {
-    throw new KeyMaterialError('the private key is not a PEM private key (encrypted PEM keys are not supported; use PKCS#12 with a passphrase)');
-  }
+  const privateKey = parsePrivateKey(key);
   if (!x509.checkPrivateKey(privateKey)) throw new KeyMaterialError('the private key does not match the certificate');
   const notAfter = new Date(x509.validTo);
   if (notAfter.getTime() <= now.getTime()) throw new KeyMaterialError(`the certificate expired on ${notAfter.toISOString()}`);
   if (new Date(x509.validFrom).getTime() > now.getTime()) throw new KeyMaterialError(`the certificate is not valid before ${new Date(x509.validFrom).toISOString()}`);
   return { cert, key, notAfter, subject: x509.subject };
+}
+
+/** An unencrypted PEM private key; KeyMaterialError when `pem` is not one. */
+export function parsePrivateKey(pem: string): KeyObject {
+  try {
+    return createPrivateKey(pem);
+  } catch {
+    throw new KeyMaterialError('the private key is not a PEM private key (encrypted PEM keys are not supported; use PKCS#12 with a passphrase)');
+  }
 }
 
 /** The certificate and key of a PKCS#12 file, as PEM. */
@@ -81,7 +86,7 @@ export function openPkcs12(der: Buffer, passphrase: string): { cert: string; key
 
 /** The PEM certificates of a `certificates[]` entry (a CA bundle or one pinned server certificate). */
 export function loadCertificates(config: Pick<CertificateConfig, 'file'>): string[] {
-  return checkCertificates(read(config.file, 'certificate file').toString('utf8'), config.file);
+  return checkCertificates(readMaterial(config.file, 'certificate file').toString('utf8'), config.file);
 }
 
 /** Every PEM certificate in `text`, each parsed; `label` names the source in errors. */

@@ -1,10 +1,9 @@
 // Keys with usage SIGNING sign Security Event Tokens: RSA (RS256, at least 2048 bits) or EC P-256
 // (ES256). The `kid` is the key's RFC 7638 JWK thumbprint, so a replaced key gets a new kid and
 // receivers fetch the JWKS again instead of failing on a cached key.
-import { createHash, createPrivateKey, createPublicKey, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { KeyConfig } from '../config/gateway-config.js';
-import { readFileSync } from 'node:fs';
-import { KeyMaterialError, loadKeyPair } from './key-material.js';
+import { KeyMaterialError, loadKeyPair, parsePrivateKey, readMaterial } from './key-material.js';
 
 export interface SigningKey {
   alg: 'RS256' | 'ES256';
@@ -33,8 +32,7 @@ function thumbprint(jwk: JsonWebKey): string {
 
 /** A checked private key in PEM as a signing key. */
 export function signingKeyFromPem(pem: string): SigningKey {
-  checkPrivateKey(pem);
-  const privateKey = createPrivateKey(pem);
+  const privateKey = parsePrivateKey(pem);
   const alg = signingAlgorithm(privateKey);
   const publicJwk = createPublicKey(privateKey).export({ format: 'jwk' });
   const kid = thumbprint(publicJwk);
@@ -53,26 +51,5 @@ export function signingKeyFromPem(pem: string): SigningKey {
  */
 export function loadSigningKey(config: Pick<KeyConfig, 'certFile' | 'keyFile' | 'pkcs12File' | 'passphrase'>): SigningKey {
   if (config.pkcs12File !== undefined || config.certFile !== undefined) return signingKeyFromPem(loadKeyPair(config).key);
-  return signingKeyFromPem(readPrivateKey(config.keyFile!));
-}
-
-/** A PEM private key file, as text; KeyMaterialError when it cannot be read or is not one. */
-function readPrivateKey(file: string): string {
-  let pem: string;
-  try {
-    pem = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new KeyMaterialError(`cannot read key file ${file} (${(error as NodeJS.ErrnoException).code ?? 'read error'})`);
-  }
-  checkPrivateKey(pem);
-  return pem;
-}
-
-/** Throws KeyMaterialError unless `pem` is an unencrypted PEM private key. */
-export function checkPrivateKey(pem: string): void {
-  try {
-    createPrivateKey(pem);
-  } catch {
-    throw new KeyMaterialError('the private key is not a PEM private key (encrypted PEM keys are not supported; use PKCS#12 with a passphrase)');
-  }
+  return signingKeyFromPem(readMaterial(config.keyFile!, 'key file').toString('utf8'));
 }
