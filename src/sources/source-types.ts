@@ -78,12 +78,15 @@ export function compact<T extends Record<string, unknown>>(value: T): T {
  * exposes it. The body's own text when it has none of them.
  */
 export function originalWithout(text: string, body: Record<string, unknown>, paths: readonly (readonly string[])[]): string {
-  let copy: Record<string, unknown> | undefined;
-  for (const path of paths) {
-    let node: unknown = (copy ??= structuredClone(body));
+  /** The object holding the path's last member, when that member is there. */
+  const holder = (root: unknown, path: readonly string[]): Record<string, unknown> | undefined => {
+    let node = root;
     for (const part of path.slice(0, -1)) node = isObject(node) ? node[part] : undefined;
-    if (isObject(node) && Object.hasOwn(node, path.at(-1)!)) delete node[path.at(-1)!];
-  }
-  const stripped = copy === undefined ? undefined : JSON.stringify(copy);
-  return stripped === undefined || stripped === JSON.stringify(body) ? text : stripped;
+    return isObject(node) && Object.hasOwn(node, path.at(-1)!) ? node : undefined;
+  };
+  const present = paths.filter((path) => holder(body, path) !== undefined);
+  if (present.length === 0) return text;
+  const copy = structuredClone(body);
+  for (const path of present) delete holder(copy, path)![path.at(-1)!];
+  return JSON.stringify(copy);
 }
