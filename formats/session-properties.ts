@@ -1,48 +1,35 @@
 // What a `${name}` of format TEMPLATE stands for, looked up in this order:
 //   1. `WebhookEventType`: LOGOUT, UPGRADE, DESTROY, MAX_TIMEOUT or IDLE_TIMEOUT, from the action type.
-//   2. A PingAM default session property the canonical event carries (the table below: the reverse
-//      of the am-webhook source's mapping, so an AM logout received and sent on keeps its values).
+//   2. A PingAM default session property the canonical event carries (the reverse of the
+//      am-webhook source's mapping in src/pingam-session.ts, so an AM logout received and sent on
+//      keeps its values).
 //   3. A dotted path in the (redacted) event: `actors.user.name`, `resources.0.id`.
 //   4. A field of the event's `_original` body (what an IdP sent: AM's JSON or form fields), so
 //      custom session properties and the rest of PingAM's list (`Locale`, `AuthLevel`, …) work too.
 // Host and HostName are never taken from `_original`: they carry the client's IP address, which
 // leaves only when the subscription exposes it (the redacted event then has source.ipAddress).
 import type { ActivityEvent } from '../src/event.js';
+import { amDefaultFieldMap, amEventTypes } from '../src/pingam-session.js';
 
 /** PingAM session property → where the canonical event keeps it (first present wins). */
-const sessionProperties: Record<string, readonly string[]> = {
-  UserId: ['actors.user.id'],
-  Principal: ['actors.user.name'],
-  Principals: ['actors.user.name'],
-  UserToken: ['actors.user.name'],
-  AMCtxId: ['session.id'],
-  authInstant: ['session.authInstant'],
-  Host: ['source.ipAddress'],
-  HostName: ['source.hostName', 'source.ipAddress'],
-  Organization: ['organization.name'],
-  Service: ['session.service'],
-};
+// A Map: a placeholder named `constructor` or `__proto__` must find nothing.
+const sessionProperties = new Map<string, readonly string[]>([
+  // The reverse of the am-webhook source's mapping…
+  ...Object.entries(amDefaultFieldMap).filter(([name]) => name !== 'WebhookEventType').map(([name, path]): [string, string[]] => [name, [path]]),
+  // …and the properties that source does not map, from where the same facts sit.
+  ['Principals', ['actors.user.name']],
+  ['UserToken', ['actors.user.name']],
+  ['HostName', ['source.hostName', 'source.ipAddress']],
+]);
 
 const ipBearing = new Set(['Host', 'HostName']);
 
-/** Action type → WebhookEventType. */
+/** Action type → WebhookEventType: the reverse of the source's table. */
+const eventTypeOf = new Map(Object.entries(amEventTypes).map(([webhookType, actionType]) => [actionType, webhookType]));
+
+/** Action type → WebhookEventType; PingOne's SESSION.DELETED and other IdPs' logouts (KEYCLOAK.ACCESS.LOGOUT) are LOGOUT. */
 export function webhookEventType(actionType: string): string | undefined {
-  switch (actionType) {
-    case 'SESSION.UPGRADE':
-      return 'UPGRADE';
-    case 'SESSION.DESTROYED':
-      return 'DESTROY';
-    case 'SESSION.MAX_TIMEOUT':
-      return 'MAX_TIMEOUT';
-    case 'SESSION.IDLE_TIMEOUT':
-      return 'IDLE_TIMEOUT';
-    case 'SESSION.LOGOUT':
-    case 'SESSION.DELETED':
-      return 'LOGOUT';
-    default:
-      // KEYCLOAK.ACCESS.LOGOUT and other IdPs' logouts.
-      return actionType.endsWith('.LOGOUT') ? 'LOGOUT' : undefined;
-  }
+  return eventTypeOf.get(actionType) ?? (actionType === 'SESSION.DELETED' || actionType.endsWith('.LOGOUT') ? 'LOGOUT' : undefined);
 }
 
 /** The value at a dotted path (`resources.0.id`), or undefined. */
@@ -79,7 +66,7 @@ export function eventLookup(event: ActivityEvent): (name: string) => unknown {
   let original: Record<string, unknown> | undefined | null = null;
   return (name) => {
     if (name === 'WebhookEventType') return webhookEventType(event.action.type) ?? fromOriginal(name);
-    for (const path of sessionProperties[name] ?? []) {
+    for (const path of sessionProperties.get(name) ?? []) {
       const value = valueAt(event, path);
       if (present(value)) return value;
     }

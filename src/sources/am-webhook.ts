@@ -6,28 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ActivityEvent } from '../event.js';
 import { sameSecret } from '../auth/token-authenticator.js';
+import { amDefaultFieldMap, amEventTypes } from '../pingam-session.js';
 import { header, isObject, jsonObject, originalWithout, SourceRejection, type SourceRequest, type SourceType } from './source-types.js';
-
-/** Where the default session properties go in the canonical event. */
-export const amDefaultFieldMap: Record<string, string> = {
-  WebhookEventType: 'action.type',
-  UserId: 'actors.user.id',
-  Principal: 'actors.user.name',
-  AMCtxId: 'session.id',
-  authInstant: 'session.authInstant',
-  Host: 'source.ipAddress',
-  Organization: 'organization.name',
-  Service: 'session.service',
-};
-
-/** WebhookEventType → action type. */
-export const amEventTypes: Record<string, string> = {
-  LOGOUT: 'SESSION.LOGOUT',
-  UPGRADE: 'SESSION.UPGRADE',
-  DESTROY: 'SESSION.DESTROYED',
-  MAX_TIMEOUT: 'SESSION.MAX_TIMEOUT',
-  IDLE_TIMEOUT: 'SESSION.IDLE_TIMEOUT',
-};
 
 const contentType = (request: SourceRequest) => (header(request, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
 

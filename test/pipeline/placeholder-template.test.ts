@@ -72,6 +72,8 @@ test('an event answers to session properties, dotted paths, WebhookEventType and
   assert.equal(lookup('action.type'), event.action.type);
   assert.equal(lookup('Locale'), undefined);
   assert.equal(lookup('resources.9.id'), undefined);
+  for (const name of ['constructor', 'toString', '__proto__']) assert.equal(lookup(name), undefined, `${name} is no property of anything`);
+  assert.equal(webhookEventType('constructor'), undefined);
 
   // An AM logout as the am-webhook source stores it: the form AM sent is `_original`.
   const am: ActivityEvent = { id: 'ctx-1:LOGOUT', recordedAt: '2026-11-24T10:00:00.000Z', action: { type: 'SESSION.LOGOUT', description: 'LOGOUT' }, actors: { user: { id: 'bjensen', name: 'id=bjensen,ou=user,o=alpha' } }, session: { id: 'ctx-1' }, _original: 'WebhookEventType=LOGOUT&UserId=bjensen&Locale=en_US&sun.am.UniversalIdentifier=id%3Dbjensen&Host=192.0.2.1' };
