@@ -17,31 +17,32 @@ const gatewayEventType = 'urn:siem-gateway:event-type:';
 type Standard = { uri: string; members?: Record<string, unknown> };
 
 const sessionRevoked: Standard = { uri: `${caep}session-revoked` };
+const passwordChanged: Standard = { uri: `${caep}credential-change`, members: { credential_type: 'password', change_type: 'update' } };
 
-/** Action types with a CAEP or RISC event type (documented in the README). */
-const standardEventTypes: Record<string, Standard> = {
-  'SESSION.DELETED': sessionRevoked,
-  'SESSION.LOGOUT': sessionRevoked,
-  'SESSION.DESTROYED': sessionRevoked,
-  'SESSION.MAX_TIMEOUT': sessionRevoked,
-  'SESSION.IDLE_TIMEOUT': sessionRevoked,
-  'KEYCLOAK.ACCESS.LOGOUT': sessionRevoked,
-  'PASSWORD.SET': { uri: `${caep}credential-change`, members: { credential_type: 'password', change_type: 'update' } },
-  'PASSWORD.RESET': { uri: `${caep}credential-change`, members: { credential_type: 'password', change_type: 'update' } },
-  'PASSWORD.RECOVERY': { uri: `${caep}credential-change`, members: { credential_type: 'password', change_type: 'update' } },
-  'PASSWORD.UNSET': { uri: `${caep}credential-change`, members: { credential_type: 'password', change_type: 'delete' } },
-  'KEYCLOAK.ACCESS.UPDATE_PASSWORD': { uri: `${caep}credential-change`, members: { credential_type: 'password', change_type: 'update' } },
-  'PASSWORD.FORCE_CHANGE': { uri: `${risc}account-credential-change-required` },
-  'USER.DELETED': { uri: `${risc}account-purged` },
-  'USER.DISABLED': { uri: `${risc}account-disabled` },
-  'USER.LOCKED': { uri: `${risc}account-disabled` },
-  'USER.ENABLED': { uri: `${risc}account-enabled` },
-  'USER.UNLOCKED': { uri: `${risc}account-enabled` },
-};
+/** Action types with a CAEP or RISC event type (documented in the README); a Map, so no action type finds a prototype member. */
+const standardEventTypes = new Map<string, Standard>([
+  ['SESSION.DELETED', sessionRevoked],
+  ['SESSION.LOGOUT', sessionRevoked],
+  ['SESSION.DESTROYED', sessionRevoked],
+  ['SESSION.MAX_TIMEOUT', sessionRevoked],
+  ['SESSION.IDLE_TIMEOUT', sessionRevoked],
+  ['KEYCLOAK.ACCESS.LOGOUT', sessionRevoked],
+  ['PASSWORD.SET', passwordChanged],
+  ['PASSWORD.RESET', passwordChanged],
+  ['PASSWORD.RECOVERY', passwordChanged],
+  ['PASSWORD.UNSET', { uri: `${caep}credential-change`, members: { credential_type: 'password', change_type: 'delete' } }],
+  ['KEYCLOAK.ACCESS.UPDATE_PASSWORD', passwordChanged],
+  ['PASSWORD.FORCE_CHANGE', { uri: `${risc}account-credential-change-required` }],
+  ['USER.DELETED', { uri: `${risc}account-purged` }],
+  ['USER.DISABLED', { uri: `${risc}account-disabled` }],
+  ['USER.LOCKED', { uri: `${risc}account-disabled` }],
+  ['USER.ENABLED', { uri: `${risc}account-enabled` }],
+  ['USER.UNLOCKED', { uri: `${risc}account-enabled` }],
+]);
 
 /** The event-type URI an action type gets. */
 function eventTypeUri(actionType: string): string {
-  return standardEventTypes[actionType]?.uri ?? `${gatewayEventType}${actionType}`;
+  return standardEventTypes.get(actionType)?.uri ?? `${gatewayEventType}${actionType}`;
 }
 
 const base64url = (data: string | Buffer) => Buffer.from(data).toString('base64url');
@@ -59,7 +60,7 @@ function subjectOf(event: ActivityEvent): { format: 'opaque'; id: string } | und
 /** The claims of the SET for `event`, issued at `issuedAt` (epoch seconds). */
 function securityEventClaims(event: ActivityEvent, settings: Pick<SecurityEventSettings, 'issuer' | 'audience'>, issuedAt: number): Record<string, unknown> {
   const subject = subjectOf(event);
-  const standard = standardEventTypes[event.action.type];
+  const standard = standardEventTypes.get(event.action.type);
   const eventValue = standard === undefined
     ? event
     : {
