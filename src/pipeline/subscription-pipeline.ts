@@ -1,6 +1,7 @@
 // One subscription's delivery loop (DESIGN.md): read from its journal cursor → filter → redact →
 // format → batch → send → advance the cursor. Owns its reader, batcher and transport; shares
 // nothing with other pipelines but the journal, so a slow destination slows only itself.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Subscription } from '../config/gateway-config.js';
 import type { JournalRecord } from '../event.js';
 import type { Journal, JournalReader } from '../journal/journal.js';
@@ -78,6 +79,8 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 const flushDue = new Error('flush deadline');
+/** How long stop() lets an attempt on the wire finish (at most the subscription's timeout). */
+const stopGraceMs = 2000;
 
 function observeAttempt(metrics: GatewayMetrics, batch: EncodedBatch, attempt: number, result: SendResult, durationMs: number, now: number): void {
   const labels = { environment: batch.environment, subscription: batch.subscriptionId };
@@ -97,6 +100,8 @@ function observeAttempt(metrics: GatewayMetrics, batch: EncodedBatch, attempt: n
 
 export class SubscriptionPipeline {
   private readonly controller = new AbortController();
+  /** Aborts the attempts on the wire: only once stop()'s grace has passed. */
+  private readonly sends = new AbortController();
   private readonly filter: RecordFilter;
   /** Items built from the events' stored bytes, without parsing them (compact encodings only). */
   private readonly spliceItems: boolean;
@@ -193,7 +198,14 @@ export class SubscriptionPipeline {
   async stop(): Promise<void> {
     this.controller.abort(stopped);
     await this.running;
-    await Promise.allSettled([...this.inFlight]);
+    // An attempt already on the wire gets a short grace to finish: cut off, the destination may
+    // well have the batch, and the restart would send it again. No new attempt starts meanwhile.
+    const settled = Promise.allSettled([...this.inFlight]);
+    const grace = new AbortController();
+    await Promise.race([settled, sleep(Math.min(this.options.subscription.delivery.timeoutMs, stopGraceMs), undefined, { signal: grace.signal, ref: false }).catch(() => undefined)]);
+    grace.abort();
+    this.sends.abort(stopped);
+    await settled;
     await this.committing.catch(() => undefined);
     await this.reader?.close();
   }
@@ -383,8 +395,9 @@ export class SubscriptionPipeline {
     const { transport, metrics } = this.options;
     const signal = this.controller.signal;
     for (let attempt = 1; ; attempt++) {
+      signal.throwIfAborted();
       const started = this.clock.now();
-      const result = await transport.send(batch, signal);
+      const result = await transport.send(batch, this.sends.signal);
       const durationMs = this.clock.now() - started;
       this.options.onAttempt?.({ batch, attempt, result, durationMs });
       // A refused batch is split and settled now, not retried: only a retryable failure means failing.

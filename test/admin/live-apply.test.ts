@@ -8,8 +8,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { GatewayProcess } from '../helpers/gateway-process.js';
-import { startIdSink } from '../helpers/http-sink.js';
-import { ingestToken, opsToken } from '../helpers/in-process-gateway.js';
+import { HttpSink, startIdSink } from '../helpers/http-sink.js';
+import { ingestToken, opsToken, sendEvents, startGateway } from '../helpers/in-process-gateway.js';
 import { until } from '../helpers/manual-clock.js';
 import { writeSinkGatewayConfig } from '../helpers/sink-gateway-config.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -93,4 +93,21 @@ test('create, update, disable, enable and delete under load: nothing lost or dup
   await until(() => ids('/kept').includes('after-restart'), 10_000);
   gateway.kill('SIGTERM');
   assert.equal((await gateway.exited).code, 0);
+});
+
+test('a change while a batch is on the wire lets that attempt finish: the restarted subscription does not send it again', async (t) => {
+  // The sink takes 300 ms to answer, so the update lands while the batch is in flight.
+  const sink = await HttpSink.start({ handler: () => ({ status: 200, body: '{"text":"Success","code":0}', delayMs: 300 }) });
+  t.after(() => sink.close());
+  const { ingestUrl, adminUrl } = await startGateway(t);
+  const api = (method: string, path: string, body: unknown) => fetch(`${adminUrl}/v1/environments/prod/subscriptions${path}`, { method, headers: { authorization: `Bearer ${opsToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const subscription = { httpEndpoint: { url: `${sink.url}/slow` }, filterOptions: { includedActionTypes: ['*'] }, payloadOptions: { flushMs: 20, payloadFormat: { https: { format: 'ND_JSON' } } } };
+  assert.equal((await api('POST', '', { id: 'slow', ...subscription })).status, 201);
+  await sendEvents(ingestUrl, [1, 2, 3].map((n) => ({ id: `w${n}`, recordedAt: '2026-11-24T10:00:00Z', action: { type: 'USER.CREATED' } })));
+  await until(() => sink.requests.length === 1, 10_000);
+  assert.equal((await api('PUT', '/slow', { ...subscription, name: 'renamed while sending' })).status, 200);
+  await sendEvents(ingestUrl, [{ id: 'w4', recordedAt: '2026-11-24T10:00:01Z', action: { type: 'USER.CREATED' } }]);
+  const received = () => sink.requests.flatMap((request) => request.body.trimEnd().split('\n').map((line) => (JSON.parse(line) as { id: string }).id));
+  await until(() => received().includes('w4'), 10_000);
+  assert.deepEqual(received(), ['w1', 'w2', 'w3', 'w4'], 'each event once');
 });
