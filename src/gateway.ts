@@ -27,7 +27,7 @@ import type { Logger } from './logger.js';
 import { DeliveryLog } from './observability/delivery-log.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { DeadLetterStore } from './pipeline/dead-letter-store.js';
-import { PipelineRegistry } from './pipeline/pipeline-registry.js';
+import { startDelivery, type Delivery } from './pipeline/delivery.js';
 import { SubscriptionPipeline } from './pipeline/subscription-pipeline.js';
 import type { SendResult } from './pipeline/transport.js';
 import { transportFactory } from './pipeline/transport-factory.js';
@@ -46,7 +46,7 @@ export class Gateway {
     private readonly logger: Logger,
     readonly journal: FileJournal,
     readonly metrics: GatewayMetrics,
-    private readonly pipelines: PipelineRegistry,
+    private readonly delivery: Delivery,
     private readonly deliveryLog: DeliveryLog,
     private readonly ingest: FastifyInstance,
     private readonly admin: FastifyInstance,
@@ -91,24 +91,15 @@ export class Gateway {
     const deliveryLog = new DeliveryLog(logger);
     deliveryLog.configure(config);
     const deadLetters = new DeadLetterStore(join(storageDir, 'dead-letters'));
-    const pipelines = new PipelineRegistry({
-      journal,
-      transports: transportFactory(config, logger),
-      deadLetters,
-      maxAgeMs: config.storage.maxAgeHours * 3_600_000,
-      logger,
-      metrics,
-      onAttempt: (report) => deliveryLog.record(report),
-      mask: (text) => deliveryLog.masked(text),
-    });
-    metrics.observeSubscriptions(() => pipelines.statuses());
+    let delivery: Delivery | undefined;
     let ingest: FastifyInstance | undefined;
     let admin: FastifyInstance | undefined;
     try {
-      await pipelines.apply(config.subscriptions);
+      delivery = await startDelivery({ journal, deadLetters, logger, metrics, deliveryLog }, config);
+      const pipelines = delivery;
       ingest = createListener(config.server.ingest, config.server, (reason) => metrics.ingestRejected.inc({ reason }));
       admin = createListener(config.server.admin, config.server, undefined, adminBodyLimitBytes);
-      const gateway = new Gateway(config, logger, journal, metrics, pipelines, deliveryLog, ingest, admin, managed, deadLetters);
+      const gateway = new Gateway(config, logger, journal, metrics, delivery, deliveryLog, ingest, admin, managed, deadLetters);
       registerEventsRoute(ingest, { settings: () => gateway.ingestSettings, journal, metrics, logger });
       registerJwksRoute(ingest, { config: () => gateway.config, logger });
       registerSourceRoutes(ingest, { sources: () => gateway.config.sources, limitBytes: () => gateway.ingestSettings.limitBytes, journal, metrics, logger, dir: join(storageDir, 'sources') });
@@ -140,7 +131,7 @@ export class Gateway {
       return gateway;
     } catch (error) {
       await Promise.allSettled([ingest?.close(), admin?.close()]);
-      await pipelines.stopAll();
+      await delivery?.stop();
       removePidFile(pidFile);
       await journal.close();
       deliveryLog.close();
@@ -184,6 +175,7 @@ export class Gateway {
       'server.maxConnections': config.server.maxConnections,
       'server.headersTimeoutMs': config.server.headersTimeoutMs,
       'server.requestTimeoutMs': config.server.requestTimeoutMs,
+      'server.deliveryThread': config.server.deliveryThread,
       storage: config.storage,
     });
     const running = boundValues(this.started);
@@ -192,8 +184,11 @@ export class Gateway {
     }
     this.metrics.initIngest(next.environments.map((environment) => environment.id), rejectReasons);
     this.metrics.initSources(next.sources.map((source) => source.id));
-    await this.pipelines.apply(next.subscriptions, transportFactory(next, this.logger));
     this.logger.level = next.logging.level;
+    await this.delivery.apply(next);
+    // The delivery thread forgets a removed subscription's series; these are the ones counted here (drops).
+    const kept = new Set(next.subscriptions.map((subscription) => subscription.id));
+    for (const { id, environment } of this.config.subscriptions) if (!kept.has(id)) this.metrics.removeSubscription(environment, id);
     this.deliveryLog.configure(next);
     this.auth = new TokenAuthenticator(next.auth.tokens);
     this.ingestSettings = this.settingsFor(next);
@@ -237,7 +232,7 @@ export class Gateway {
 
   /** GET …/subscriptions/{id}/status. */
   async subscriptionStatus(subscription: Subscription): Promise<Record<string, unknown>> {
-    const { state, status, lastAttempt, recentAttempts, deliveredLastMinute } = this.pipelines.status(subscription.id);
+    const { state, status, lastAttempt, recentAttempts, deliveredLastMinute } = await this.delivery.status(subscription.id);
     const { letters, unreadable } = await this.deadLetters.list(subscription.id);
     return {
       id: subscription.id,
@@ -256,14 +251,13 @@ export class Gateway {
     return { auth: this.auth, environments: new Set(config.environments.map((environment) => environment.id)), limitBytes: config.server.maxBodyKB * 1024 };
   }
 
-  readiness(): Readiness {
+  async readiness(): Promise<Readiness> {
+    const subscriptions = this.config.subscriptions;
+    // Without the delivery thread (it is restarting), every subscription is failing.
+    const states = await this.delivery.states(subscriptions.map((subscription) => subscription.id)).catch(() => subscriptions.map(() => 'failing' as const));
     return {
       ready: !this.stopping && !this.journal.stats().failed,
-      subscriptions: this.config.subscriptions.map((subscription) => ({
-        id: subscription.id,
-        environment: subscription.environment,
-        state: this.pipelines.state(subscription.id),
-      })),
+      subscriptions: subscriptions.map((subscription, i) => ({ id: subscription.id, environment: subscription.environment, state: states[i]! })),
     };
   }
 
@@ -271,7 +265,7 @@ export class Gateway {
   async stop(): Promise<void> {
     this.stopping = true;
     await Promise.all([this.ingest.close(), this.admin.close()]);
-    await this.pipelines.stopAll();
+    await this.delivery.stop();
     await this.jobs.stopAll();
     removePidFile(join(this.started.storage.dir, 'gateway.pid'));
     await this.journal.close();
@@ -281,6 +275,7 @@ export class Gateway {
   /** SIGHUP: log files are reopened whether or not the new configuration is good (logrotate). */
   reopenLogs(): void {
     this.deliveryLog.reopen();
+    this.delivery.reopenLogs();
   }
 }
 

@@ -15,10 +15,10 @@ export interface Readiness {
   subscriptions: SubscriptionState[];
 }
 
-export function registerHealthRoutes(server: FastifyInstance, readiness: () => Readiness, auth: () => TokenAuthenticator): void {
+export function registerHealthRoutes(server: FastifyInstance, readiness: () => Promise<Readiness>, auth: () => TokenAuthenticator): void {
   server.get('/healthz', (_request, reply) => reply.send({ status: 'ok' }));
-  server.get('/readyz', (request, reply) => {
-    const state = readiness();
+  server.get('/readyz', async (request, reply) => {
+    const state = await readiness();
     const status = state.ready ? 'ready' : 'not ready';
     const token = request.headers.authorization === undefined ? undefined : auth().authenticate(request.headers.authorization);
     const scope = token && (['admin', 'metrics'] as const).find((name) => allows(token, name));

@@ -13,7 +13,7 @@ export function registerMetricsRoute(server: FastifyInstance, metrics: GatewayMe
       if (!allows(token, 'metrics')) return reply.code(403).send({ error: 'forbidden', message: 'this token does not have the metrics scope' });
       environments = token.environments;
     }
-    const text = await metrics.registry.metrics();
+    const text = await metrics.exposition();
     return reply.header('content-type', metrics.registry.contentType).send(environments === undefined ? text : onlyEnvironments(text, new Set(environments)));
   });
 }

@@ -32,7 +32,7 @@ export interface SubscriptionAdmin {
   /** A deleted subscription's cursor and dead letters go with it. */
   forget(id: string): Promise<void>;
   status(subscription: Subscription): Promise<Record<string, unknown>>;
-  retryNow(id: string): boolean;
+  retryNow(id: string): Promise<boolean>;
   /** Sends one synthetic event to the destination now, outside the subscription's order. */
   testSend(subscription: Subscription): Promise<Record<string, unknown>>;
   readonly deadLetters: DeadLetterStore;
@@ -237,7 +237,7 @@ export function registerSubscriptionRoutes(server: FastifyInstance, admin: Subsc
   server.post(`${base}/:id/retry`, async (request, reply) => {
     const target = located(request, reply);
     if (target === undefined) return reply;
-    return reply.send({ retried: admin.retryNow(target.id) });
+    return reply.send({ retried: await admin.retryNow(target.id) });
   });
 
   // ---- dead letters and replays -----------------------------------------------------------------

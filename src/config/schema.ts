@@ -117,6 +117,7 @@ export const ConfigSchema = Type.Object({
     maxConnections: Int(1, 100_000, 1000),
     headersTimeoutMs: Int(1000, 600_000, 10_000),
     requestTimeoutMs: Int(1000, 3_600_000, 60_000),
+    deliveryThread: Enum(['auto', 'on', 'off'], { default: 'auto' }),
   }, strict)),
   storage: Defaulted(Type.Object({
     dir: Type.String({ default: './data', minLength: 1 }),

@@ -35,6 +35,14 @@ export interface FileJournalOptions {
   onDrop?: (report: DropReport) => void;
 }
 
+/** Told of every change a reader elsewhere (the delivery thread) needs to follow the journal. */
+export interface JournalFollower {
+  /** Batches that just became durable, in order, and the active segment's durable size after them. */
+  durable(batches: readonly TailBatch[], activeSegmentBytes: number): void;
+  /** The segment list changed (a roll, a deletion). */
+  segments(segments: readonly SegmentInfo[]): void;
+}
+
 interface PendingAppend {
   buffers: [Buffer, Buffer];
   bytes: number;
@@ -61,6 +69,9 @@ export class FileJournal implements Journal, ReaderSource {
   private readonly cursors = new Map<string, { seq: number; environment: string }>();
   /** Each subscription's reader: what it holds in memory is not lost when its segment goes. */
   private readonly readers = new Map<string, FileJournalReader>();
+  /** What the delivery thread's readers hold in memory, per subscription (see reportDrops). */
+  private readonly heldElsewhere = new Map<string, number>();
+  private follower: JournalFollower | undefined;
   private readonly cursorStore: CursorStore;
   /** Set while writes fail (disk full, too many open files, a directory gone); a probe loop clears it. */
   private failure: Error | undefined;
@@ -244,6 +255,7 @@ export class FileJournal implements Journal, ReaderSource {
     this.segments.push({ firstSeq, path, bytes: segmentHeaderBytes, lastWriteMs: this.now() });
     this.totalBytes += segmentHeaderBytes;
     this.handle = handle;
+    this.follower?.segments(this.segments);
   }
 
   // ---- append and group commit -----------------------------------------------------------------
@@ -299,6 +311,7 @@ export class FileJournal implements Journal, ReaderSource {
       for (const append of batch) this.tail.push(append.tail);
       const last = batch.at(-1)!.tail;
       this.durableSeq = last.firstSeq + last.count - 1;
+      this.follower?.durable(batch.map((append) => append.tail), segment.bytes);
       for (const append of batch) append.resolve();
       this.signalAppended();
     }
@@ -418,6 +431,7 @@ export class FileJournal implements Journal, ReaderSource {
     this.segments.shift();
     this.totalBytes -= segment.bytes;
     this.ledger.prune(this.firstAvailableSeq);
+    this.follower?.segments(this.segments);
     // Deletions run one after another in the background; close() waits for them.
     this.deletions = this.deletions
       .then(() => unlink(segment.path))
@@ -457,7 +471,7 @@ export class FileJournal implements Journal, ReaderSource {
    */
   private reportDrops(segment: SegmentInfo, lastSeq: number, batches: BatchSummary[], reason: 'age' | 'size'): void {
     for (const [id, cursor] of this.cursors) {
-      const from = Math.max(cursor.seq, this.readers.get(id)?.heldSeq ?? 0);
+      const from = Math.max(cursor.seq, this.readers.get(id)?.heldSeq ?? 0, this.heldElsewhere.get(id) ?? 0);
       if (from >= lastSeq) continue;
       let count = 0;
       for (const batch of batches) {
@@ -544,10 +558,12 @@ export class FileJournal implements Journal, ReaderSource {
 
   releaseCursor(subscriptionId: string): void {
     this.cursors.delete(subscriptionId);
+    this.heldElsewhere.delete(subscriptionId);
   }
 
   async removeCursor(subscriptionId: string): Promise<void> {
     this.cursors.delete(subscriptionId);
+    this.heldElsewhere.delete(subscriptionId);
     await this.cursorStore.remove(subscriptionId);
   }
 
@@ -557,6 +573,20 @@ export class FileJournal implements Journal, ReaderSource {
     });
     if (subscriptionId !== undefined) this.readers.set(subscriptionId, reader);
     return reader;
+  }
+
+  /**
+   * Lets `follower` follow the journal from now on (one at a time); returns what it starts from.
+   * Its readers read the segment files themselves and report what they hold with `noteHeld`.
+   */
+  follow(follower: JournalFollower | undefined): { segments: readonly SegmentInfo[]; durableSeq: number } {
+    this.follower = follower;
+    return { segments: this.segments, durableSeq: this.durableSeq };
+  }
+
+  /** The newest seq a reader elsewhere has read for `subscriptionId`: retention does not count it as dropped. */
+  noteHeld(subscriptionId: string, seq: number): void {
+    if (this.cursors.has(subscriptionId)) this.heldElsewhere.set(subscriptionId, seq);
   }
 
   get firstAvailableSeq(): number {

@@ -1,6 +1,6 @@
 // Prometheus metrics (prefix siem_gateway_). Labels stay bounded: configured environment and
 // subscription ids, fixed reason names; never event data, request paths or URLs.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import type { JournalStats } from '../journal/journal.js';
 
 /** What each configured subscription looks like at scrape time. */
@@ -147,11 +147,28 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  constructor() {
+  /** Metrics kept by other threads (the delivery thread), merged in at scrape time. */
+  private readonly others: (() => Promise<MetricObjectWithValues<MetricValue<string>>[]>)[] = [];
+
+  /** `processMetrics: false` in a second thread: the process's CPU, memory and event loop are the main thread's to report. */
+  constructor({ processMetrics = true }: { processMetrics?: boolean } = {}) {
+    if (!processMetrics) return;
     collectDefaultMetrics({ register: this.registry, prefix: 'siem_gateway_' });
     // prom-client also names three gauges with a counter's _total suffix, which `promtool check
     // metrics` rejects; nodejs_active_resources (by type) and nodejs_active_handles tell the same.
     for (const name of ['active_handles', 'active_requests', 'active_resources']) this.registry.removeSingleMetric(`siem_gateway_nodejs_${name}_total`);
+  }
+
+  /** Adds another thread's metrics to the exposition; series both keep (the zeroed counters) are summed. */
+  mergeFrom(source: () => Promise<MetricObjectWithValues<MetricValue<string>>[]>): void {
+    this.others.push(source);
+  }
+
+  /** The Prometheus text exposition of every thread's metrics. */
+  async exposition(): Promise<string> {
+    if (this.others.length === 0) return this.registry.metrics();
+    const all = await Promise.all([this.registry.getMetricsAsJSON(), ...this.others.map((source) => source())]);
+    return AggregatorRegistry.aggregate(all).metrics();
   }
 
   /**

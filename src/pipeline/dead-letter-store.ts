@@ -17,7 +17,12 @@ export interface DeadLetter {
   event: JournalRecord['event'];
 }
 
-export class DeadLetterStore {
+/** Where a pipeline puts what it cannot deliver: resolves once the letters are durable. */
+export interface DeadLetterSink {
+  add(letters: readonly DeadLetter[]): Promise<void>;
+}
+
+export class DeadLetterStore implements DeadLetterSink {
   constructor(private readonly dir: string) {}
 
   path(subscriptionId: string): string {

@@ -9,7 +9,7 @@ import type { Journal, JournalStats } from '../journal/journal.js';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics, SubscriptionStatus } from '../observability/metrics.js';
 import type { Clock } from '../util/clock.js';
-import type { DeadLetterStore } from './dead-letter-store.js';
+import type { DeadLetterSink } from './dead-letter-store.js';
 import { SubscriptionPipeline, type AttemptReport } from './subscription-pipeline.js';
 import { onFailure } from './retry-policy.js';
 import type { TransportFactory } from './transport-factory.js';
@@ -19,7 +19,7 @@ import type { SigningKey } from '../tls/signing-key.js';
 export interface RegistryOptions {
   journal: Journal;
   transports: TransportFactory;
-  deadLetters?: DeadLetterStore;
+  deadLetters?: DeadLetterSink;
   maxAgeMs?: number;
   onAttempt?: (report: AttemptReport) => void;
   mask?: (text: string) => string;

@@ -17,7 +17,7 @@ import type { FormatContext, Formatter, RequestTemplate, SecurityEventSettings }
 import { hasPlaceholders, parseTemplate, splitUrlTemplate } from './placeholder-template.js';
 import { compileRedactor, redactRawEvent, type Redactor } from './redact.js';
 import { encodeBatch } from './batch-builder.js';
-import type { DeadLetter, DeadLetterStore } from './dead-letter-store.js';
+import type { DeadLetter, DeadLetterSink } from './dead-letter-store.js';
 import { backoffMs, hecAcceptedPrefix, onFailure, setErrorDetail } from './retry-policy.js';
 import type { EncodedBatch, Item, SendResult, Transport } from './transport.js';
 
@@ -30,7 +30,7 @@ export interface PipelineOptions {
   metrics?: GatewayMetrics;
   clock?: Clock;
   /** Where events refused one by one go. */
-  deadLetters?: DeadLetterStore;
+  deadLetters?: DeadLetterSink;
   /** storage.maxAgeHours: events still failing past it are dead-lettered instead of retried. */
   maxAgeMs?: number;
   /** Jitter source for backoff (tests pin it). */

@@ -13,7 +13,7 @@ export const devToken = 'ingest-token-for-dev-01234';
 export const opsToken = 'ops-token-admin-metrics-0123';
 
 /** A base file with environments prod and dev and three tokens; `extra` is appended (top-level keys). */
-export async function startGateway(t: TestContext, options: { extra?: string; maxBodyKB?: number; tokens?: string } = {}) {
+export async function startGateway(t: TestContext, options: { extra?: string; maxBodyKB?: number; tokens?: string; deliveryThread?: 'on' | 'off' } = {}) {
   let stop: () => Promise<void> = () => Promise.resolve();
   const dir = tempDirClosing(t, () => stop());
   const file = join(dir, 'gateway.yaml');
@@ -21,7 +21,7 @@ export async function startGateway(t: TestContext, options: { extra?: string; ma
   ingest: { listen: "127.0.0.1:0" }
   admin: { listen: "127.0.0.1:0" }
   maxBodyKB: ${options.maxBodyKB ?? 4096}
-environments: [ { id: prod }, { id: dev } ]
+${options.deliveryThread === undefined ? '' : `  deliveryThread: ${options.deliveryThread}\n`}environments: [ { id: prod }, { id: dev } ]
 auth:
   tokens:
     - { name: collector, token: "${ingestToken}", scopes: [ingest], environments: [prod] }
