@@ -5,6 +5,7 @@
 //   --subscriptions 0 measures ingest alone (npm run bench:ingest); --tcp delivers over TCP_IP (JSON_DOC)
 //   --rate R (open loop, events/s, for latency) --backlog N (fill N events with the sink down, then
 //   measure start-up to first delivery and drain rate) --max-events N --profile DIR (gateway --cpu-prof)
+//   --thread on|off|auto (server.deliveryThread)
 //   --peer: run ../shared/peers/side-by-side.sh instead (Fluent Bit and the gateway, one generator, one sink)
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     'max-events': { type: 'string', default: '50000000' },
     profile: { type: 'string' },
     peer: { type: 'boolean', default: false },
+    thread: { type: 'string' },
   },
 });
 const token = 'bench-ingest-token-0123456789';
@@ -90,7 +92,7 @@ ${caFile ? '    trustedCertificates: [ { id: sink-ca } ]\n' : ''}    filterOptio
   writeFileSync(file, `server:
   ingest: { listen: "127.0.0.1:0" }
   admin: { listen: "127.0.0.1:0" }
-storage: { dir: data, maxMB: 65536 }
+${values.thread === undefined ? '' : `  deliveryThread: ${values.thread}\n`}storage: { dir: data, maxMB: 65536 }
 auth: { tokens: [ { name: bench, token: "${token}", scopes: [ingest] } ] }
 environments: [ { id: prod } ]
 ${caFile ? `certificates: [ { id: sink-ca, environment: prod, file: ${caFile} } ]\n` : ''}logging: { level: info }
@@ -249,6 +251,7 @@ async function throughput(): Promise<Record<string, unknown>> {
     format: values.format,
     tls: values.tls,
     protocol: values.tcp ? 'TCP_IP' : 'HTTPS',
+    deliveryThread: values.thread ?? 'auto',
     subscriptions,
     connections: Number(values.connections),
     rate: values.rate === undefined ? null : Number(values.rate),

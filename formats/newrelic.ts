@@ -5,7 +5,7 @@
 // Attributes are the event flattened to `a.b.c` keys within New Relic's limits.
 import type { ActivityEvent } from '../src/event.js';
 import type { FormatContext, Formatter } from '../src/pipeline/formatter.js';
-import { flattenAttributes } from './flatten-attributes.js';
+import { flattenAttributes, flattenAttributesText } from './flatten-attributes.js';
 
 export const newRelicLimits = {
   logs: { maxAttributes: 255, maxNameLength: 255, maxValueLength: 4094 },
@@ -33,6 +33,13 @@ function flatten(event: ActivityEvent, context: FormatContext, reserved: readonl
   return flat.attributes;
 }
 
+/** Members joined with commas, the empty ones left out. */
+function members(...parts: string[]): string {
+  let out = '';
+  for (const part of parts) if (part !== '') out = out === '' ? part : `${out},${part}`;
+  return out;
+}
+
 export const newRelicFormatter: Formatter = {
   name: 'NEWRELIC',
   format(event: ActivityEvent, context: FormatContext) {
@@ -47,6 +54,17 @@ export const newRelicFormatter: Formatter = {
     const attributes = flatten(event, context, logNames);
     if (context.encoding === 'JSON_ARRAY') return { timestamp, message: message(event), attributes };
     return Object.assign(Object.create(null) as Record<string, unknown>, { timestamp, message: message(event), ...commonAttributes(context) }, attributes);
+  },
+  formatText(event: ActivityEvent, context: FormatContext): string {
+    const timestamp = JSON.stringify(Date.parse(event.recordedAt));
+    const events = context.newRelic.api === 'events';
+    const flat = flattenAttributesText(event, events ? newRelicLimits.events : newRelicLimits.logs, events ? eventNames : logNames, events);
+    if (flat.renamed + flat.dropped + flat.truncated > 0) context.onAttributes?.({ renamed: flat.renamed, dropped: flat.dropped, truncated: flat.truncated });
+    if (events) return `{${members(flat.indexMembers, `"eventType":${JSON.stringify(newRelicEventType)},"timestamp":${timestamp}`, flat.members)}}`;
+    const head = `"timestamp":${timestamp},"message":${JSON.stringify(message(event))}`;
+    if (context.encoding === 'JSON_ARRAY') return `{${head},"attributes":{${members(flat.indexMembers, flat.members)}}}`;
+    const common = `"logtype":"pingone:activity","service":"siem-gateway","gateway.environment":${JSON.stringify(context.environment)}`;
+    return `{${members(flat.indexMembers, head, common, flat.members)}}`;
   },
   arrayEnvelope(context: FormatContext, itemsMarker: unknown) {
     if (context.newRelic.api === 'events') return [itemsMarker];

@@ -58,6 +58,11 @@ export interface Formatter {
    */
   formatBytes?(event: readonly Buffer[], recordedAt: string, context: FormatContext): readonly Buffer[];
   /**
+   * The same item as compact JSON text, written directly instead of built as an object and
+   * serialised (NEWRELIC's flattened attributes). Must equal JSON.stringify(format(…)).
+   */
+  formatText?(event: ActivityEvent, context: FormatContext): string;
+  /**
    * For JSON_ARRAY bodies that are not a plain array of items: the whole body with
    * `itemsMarker` where the list of items goes (New Relic's detailed Log API form).
    */

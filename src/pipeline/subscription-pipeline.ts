@@ -105,6 +105,8 @@ export class SubscriptionPipeline {
   private readonly filter: RecordFilter;
   /** Items built from the events' stored bytes, without parsing them (compact encodings only). */
   private readonly spliceItems: boolean;
+  /** Items written as compact JSON text by the formatter itself (compact encodings only). */
+  private readonly textItems: boolean;
   private readonly redact: Redactor;
   private readonly shape: BodyShape;
   private readonly limit: PayloadLimit;
@@ -160,7 +162,9 @@ export class SubscriptionPipeline {
     const perRequest = options.formatter.perRequest;
     this.shape = perRequest !== undefined ? perRequestShape(perRequest.contentType(this.context)) : subscription.protocol === 'TCP_IP' ? tcpBodyShape(tcp.format, tcp.framing, tcp.additionalAttributes) : bodyShape(https.format, https.prettyPrint, options.formatter, this.context);
     this.limit = perRequest !== undefined ? { maxEvents: 1, maxBytes: Number.POSITIVE_INFINITY } : payloadLimit(subscription);
-    this.spliceItems = options.formatter.formatBytes !== undefined && (subscription.protocol === 'TCP_IP' || !https.prettyPrint);
+    const compact = subscription.protocol === 'TCP_IP' || !https.prettyPrint;
+    this.spliceItems = options.formatter.formatBytes !== undefined && compact;
+    this.textItems = options.formatter.formatText !== undefined && compact;
   }
 
   /** A one-event-per-request batch gets the path and headers its event fills in. */
@@ -174,7 +178,7 @@ export class SubscriptionPipeline {
   private encode(record: JournalRecord): Item {
     const { formatter, subscription } = this.options;
     const raw = record.raw;
-    const item = this.spliceItems && raw?.spliceable ? formatter.formatBytes!(redactRawEvent(raw, subscription.filterOptions), raw.recordedAt, this.context) : [this.shape.encodeItem(formatter.format(this.redact(record.event), this.context))];
+    const item = this.spliceItems && raw?.spliceable ? formatter.formatBytes!(redactRawEvent(raw, subscription.filterOptions), raw.recordedAt, this.context) : this.textItems ? [Buffer.from(formatter.formatText!(this.redact(record.event), this.context))] : [this.shape.encodeItem(formatter.format(this.redact(record.event), this.context))];
     // A syslog frame counts the item's bytes: it is built whole.
     return this.shape.frame ? [this.shape.frame(item.length === 1 ? item[0]! : Buffer.concat(item), record)] : item;
   }

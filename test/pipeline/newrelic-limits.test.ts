@@ -1,6 +1,7 @@
 // New Relic's attribute limits: at most 255 attributes, names of at most 255 characters, string
 // values cut at 4094 (Log API) or 4096 (Event API) characters.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { newRelicFormatter } from '../../formats/newrelic.js';
 import type { ActivityEvent } from '../../src/event.js';
@@ -60,5 +61,40 @@ test('names that collide (a dotted key and a nested one, or a name the gateway w
     assert.equal(attributes['event.service'], 'event service');
     if (encoding === 'ND_JSON') assert.deepEqual([item.service, item.message, typeof item.timestamp], ['siem-gateway', 'X', 'number']);
     assert.deepEqual(adjusted, [{ renamed: 5, dropped: 0, truncated: 0 }]);
+  }
+});
+
+// formatText writes the item as text instead of building it as an object: it must give exactly
+// JSON.stringify(format(…)) and count the same renames, drops and cuts, on the real PingOne
+// payloads, on the edge cases above and on events generated at random.
+test('formatText equals JSON.stringify(format(…)) in every form, with the same counts: real payloads, edge cases, random events', () => {
+  const fixtures = ['pingone-activity-user-access-allowed.elastic.json', 'pingone-activity-application-updated.elastic.json'].flatMap((name) => {
+    const parsed = JSON.parse(readFileSync(new URL(`../../../test/fixtures/idp/${name}`, import.meta.url), 'utf8')) as ActivityEvent | ActivityEvent[];
+    return Array.isArray(parsed) ? parsed : [parsed];
+  });
+  const edges: ActivityEvent[] = [
+    wide,
+    // Names an object orders first (array indexes), a name an earlier key already produced, the gateway's own names, escapes.
+    JSON.parse('{"id":"e","recordedAt":"2026-11-23T10:15:00Z","action":{"type":"X","description":"d \\"q\\" \\u2028"},"7":"seven","0":{"a":1},"4294967295":"not an index","01":"not an index","a.b":1,"a":{"b":2,"c":[true,false,null,{"d":"é😀"}]},"timestamp":"t","message":"m","eventType":"e","event.a.b":3,"__proto__":{"x":1},"n":-0.5e-7,"big":12345678901234567890}') as ActivityEvent,
+    { id: 'empty', recordedAt: 'not a date', action: { type: 'X', description: '' } },
+  ];
+  let seed = 7;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const leaf = (): unknown => [() => random() > 0.5, () => Math.floor(random() * 1e6) / 100, () => null, () => 'x'.repeat(Math.floor(random() * 20)), () => '\u00e9\n"\\'][Math.floor(random() * 5)]!();
+  const tree = (depth: number): unknown => {
+    if (depth > 3 || random() < 0.3) return leaf();
+    if (random() < 0.3) return Array.from({ length: Math.floor(random() * 4) }, () => tree(depth + 1));
+    return Object.fromEntries(Array.from({ length: Math.floor(random() * 6) }, () => [['a', 'b', 'a.b', '0', '3', 'timestamp', 'event.a', 'message'][Math.floor(random() * 8)]!, tree(depth + 1)]));
+  };
+  const generated = Array.from({ length: 300 }, (_, i) => ({ id: `r${i}`, recordedAt: '2026-11-23T10:15:00.123Z', action: { type: 'USER.CREATED' }, ...(tree(0) as object) }) as ActivityEvent);
+  for (const ctx of [context('logs'), context('logs', 'ND_JSON'), context('events'), context('events', 'ND_JSON')]) {
+    for (const event of [...fixtures, ...edges, ...generated]) {
+      const counted = (into: unknown[]) => ({ ...ctx, onAttributes: (adjusted: unknown) => into.push(adjusted) });
+      const fromObject: unknown[] = [];
+      const fromText: unknown[] = [];
+      const expected = JSON.stringify(newRelicFormatter.format(event, counted(fromObject)));
+      assert.equal(newRelicFormatter.formatText!(event, counted(fromText)), expected, `event ${event.id}, ${ctx.newRelic.api} ${ctx.encoding}`);
+      assert.deepEqual(fromText, fromObject);
+    }
   }
 });
