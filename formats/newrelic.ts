@@ -6,6 +6,7 @@
 import type { ActivityEvent } from '../src/event.js';
 import type { FormatContext, Formatter } from '../src/pipeline/formatter.js';
 import { flattenAttributes, flattenAttributesText } from './flatten-attributes.js';
+import { flattenEventBytes } from './newrelic-bytes.js';
 
 export const newRelicLimits = {
   logs: { maxAttributes: 255, maxNameLength: 255, maxValueLength: 4094 },
@@ -21,6 +22,9 @@ function commonAttributes(context: FormatContext) {
 const logNames = ['timestamp', 'message', 'logtype', 'service', 'gateway.environment'];
 /** Names the gateway writes in an Event API object. */
 const eventNames = ['eventType', 'timestamp'];
+/** What a top-level key must not be for the byte path (a name beside it could start with it). */
+const logFirsts = logNames.map((name) => name.split('.')[0]!);
+const eventFirsts = eventNames;
 
 function message(event: ActivityEvent): string {
   const description = event.action.description;
@@ -65,6 +69,33 @@ export const newRelicFormatter: Formatter = {
     if (context.encoding === 'JSON_ARRAY') return `{${head},"attributes":{${members(flat.indexMembers, flat.members)}}}`;
     const common = `"logtype":"pingone:activity","service":"siem-gateway","gateway.environment":${JSON.stringify(context.environment)}`;
     return `{${members(flat.indexMembers, head, common, flat.members)}}`;
+  },
+  formatBytes(parts: readonly Buffer[], recordedAt: string, context: FormatContext): readonly Buffer[] {
+    const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    const events = context.newRelic.api === 'events';
+    const flat = flattenEventBytes(bytes, 0, bytes.length, events ? newRelicLimits.events : newRelicLimits.logs, events ? eventNames : logNames, events ? eventFirsts : logFirsts, events);
+    // What the walk leaves to the parsed path (see newrelic-bytes.ts).
+    if (flat?.actionType === undefined) return [Buffer.from(newRelicFormatter.formatText!(JSON.parse(bytes.toString('utf8')) as ActivityEvent, context))];
+    const timestamp = JSON.stringify(Date.parse(recordedAt));
+    const { members } = flat;
+    const comma = members.length > 0 ? ',' : '';
+    let head: string;
+    let tail = '}';
+    if (events) head = `{"eventType":${JSON.stringify(newRelicEventType)},"timestamp":${timestamp}${comma}`;
+    else {
+      const text = flat.description !== undefined && flat.description !== '' ? `${flat.actionType} ${flat.description}` : flat.actionType;
+      const start = `{"timestamp":${timestamp},"message":${JSON.stringify(text)}`;
+      if (context.encoding === 'JSON_ARRAY') {
+        head = `${start},"attributes":{`;
+        tail = '}}';
+      } else head = `${start},"logtype":"pingone:activity","service":"siem-gateway","gateway.environment":${JSON.stringify(context.environment)}${comma}`;
+    }
+    const headBytes = Buffer.byteLength(head);
+    const item = Buffer.allocUnsafe(headBytes + members.length + tail.length);
+    item.write(head, 0, 'utf8');
+    members.copy(item, headBytes);
+    item.write(tail, headBytes + members.length, 'latin1');
+    return [item];
   },
   arrayEnvelope(context: FormatContext, itemsMarker: unknown) {
     if (context.newRelic.api === 'events') return [itemsMarker];

@@ -98,3 +98,48 @@ test('formatText equals JSON.stringify(format(…)) in every form, with the same
     }
   }
 });
+
+// formatBytes walks the stored bytes instead of the parsed event: the same item, byte for byte,
+// whether the walk writes it or hands it to the parsed path (escaped or repeated keys, dotted or
+// numeric keys, the gateway's own names, values and names past the limits, too many leaves).
+test('formatBytes equals JSON.stringify(format(JSON.parse(bytes))) in every form: real payloads, edge cases, raw escapes and repeated keys, random events, spaced JSON', () => {
+  const fixtures = ['pingone-activity-user-access-allowed.elastic.json', 'pingone-activity-application-updated.elastic.json'].flatMap((name) => {
+    const parsed = JSON.parse(readFileSync(new URL(`../../../test/fixtures/idp/${name}`, import.meta.url), 'utf8')) as ActivityEvent | ActivityEvent[];
+    return Array.isArray(parsed) ? parsed : [parsed];
+  });
+  const texts = [
+    ...fixtures.map((event) => JSON.stringify(event)),
+    JSON.stringify(wide),
+    // As a client may send them: escapes the parser decodes, a repeated key, numbers in every spelling.
+    '{"id":"raw","recordedAt":"2026-11-23T10:15:00Z","action":{"type":"USER.\\u0043REATED","description":"said \\"hi\\"\\/ \\u00e9"},"n":[0,-0,1.50,1e3,-12,123456789012345678,0.1],"dup":1,"x":{"k":true,"k":false},"dup":2}',
+    '{"id":"esc-key","recordedAt":"2026-11-23T10:15:00Z","action":{"type":"X"},"a\\u0062":1}',
+    '{"id":"empty-key","recordedAt":"2026-11-23T10:15:00Z","action":{"type":"X"},"":{"x":1}}',
+    '{"id":"nested-number-key","recordedAt":"2026-11-23T10:15:00Z","action":{"type":"X"},"o":{"b":1,"2":2}}',
+    '{"id":"gw","recordedAt":"2026-11-23T10:15:00Z","action":{"type":"X"},"gateway":{"environment":"spoof"},"eventType":"spoof"}',
+    '{"id":"long","recordedAt":"2026-11-23T10:15:00Z","action":{"type":"X","description":""},"v":"' + 'é'.repeat(3000) + '","w":"' + 'e'.repeat(4095) + '"}',
+    `{"id":"deep","recordedAt":"2026-11-23T10:15:00Z","action":{"type":"X"},"d":${'['.repeat(40)}1${']'.repeat(40)}}`,
+    '{"id":"nulls","recordedAt":"2026-11-23T10:15:00Z","action":{"type":"X","description":null},"z":null,"e":{},"f":[],"g":[null,{}]}',
+  ];
+  let seed = 11;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const leaf = (): unknown => [() => random() > 0.5, () => Math.floor(random() * 1e6) / 100, () => null, () => 'x'.repeat(Math.floor(random() * 20)), () => '\u00e9\n"\\'][Math.floor(random() * 5)]!();
+  const tree = (depth: number): unknown => {
+    if (depth > 3 || random() < 0.3) return leaf();
+    if (random() < 0.3) return Array.from({ length: Math.floor(random() * 4) }, () => tree(depth + 1));
+    return Object.fromEntries(Array.from({ length: Math.floor(random() * 6) }, () => [['a', 'b', 'c', 'id', 'source', 'message', 'event'][Math.floor(random() * 7)]!, tree(depth + 1)]));
+  };
+  for (let i = 0; i < 300; i++) texts.push(JSON.stringify({ id: `r${i}`, recordedAt: '2026-11-23T10:15:00.123Z', action: { type: 'USER.CREATED', ...(i % 3 === 0 ? { description: `d${i}` } : {}) }, ...(tree(0) as object) }));
+  // The same events with spaces between the tokens (still one line).
+  const spaced = texts.slice(0, 50).map((text) => JSON.stringify(JSON.parse(text), null, '\t').replace(/\n\t*/g, ' '));
+  for (const ctx of [context('logs'), context('logs', 'ND_JSON'), context('events'), context('events', 'ND_JSON')]) {
+    for (const text of [...texts, ...spaced]) {
+      const event = JSON.parse(text) as ActivityEvent;
+      const fromObject: unknown[] = [];
+      const fromBytes: unknown[] = [];
+      const expected = JSON.stringify(newRelicFormatter.format(event, { ...ctx, onAttributes: (adjusted) => fromObject.push(adjusted) }));
+      const parts = newRelicFormatter.formatBytes!([Buffer.from(text)], event.recordedAt, { ...ctx, onAttributes: (adjusted) => fromBytes.push(adjusted) });
+      assert.equal(Buffer.concat(parts).toString('utf8'), expected, `event ${event.id}, ${ctx.newRelic.api} ${ctx.encoding}`);
+      assert.deepEqual(fromBytes, fromObject);
+    }
+  }
+});
