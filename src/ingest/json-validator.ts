@@ -264,28 +264,32 @@ function setField(fields: Fields, key: number, value: Captured): void {
 
 let lastEscaped = false;
 
+/** 1 for the bytes a string holds as they are (not a quote, a backslash or a control character). */
+const plainInString = new Uint8Array(256).map((_, c) => (c >= 0x20 && c !== 0x22 && c !== 0x5c ? 1 : 0));
+
 /** Index of the closing quote of the string opening at `quote`, or -(offset + 1) of a syntax error. */
 function scanString(bytes: Buffer, quote: number): number {
   const n = bytes.length;
   let i = quote + 1;
   let escaped = false;
   for (;;) {
+    // The common bytes in one table look each (past the end, bytes[i] is undefined: not plain).
+    while (plainInString[bytes[i]!] === 1) i++;
     if (i >= n) return -(n + 1);
     const c = bytes[i]!;
     if (c === 0x22) break;
     if (c < 0x20) return -(i + 1);
-    if (c === 0x5c) {
-      escaped = true;
-      const e = bytes[i + 1];
-      if (e === 0x75) {
-        for (let k = 2; k <= 5; k++) {
-          const h = bytes[i + k];
-          if (h === undefined || !((h >= 0x30 && h <= 0x39) || (h >= 0x41 && h <= 0x46) || (h >= 0x61 && h <= 0x66))) return -(Math.min(i + k, n) + 1);
-        }
-        i += 6;
-      } else if (e === 0x22 || e === 0x5c || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) i += 2;
-      else return -(Math.min(i + 1, n) + 1);
-    } else i++;
+    // A backslash.
+    escaped = true;
+    const e = bytes[i + 1];
+    if (e === 0x75) {
+      for (let k = 2; k <= 5; k++) {
+        const h = bytes[i + k];
+        if (h === undefined || !((h >= 0x30 && h <= 0x39) || (h >= 0x41 && h <= 0x46) || (h >= 0x61 && h <= 0x66))) return -(Math.min(i + k, n) + 1);
+      }
+      i += 6;
+    } else if (e === 0x22 || e === 0x5c || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) i += 2;
+    else return -(Math.min(i + 1, n) + 1);
   }
   lastEscaped = escaped;
   return i;
