@@ -26,7 +26,11 @@ export interface FileJournalOptions {
   maxAgeMs: number;
   whenFull: 'reject' | 'drop-oldest';
   logger: Logger;
-  /** A segment is closed once it reaches this size. Default: maxBytes / 16, between 1 MiB and 64 MiB. */
+  /**
+   * A segment is closed once it reaches this size. Default: maxBytes / 16, between 1 MiB and
+   * 16 MiB: start-up reads the newest segment whole (CRC included), 60-90 ms for 16 MiB here
+   * against 250-370 ms for 64 MiB, on the path to a backlog's first delivery.
+   */
   segmentBytes?: number;
   /** Payload bytes of the newest batches kept in memory for caught-up readers. Default 8 MiB. */
   tailBytes?: number;
@@ -96,7 +100,7 @@ export class FileJournal implements Journal, ReaderSource {
   private constructor(private readonly options: FileJournalOptions) {
     this.journalDir = join(options.dir, 'journal');
     this.cursorStore = new CursorStore(join(options.dir, 'cursors'));
-    this.segmentBytes = options.segmentBytes ?? Math.min(64 << 20, Math.max(1 << 20, Math.floor(options.maxBytes / 16)));
+    this.segmentBytes = options.segmentBytes ?? Math.min(16 << 20, Math.max(1 << 20, Math.floor(options.maxBytes / 16)));
     this.tail = new MemoryTail(options.tailBytes ?? 8 << 20);
     this.now = options.now ?? Date.now;
     this.logger = options.logger;
