@@ -2,6 +2,7 @@
 // subscription ids, fixed reason names; never event data, request paths or URLs.
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import type { JournalStats } from '../journal/journal.js';
+import { RunHistogram } from './run-histogram.js';
 
 /** What each configured subscription looks like at scrape time. */
 export interface SubscriptionStatus {
@@ -123,7 +124,7 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  readonly endToEndLatency = new Histogram({
+  readonly endToEndLatency = new RunHistogram({
     name: 'siem_gateway_end_to_end_latency_seconds',
     help: 'Per event, from accepted (stored) to delivered.',
     labelNames: subscriptionLabels,

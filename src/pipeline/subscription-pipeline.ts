@@ -94,8 +94,17 @@ function observeAttempt(metrics: GatewayMetrics, batch: EncodedBatch, attempt: n
   }
   if (!result.ok) return;
   metrics.eventsDelivered.inc(labels, batch.events);
-  const latency = metrics.endToEndLatency.labels(labels);
-  for (const record of batch.records) latency.observe((now - record.receivedAt) / 1000);
+  // The events of one request share their receive time: one observation per run.
+  const latency = metrics.endToEndLatency;
+  const series = latency.labels(labels);
+  const records = batch.records;
+  for (let i = 0; i < records.length; ) {
+    const receivedAt = records[i]!.receivedAt;
+    let j = i + 1;
+    while (j < records.length && records[j]!.receivedAt === receivedAt) j++;
+    latency.observe(series, (now - receivedAt) / 1000, j - i);
+    i = j;
+  }
 }
 
 export class SubscriptionPipeline {
