@@ -13,11 +13,12 @@ import { fsyncDirectory } from './fsync-dir.js';
 import { JournalFailedError, JournalFullError, type AppendBatch, type DropReport, type Journal, type JournalReader, type JournalStats } from './journal.js';
 import { MemoryTail, type TailBatch } from './memory-tail.js';
 import { asError } from '../util/as-error.js';
+import { abortable } from '../util/abortable.js';
 import { deferred } from '../util/deferred.js';
 import { DamageLedger, type Damage } from './damage-ledger.js';
 import { HighWaterMark } from './high-water-mark.js';
 import { encodeBatchHeader, recordHeaderBytes, type StoredBatch } from './record-codec.js';
-import { listSegments, saveDamagedBytes, segmentHeaderBytes, segmentMagic, segmentPath, SegmentFileReader, type SegmentInfo } from './segment-file.js';
+import { listSegments, saveDamagedBytes, segmentHolding, segmentHeaderBytes, segmentMagic, segmentPath, SegmentFileReader, type SegmentInfo } from './segment-file.js';
 
 export interface FileJournalOptions {
   /** storage.dir: segments go to `<dir>/journal`, cursors to `<dir>/cursors`. */
@@ -390,22 +391,7 @@ export class FileJournal implements Journal, ReaderSource {
 
   waitForAppend(signal?: AbortSignal): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the journal is closed'));
-    if (!signal) return this.appended.promise;
-    signal.throwIfAborted();
-    return new Promise((resolve, reject) => {
-      const onAbort = () => reject(signal.reason as Error);
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.appended.promise.then(
-        () => {
-          signal.removeEventListener('abort', onAbort);
-          resolve();
-        },
-        (error: unknown) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(asError(error));
-        },
-      );
-    });
+    return signal ? abortable(this.appended.promise, signal) : this.appended.promise;
   }
 
   // ---- capacity and retention ------------------------------------------------------------------
@@ -599,10 +585,7 @@ export class FileJournal implements Journal, ReaderSource {
 
   /** The segment holding `seq`, and the one after it. */
   segmentFor(seq: number): { segment: SegmentInfo; next: SegmentInfo | undefined } | undefined {
-    for (let i = this.segments.length - 1; i >= 0; i--) {
-      if (this.segments[i]!.firstSeq <= seq) return { segment: this.segments[i]!, next: this.segments[i + 1] };
-    }
-    return undefined;
+    return segmentHolding(this.segments, seq);
   }
 
   reportDamage(found: FoundDamage, subscriptionId: string | undefined, fromSeq: number): void {

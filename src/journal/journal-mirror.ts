@@ -6,14 +6,14 @@
 // Cursors, damage and what the readers hold go back to the owner.
 import type { StartAt } from '../config/gateway-config.js';
 import type { JournalRecord } from '../event.js';
-import { asError } from '../util/as-error.js';
+import { abortable } from '../util/abortable.js';
 import { deferred } from '../util/deferred.js';
 import { FileJournalReader, type FoundDamage, type ReaderSource } from './file-journal-reader.js';
 import type { AppendBatch, Journal, JournalReader, JournalStats } from './journal.js';
 import { MemoryTail, type TailBatch } from './memory-tail.js';
 import { packScan, unpackScan } from './packed-scan.js';
 import type { PayloadFormat } from './record-codec.js';
-import type { SegmentInfo } from './segment-file.js';
+import { segmentHolding, type SegmentInfo } from './segment-file.js';
 
 /** A durable batch as it crosses threads: its bytes in a buffer of their own (transferred, not cloned). */
 export interface MirroredBatch {
@@ -93,30 +93,12 @@ export class JournalMirror implements Journal, ReaderSource {
   }
 
   segmentFor(seq: number): { segment: SegmentInfo; next: SegmentInfo | undefined } | undefined {
-    for (let i = this.segments.length - 1; i >= 0; i--) {
-      if (this.segments[i]!.firstSeq <= seq) return { segment: this.segments[i]!, next: this.segments[i + 1] };
-    }
-    return undefined;
+    return segmentHolding(this.segments, seq);
   }
 
   waitForAppend(signal?: AbortSignal): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the journal is closed'));
-    if (!signal) return this.appended.promise;
-    signal.throwIfAborted();
-    return new Promise((resolve, reject) => {
-      const onAbort = () => reject(asError(signal.reason));
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.appended.promise.then(
-        () => {
-          signal.removeEventListener('abort', onAbort);
-          resolve();
-        },
-        (error: unknown) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(asError(error));
-        },
-      );
-    });
+    return signal ? abortable(this.appended.promise, signal) : this.appended.promise;
   }
 
   reportDamage(damage: FoundDamage, subscriptionId: string | undefined, fromSeq: number): void {

@@ -32,6 +32,14 @@ export async function listSegments(dir: string): Promise<SegmentInfo[]> {
   );
 }
 
+/** The segment of `segments` (in seq order) holding `seq`, and the one after it. */
+export function segmentHolding(segments: readonly SegmentInfo[], seq: number): { segment: SegmentInfo; next: SegmentInfo | undefined } | undefined {
+  for (let i = segments.length - 1; i >= 0; i--) {
+    if (segments[i]!.firstSeq <= seq) return { segment: segments[i]!, next: segments[i + 1] };
+  }
+  return undefined;
+}
+
 export type BatchState = 'more' | 'end' | 'corrupt';
 
 export interface SegmentRead {

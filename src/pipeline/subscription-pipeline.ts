@@ -7,6 +7,7 @@ import type { JournalRecord } from '../event.js';
 import type { Journal, JournalReader } from '../journal/journal.js';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
+import { abortable } from '../util/abortable.js';
 import { asError } from '../util/as-error.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { deferred } from '../util/deferred.js';
@@ -58,25 +59,6 @@ export interface AttemptReport {
 /** A cursor that only moved past filtered events is saved at most this often. */
 const filteredCommitIntervalMs = 1000;
 const stopped = new Error('pipeline stopped');
-
-/** `promise`, or the signal's reason once it aborts. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(asError(signal.reason));
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(asError(signal.reason));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(asError(error));
-      },
-    );
-  });
-}
 
 const flushDue = new Error('flush deadline');
 /** How long stop() lets an attempt on the wire finish (at most the subscription's timeout). */

@@ -64,14 +64,19 @@ test('names that collide (a dotted key and a nested one, or a name the gateway w
   }
 });
 
+/** The real PingOne activity payloads (test/fixtures/idp). */
+function pingOneFixtures(): ActivityEvent[] {
+  return ['pingone-activity-user-access-allowed.elastic.json', 'pingone-activity-application-updated.elastic.json'].flatMap((name) => {
+    const parsed = JSON.parse(readFileSync(new URL(`../../../test/fixtures/idp/${name}`, import.meta.url), 'utf8')) as ActivityEvent | ActivityEvent[];
+    return Array.isArray(parsed) ? parsed : [parsed];
+  });
+}
+
 // formatText writes the item as text instead of building it as an object: it must give exactly
 // JSON.stringify(format(…)) and count the same renames, drops and cuts, on the real PingOne
 // payloads, on the edge cases above and on events generated at random.
 test('formatText equals JSON.stringify(format(…)) in every form, with the same counts: real payloads, edge cases, random events', () => {
-  const fixtures = ['pingone-activity-user-access-allowed.elastic.json', 'pingone-activity-application-updated.elastic.json'].flatMap((name) => {
-    const parsed = JSON.parse(readFileSync(new URL(`../../../test/fixtures/idp/${name}`, import.meta.url), 'utf8')) as ActivityEvent | ActivityEvent[];
-    return Array.isArray(parsed) ? parsed : [parsed];
-  });
+  const fixtures = pingOneFixtures();
   const edges: ActivityEvent[] = [
     wide,
     // Names an object orders first (array indexes), a name an earlier key already produced, the gateway's own names, escapes.
@@ -103,10 +108,7 @@ test('formatText equals JSON.stringify(format(…)) in every form, with the same
 // whether the walk writes it or hands it to the parsed path (escaped or repeated keys, dotted or
 // numeric keys, the gateway's own names, values and names past the limits, too many leaves).
 test('formatBytes equals JSON.stringify(format(JSON.parse(bytes))) in every form: real payloads, edge cases, raw escapes and repeated keys, random events, spaced JSON', () => {
-  const fixtures = ['pingone-activity-user-access-allowed.elastic.json', 'pingone-activity-application-updated.elastic.json'].flatMap((name) => {
-    const parsed = JSON.parse(readFileSync(new URL(`../../../test/fixtures/idp/${name}`, import.meta.url), 'utf8')) as ActivityEvent | ActivityEvent[];
-    return Array.isArray(parsed) ? parsed : [parsed];
-  });
+  const fixtures = pingOneFixtures();
   const texts = [
     ...fixtures.map((event) => JSON.stringify(event)),
     JSON.stringify(wide),
