@@ -8,7 +8,7 @@ import { scanJson, type ScannedEvent } from '../../src/ingest/json-validator.js'
 import { maxJsonDepth } from '../../src/ingest/validate-event.js';
 import { FileJournal } from '../../src/journal/file-journal.js';
 import { JournalMirror, mirroredBatch } from '../../src/journal/journal-mirror.js';
-import { batchOf, type AppendBatch, type JournalReader } from '../../src/journal/journal.js';
+import { batchOf, type AppendBatch, type DropReport, type JournalReader } from '../../src/journal/journal.js';
 import { captureLogger } from '../helpers/capture-logger.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -41,7 +41,8 @@ const view = (record: JournalRecord) => ({
 
 async function mirrored(t: TestContext, options: { segmentBytes: number; mirrorTailBytes: number; maxBytes?: number }) {
   const { logger } = captureLogger();
-  const journal = await FileJournal.open({ dir: tempDir(t), maxBytes: options.maxBytes ?? 1 << 30, maxAgeMs: 3_600_000, whenFull: 'drop-oldest', segmentBytes: options.segmentBytes, logger });
+  const drops: DropReport[] = [];
+  const journal = await FileJournal.open({ dir: tempDir(t), maxBytes: options.maxBytes ?? 1 << 30, maxAgeMs: 3_600_000, whenFull: 'drop-oldest', segmentBytes: options.segmentBytes, logger, onDrop: (drop) => drops.push(drop) });
   t.after(() => journal.close());
   const held: [string, number][] = [];
   const commits: [string, number][] = [];
@@ -71,7 +72,7 @@ async function mirrored(t: TestContext, options: { segmentBytes: number; mirrorT
     structuredClone(start),
     options.mirrorTailBytes,
   );
-  return { journal, mirror, held, commits };
+  return { journal, mirror, held, commits, drops };
 }
 
 test('a mirror reader sees what a journal reader sees: from its tail and, past it, from the segment files across rolls', async (t) => {
@@ -107,19 +108,28 @@ test('a mirror reader sees what a journal reader sees: from its tail and, past i
   assert.equal(mirror.stats().cursors.s, 1200);
 });
 
-test('a mirror reader waits for the next durable batch, and follows retention deleting segments', async (t) => {
-  const { journal, mirror } = await mirrored(t, { segmentBytes: 32 * 1024, mirrorTailBytes: 16 * 1024, maxBytes: 160 * 1024 });
-  await mirror.openCursor('s', 'prod', { kind: 'latest' });
+test('a mirror reader waits for the next durable batch, follows retention deleting segments, and what it holds is not counted as dropped', async (t) => {
+  const { journal, mirror, drops } = await mirrored(t, { segmentBytes: 32 * 1024, mirrorTailBytes: 16 * 1024, maxBytes: 160 * 1024 });
+  await mirror.openCursor('s', 'prod', { kind: 'earliest' });
+  await mirror.openCursor('unread', 'prod', { kind: 'earliest' });
   const reader = mirror.reader(0, 's');
   const waiting = reader.read(100);
   await journal.append('prod', scannedBatch([event('w0', 0), event('w1', 1)]));
   assert.deepEqual((await waiting).map((record) => record.event.id), ['w0', 'w1']);
-  // Far past maxMB with drop-oldest: retention deletes the oldest segments and the mirror's list follows.
+  // Far past maxMB with drop-oldest; the mirror's reader keeps up, neither cursor moves.
   let n = 0;
-  for (let b = 0; b < 100; b++) await journal.append('prod', scannedBatch(Array.from({ length: 10 }, () => event(`r${n}`, n++))));
+  let read = 0;
+  for (let b = 0; b < 100; b++) {
+    await journal.append('prod', scannedBatch(Array.from({ length: 10 }, () => event(`r${n}`, n++))));
+    read += (await reader.read(100)).length;
+  }
+  assert.equal(read, 1000);
   await journal.runMaintenance();
   assert.ok(journal.stats().firstSeq > 3, `first seq ${journal.stats().firstSeq}`);
   assert.equal(mirror.firstAvailableSeq, journal.stats().firstSeq);
   assert.equal(mirror.stats().segments, journal.stats().segments);
-  await reader.close();
+  // The reader in the other thread holds what retention removed: delivered, not dropped. The
+  // cursor without a reader lost every event of the removed segments.
+  assert.deepEqual(drops.filter((drop) => drop.subscriptionId === 's'), []);
+  assert.equal(drops.filter((drop) => drop.subscriptionId === 'unread').reduce((sum, drop) => sum + drop.count, 0), journal.stats().firstSeq - 1);
 });
