@@ -168,7 +168,8 @@ export class GatewayMetrics {
   /** The Prometheus text exposition of every thread's metrics. */
   async exposition(): Promise<string> {
     if (this.others.length === 0) return this.registry.metrics();
-    const all = await Promise.all([this.registry.getMetricsAsJSON(), ...this.others.map((source) => source())]);
+    // A thread that is restarting has nothing to add this once: the scrape still answers.
+    const all = await Promise.all([this.registry.getMetricsAsJSON(), ...this.others.map((source) => source().catch(() => []))]);
     return AggregatorRegistry.aggregate(all).metrics();
   }
 

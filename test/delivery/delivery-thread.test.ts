@@ -131,6 +131,8 @@ subscriptions:
   const worker = (second.gateway as unknown as { delivery: { worker: Worker } }).delivery.worker;
   await worker.terminate();
   await until(() => second.lines.some((line) => line.msg.startsWith('the delivery thread stopped')));
+  // Meanwhile /metrics still answers, with what the main thread counts.
+  assert.equal(sample(await scrape(second.adminUrl), 'siem_gateway_journal_last_seq'), 3000);
   const more = events('c', 0, 100);
   await sendEvents(second.ingestUrl, more);
   await until(() => delivered.includes('c99'), 10_000);
