@@ -29,42 +29,11 @@ export interface Flattened {
 export function flattenAttributes(value: unknown, limits: AttributeLimits, reserved: readonly string[] = []): Flattened {
   const attributes = Object.create(null) as Record<string, string | number | boolean>;
   for (const name of reserved) attributes[name] = '';
-  const result: Flattened = { attributes, dropped: 0, truncated: 0, renamed: 0, count: 0 };
-  visit(value, '', result, limits, limits.maxAttributes - reserved.length);
+  const counts = walkLeaves(value, limits, reserved.length, (name) => name in attributes, (name, leaf) => {
+    attributes[name] = leaf;
+  });
   for (const name of reserved) delete attributes[name];
-  return result;
-}
-
-/** Depth-first, in document order; plain loops, no per-node arrays. */
-function visit(current: unknown, name: string, result: Flattened, limits: AttributeLimits, room: number): void {
-  if (current === null || current === undefined) return;
-  if (typeof current === 'object') {
-    if (Array.isArray(current)) {
-      for (let index = 0; index < current.length; index++) visit(current[index], name === '' ? String(index) : `${name}.${index}`, result, limits, room);
-    } else {
-      for (const key in current) {
-        if (Object.hasOwn(current, key)) visit((current as Record<string, unknown>)[key], name === '' ? key : `${name}.${key}`, result, limits, room);
-      }
-    }
-    return;
-  }
-  let target = name;
-  if (target in result.attributes) {
-    target = `event.${name}`;
-    for (let n = 2; target in result.attributes; n++) target = `event.${name}.${n}`;
-  }
-  if (result.count >= room || target.length > limits.maxNameLength) {
-    result.dropped++;
-    return;
-  }
-  if (target !== name) result.renamed++;
-  let leaf = current as string | number | boolean;
-  if (typeof leaf === 'string' && leaf.length > limits.maxValueLength) {
-    leaf = leaf.slice(0, limits.maxValueLength);
-    result.truncated++;
-  }
-  result.attributes[target] = leaf;
-  result.count++;
+  return { attributes, ...counts };
 }
 
 /** The attributes as JSON members (`"name":value`), in the order JSON.stringify gives the object flattenAttributes builds. */
@@ -80,31 +49,23 @@ export interface FlattenedText {
 
 /**
  * flattenAttributes written straight as JSON text: the same attributes, renames, drops and cuts,
- * without the dictionary object and its JSON.stringify (the hot path of format NEWRELIC).
+ * without the dictionary object and its JSON.stringify (the parsed path of format NEWRELIC).
  * `stringBooleans`: booleans become "true" and "false" (the Event API takes no booleans).
  */
 export function flattenAttributesText(value: unknown, limits: AttributeLimits, reserved: readonly string[], stringBooleans: boolean): FlattenedText {
-  const state: TextState = { taken: new Set(reserved), indexed: undefined, members: '', limits, room: limits.maxAttributes - reserved.length, count: 0, dropped: 0, truncated: 0, renamed: 0, stringBooleans };
-  visitText(value, '', state);
-  let indexMembers = '';
-  if (state.indexed !== undefined) {
-    state.indexed.sort((a, b) => a[0] - b[0]);
-    indexMembers = state.indexed.map((entry) => entry[1]).join(',');
-  }
-  return { indexMembers, members: state.members, dropped: state.dropped, truncated: state.truncated, renamed: state.renamed };
-}
-
-interface TextState {
-  taken: Set<string>;
-  indexed: [number, string][] | undefined;
-  members: string;
-  limits: AttributeLimits;
-  room: number;
-  count: number;
-  dropped: number;
-  truncated: number;
-  renamed: number;
-  stringBooleans: boolean;
+  const taken = new Set(reserved);
+  let indexed: [number, string][] | undefined;
+  let members = '';
+  const counts = walkLeaves(value, limits, reserved.length, (name) => taken.has(name), (name, leaf, renamed) => {
+    taken.add(name);
+    const quoted = typeof leaf === 'string' || (stringBooleans && typeof leaf === 'boolean');
+    const member = memberName(name) + (quoted ? JSON.stringify(String(leaf)) : String(leaf));
+    const index = renamed ? undefined : arrayIndex(name);
+    if (index !== undefined) (indexed ??= []).push([index, member]);
+    else members = members === '' ? member : `${members},${member}`;
+  });
+  indexed?.sort((a, b) => a[0] - b[0]);
+  return { indexMembers: indexed?.map((entry) => entry[1]).join(',') ?? '', members, dropped: counts.dropped, truncated: counts.truncated, renamed: counts.renamed };
 }
 
 /** A name an object orders before the others: a canonical array index below 2^32 - 1. */
@@ -131,38 +92,59 @@ function memberName(name: string): string {
   return text;
 }
 
-function visitText(current: unknown, name: string, state: TextState): void {
+type Leaf = string | number | boolean;
+
+interface Walk {
+  limits: AttributeLimits;
+  /** Attributes the event may still add (the limit less the gateway's own names). */
+  room: number;
+  taken: (name: string) => boolean;
+  keep: (name: string, leaf: Leaf, renamed: boolean) => void;
+  count: number;
+  dropped: number;
+  truncated: number;
+  renamed: number;
+}
+
+/**
+ * The rules both forms share: every leaf, depth-first in document order, under its dotted name,
+ * renamed to `event.<name>` when taken, dropped past the limits, cut past the value length, then
+ * handed to `keep`. Returns what was kept, dropped, cut and renamed.
+ */
+function walkLeaves(value: unknown, limits: AttributeLimits, reserved: number, taken: Walk['taken'], keep: Walk['keep']): Omit<Flattened, 'attributes'> {
+  const walk: Walk = { limits, room: limits.maxAttributes - reserved, taken, keep, count: 0, dropped: 0, truncated: 0, renamed: 0 };
+  visit(value, '', walk);
+  return { count: walk.count, dropped: walk.dropped, truncated: walk.truncated, renamed: walk.renamed };
+}
+
+/** Plain loops, no per-node arrays. */
+function visit(current: unknown, name: string, walk: Walk): void {
   if (current === null || current === undefined) return;
   if (typeof current === 'object') {
     if (Array.isArray(current)) {
-      for (let index = 0; index < current.length; index++) visitText(current[index], name === '' ? String(index) : `${name}.${index}`, state);
+      for (let index = 0; index < current.length; index++) visit(current[index], name === '' ? String(index) : `${name}.${index}`, walk);
     } else {
       for (const key in current) {
-        if (Object.hasOwn(current, key)) visitText((current as Record<string, unknown>)[key], name === '' ? key : `${name}.${key}`, state);
+        if (Object.hasOwn(current, key)) visit((current as Record<string, unknown>)[key], name === '' ? key : `${name}.${key}`, walk);
       }
     }
     return;
   }
   let target = name;
-  if (state.taken.has(target)) {
+  if (walk.taken(target)) {
     target = `event.${name}`;
-    for (let n = 2; state.taken.has(target); n++) target = `event.${name}.${n}`;
+    for (let n = 2; walk.taken(target); n++) target = `event.${name}.${n}`;
   }
-  if (state.count >= state.room || target.length > state.limits.maxNameLength) {
-    state.dropped++;
+  if (walk.count >= walk.room || target.length > walk.limits.maxNameLength) {
+    walk.dropped++;
     return;
   }
-  if (target !== name) state.renamed++;
-  let leaf = current as string | number | boolean;
-  if (typeof leaf === 'string' && leaf.length > state.limits.maxValueLength) {
-    leaf = leaf.slice(0, state.limits.maxValueLength);
-    state.truncated++;
+  if (target !== name) walk.renamed++;
+  let leaf = current as Leaf;
+  if (typeof leaf === 'string' && leaf.length > walk.limits.maxValueLength) {
+    leaf = leaf.slice(0, walk.limits.maxValueLength);
+    walk.truncated++;
   }
-  if (state.stringBooleans && typeof leaf === 'boolean') leaf = String(leaf);
-  state.taken.add(target);
-  state.count++;
-  const member = memberName(target) + (typeof leaf === 'string' ? JSON.stringify(leaf) : String(leaf));
-  const index = target === name ? arrayIndex(target) : undefined;
-  if (index !== undefined) (state.indexed ??= []).push([index, member]);
-  else state.members = state.members === '' ? member : `${state.members},${member}`;
+  walk.count++;
+  walk.keep(target, leaf, target !== name);
 }

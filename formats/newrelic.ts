@@ -26,9 +26,26 @@ const eventNames = ['eventType', 'timestamp'];
 const logFirsts = logNames.map((name) => name.split('.')[0]!);
 const eventFirsts = eventNames;
 
+/** The log message: the action type, and its description when there is one. */
+function messageText(type: string, description: unknown): string {
+  return typeof description === 'string' && description !== '' ? `${type} ${description}` : type;
+}
+
 function message(event: ActivityEvent): string {
-  const description = event.action.description;
-  return typeof description === 'string' && description !== '' ? `${event.action.type} ${description}` : event.action.type;
+  return messageText(event.action.type, event.action.description);
+}
+
+const eventTypeMember = `"eventType":${JSON.stringify(newRelicEventType)}`;
+/** The common attributes as JSON members, per context object (one per subscription). */
+const commonMembers = new WeakMap<FormatContext, string>();
+
+function commonText(context: FormatContext): string {
+  let text = commonMembers.get(context);
+  if (text === undefined) {
+    text = JSON.stringify(commonAttributes(context)).slice(1, -1);
+    commonMembers.set(context, text);
+  }
+  return text;
 }
 
 function flatten(event: ActivityEvent, context: FormatContext, reserved: readonly string[]) {
@@ -64,11 +81,10 @@ export const newRelicFormatter: Formatter = {
     const events = context.newRelic.api === 'events';
     const flat = flattenAttributesText(event, events ? newRelicLimits.events : newRelicLimits.logs, events ? eventNames : logNames, events);
     if (flat.renamed + flat.dropped + flat.truncated > 0) context.onAttributes?.({ renamed: flat.renamed, dropped: flat.dropped, truncated: flat.truncated });
-    if (events) return `{${members(flat.indexMembers, `"eventType":${JSON.stringify(newRelicEventType)},"timestamp":${timestamp}`, flat.members)}}`;
+    if (events) return `{${members(flat.indexMembers, `${eventTypeMember},"timestamp":${timestamp}`, flat.members)}}`;
     const head = `"timestamp":${timestamp},"message":${JSON.stringify(message(event))}`;
     if (context.encoding === 'JSON_ARRAY') return `{${head},"attributes":{${members(flat.indexMembers, flat.members)}}}`;
-    const common = `"logtype":"pingone:activity","service":"siem-gateway","gateway.environment":${JSON.stringify(context.environment)}`;
-    return `{${members(flat.indexMembers, head, common, flat.members)}}`;
+    return `{${members(flat.indexMembers, head, commonText(context), flat.members)}}`;
   },
   formatBytes(parts: readonly Buffer[], recordedAt: string, context: FormatContext): readonly Buffer[] {
     const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
@@ -81,14 +97,13 @@ export const newRelicFormatter: Formatter = {
     const comma = members.length > 0 ? ',' : '';
     let head: string;
     let tail = '}';
-    if (events) head = `{"eventType":${JSON.stringify(newRelicEventType)},"timestamp":${timestamp}${comma}`;
+    if (events) head = `{${eventTypeMember},"timestamp":${timestamp}${comma}`;
     else {
-      const text = flat.description !== undefined && flat.description !== '' ? `${flat.actionType} ${flat.description}` : flat.actionType;
-      const start = `{"timestamp":${timestamp},"message":${JSON.stringify(text)}`;
+      const start = `{"timestamp":${timestamp},"message":${JSON.stringify(messageText(flat.actionType, flat.description))}`;
       if (context.encoding === 'JSON_ARRAY') {
         head = `${start},"attributes":{`;
         tail = '}}';
-      } else head = `${start},"logtype":"pingone:activity","service":"siem-gateway","gateway.environment":${JSON.stringify(context.environment)}${comma}`;
+      } else head = `${start},${commonText(context)}${comma}`;
     }
     const headBytes = Buffer.byteLength(head);
     const item = Buffer.allocUnsafe(headBytes + members.length + tail.length);

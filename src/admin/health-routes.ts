@@ -3,11 +3,12 @@
 // see, so a probe can tell a healthy process with a failing destination from a healthy one.
 import type { FastifyInstance } from 'fastify';
 import { allows, type TokenAuthenticator } from '../auth/token-authenticator.js';
+import type { SubscriptionState as DeliveryState } from '../pipeline/pipeline-registry.js';
 
 export interface SubscriptionState {
   id: string;
   environment: string;
-  state: 'ok' | 'retrying' | 'failing' | 'suspended';
+  state: DeliveryState;
 }
 
 export interface Readiness {

@@ -8,7 +8,6 @@ import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { GatewayConfig, StartAt } from '../config/gateway-config.js';
 import type { FoundDamage } from '../journal/file-journal-reader.js';
 import { mirroredBatch } from '../journal/journal-mirror.js';
-import type { SegmentInfo } from '../journal/segment-file.js';
 import { ThreadChannel } from '../util/thread-channel.js';
 import type { DeadLetter } from './dead-letter-store.js';
 import type { Delivery, DeliveryOptions, DeliveryStatus, SubscriptionState } from './delivery.js';
@@ -48,9 +47,10 @@ export class DeliveryThread implements Delivery {
         }
         this.channel.notify('durable', { batches, activeSegmentBytes }, transfer);
       },
-      segments: (segments) => this.channel.notify('segments', plainSegments(segments)),
+      // Posting copies them: the thread's list does not move with the journal's.
+      segments: (segments) => this.channel.notify('segments', segments),
     });
-    const data: DeliveryWorkerData = { config: this.config, level: logger.level, start: { segments: plainSegments(start.segments), durableSeq: start.durableSeq } };
+    const data: DeliveryWorkerData = { config: this.config, level: logger.level, start };
     const worker = new Worker(new URL('./delivery-worker.js', import.meta.url), { workerData: data });
     const stream = (logger as unknown as Record<symbol, { write(line: string): void }>)[pino.symbols.streamSym]!;
     let ready!: () => void;
@@ -101,7 +101,7 @@ export class DeliveryThread implements Delivery {
     return this.channel.call('status', id);
   }
 
-  async states(ids: readonly string[]): Promise<SubscriptionState[]> {
+  states(ids: readonly string[]): Promise<SubscriptionState[]> {
     return this.channel.call('states', ids);
   }
 
@@ -125,8 +125,4 @@ export class DeliveryThread implements Delivery {
     await this.channel.call('stop').catch(() => undefined);
     await this.worker.terminate();
   }
-}
-
-function plainSegments(segments: readonly SegmentInfo[]): SegmentInfo[] {
-  return segments.map(({ firstSeq, path, bytes, lastWriteMs }) => ({ firstSeq, path, bytes, lastWriteMs }));
 }

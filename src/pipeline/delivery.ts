@@ -7,22 +7,13 @@ import type { GatewayConfig } from '../config/gateway-config.js';
 import type { FileJournal } from '../journal/file-journal.js';
 import type { Logger } from '../logger.js';
 import type { DeliveryLog } from '../observability/delivery-log.js';
-import type { GatewayMetrics, SubscriptionStatus } from '../observability/metrics.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
 import type { DeadLetterStore } from './dead-letter-store.js';
 import { DeliveryThread } from './delivery-thread.js';
 import { LocalDelivery } from './local-delivery.js';
-import type { LastAttempt } from './pipeline-registry.js';
+import type { DeliveryStatus, SubscriptionState } from './pipeline-registry.js';
 
-export type SubscriptionState = 'ok' | 'retrying' | 'failing' | 'suspended';
-
-/** What the status route shows of one subscription's delivery. */
-export interface DeliveryStatus {
-  state: SubscriptionState;
-  status: SubscriptionStatus | undefined;
-  lastAttempt?: LastAttempt;
-  recentAttempts: LastAttempt[];
-  deliveredLastMinute: number;
-}
+export type { DeliveryStatus, SubscriptionState };
 
 export interface Delivery {
   /** Brings the pipelines in line with `config` (new, changed, removed subscriptions). */

@@ -60,6 +60,18 @@ export interface LastAttempt {
   events: number;
 }
 
+/** `failing` after an unexpected failure until a restart holds; `retrying` while its destination keeps failing. */
+export type SubscriptionState = 'ok' | 'retrying' | 'failing' | 'suspended';
+
+/** What the status route shows of one subscription's delivery. */
+export interface DeliveryStatus {
+  state: SubscriptionState;
+  status: SubscriptionStatus | undefined;
+  lastAttempt?: LastAttempt;
+  recentAttempts: LastAttempt[];
+  deliveredLastMinute: number;
+}
+
 /** Attempts kept per subscription for the status route. */
 const recentAttempts = 20;
 
@@ -141,7 +153,7 @@ export class PipelineRegistry {
   }
 
   /** What the status route shows of one configured subscription. */
-  status(id: string): { state: ReturnType<PipelineRegistry['state']>; status: SubscriptionStatus | undefined; lastAttempt?: LastAttempt; recentAttempts: LastAttempt[]; deliveredLastMinute: number } {
+  status(id: string): DeliveryStatus {
     const activity = this.activity.get(id);
     const since = this.clock() - 60_000;
     const deliveredLastMinute = (activity?.delivered ?? []).filter((entry) => entry.at >= since).reduce((sum, entry) => sum + entry.events, 0);
@@ -209,8 +221,7 @@ export class PipelineRegistry {
     return this.running.has(id);
   }
 
-  /** `failing` after an unexpected failure until a restart holds; `retrying` while its destination keeps failing. */
-  state(id: string): 'ok' | 'retrying' | 'failing' | 'suspended' {
+  state(id: string): SubscriptionState {
     const running = this.running.get(id);
     if (running === undefined) return 'suspended';
     if (running.failing) return 'failing';

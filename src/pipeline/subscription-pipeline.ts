@@ -165,11 +165,14 @@ export class SubscriptionPipeline {
     return batch;
   }
 
-  /** One event as an encoded item: spliced from its stored bytes when it can be, else formatted from the object. */
+  /** One event as an encoded item: from its stored bytes when it can be, else from the parsed event, as text or as an object. */
   private encode(record: JournalRecord): Item {
     const { formatter, subscription } = this.options;
     const raw = record.raw;
-    const item = this.spliceItems && raw?.spliceable ? formatter.formatBytes!(redactRawEvent(raw, subscription.filterOptions), raw.recordedAt, this.context) : this.textItems ? [Buffer.from(formatter.formatText!(this.redact(record.event), this.context))] : [this.shape.encodeItem(formatter.format(this.redact(record.event), this.context))];
+    let item: Item;
+    if (this.spliceItems && raw?.spliceable) item = formatter.formatBytes!(redactRawEvent(raw, subscription.filterOptions), raw.recordedAt, this.context);
+    else if (this.textItems) item = [Buffer.from(formatter.formatText!(this.redact(record.event), this.context))];
+    else item = [this.shape.encodeItem(formatter.format(this.redact(record.event), this.context))];
     // A syslog frame counts the item's bytes: it is built whole.
     return this.shape.frame ? [this.shape.frame(item.length === 1 ? item[0]! : Buffer.concat(item), record)] : item;
   }

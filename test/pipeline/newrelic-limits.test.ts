@@ -64,6 +64,18 @@ test('names that collide (a dotted key and a nested one, or a name the gateway w
   }
 });
 
+/** Random event members from a seeded generator: nested objects and arrays of booleans, numbers, nulls and strings, under `keys`. */
+function randomTrees(seed: number, keys: readonly string[]): () => object {
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const leaf = (): unknown => [() => random() > 0.5, () => Math.floor(random() * 1e6) / 100, () => null, () => 'x'.repeat(Math.floor(random() * 20)), () => '\u00e9\n"\\'][Math.floor(random() * 5)]!();
+  const tree = (depth: number): unknown => {
+    if (depth > 3 || random() < 0.3) return leaf();
+    if (random() < 0.3) return Array.from({ length: Math.floor(random() * 4) }, () => tree(depth + 1));
+    return Object.fromEntries(Array.from({ length: Math.floor(random() * 6) }, () => [keys[Math.floor(random() * keys.length)]!, tree(depth + 1)]));
+  };
+  return () => tree(0) as object;
+}
+
 /** The real PingOne activity payloads (test/fixtures/idp). */
 function pingOneFixtures(): ActivityEvent[] {
   return ['pingone-activity-user-access-allowed.elastic.json', 'pingone-activity-application-updated.elastic.json'].flatMap((name) => {
@@ -83,15 +95,8 @@ test('formatText equals JSON.stringify(format(…)) in every form, with the same
     JSON.parse('{"id":"e","recordedAt":"2026-11-23T10:15:00Z","action":{"type":"X","description":"d \\"q\\" \\u2028"},"7":"seven","0":{"a":1},"4294967295":"not an index","01":"not an index","a.b":1,"a":{"b":2,"c":[true,false,null,{"d":"é😀"}]},"timestamp":"t","message":"m","eventType":"e","event.a.b":3,"__proto__":{"x":1},"n":-0.5e-7,"big":12345678901234567890}') as ActivityEvent,
     { id: 'empty', recordedAt: 'not a date', action: { type: 'X', description: '' } },
   ];
-  let seed = 7;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
-  const leaf = (): unknown => [() => random() > 0.5, () => Math.floor(random() * 1e6) / 100, () => null, () => 'x'.repeat(Math.floor(random() * 20)), () => '\u00e9\n"\\'][Math.floor(random() * 5)]!();
-  const tree = (depth: number): unknown => {
-    if (depth > 3 || random() < 0.3) return leaf();
-    if (random() < 0.3) return Array.from({ length: Math.floor(random() * 4) }, () => tree(depth + 1));
-    return Object.fromEntries(Array.from({ length: Math.floor(random() * 6) }, () => [['a', 'b', 'a.b', '0', '3', 'timestamp', 'event.a', 'message'][Math.floor(random() * 8)]!, tree(depth + 1)]));
-  };
-  const generated = Array.from({ length: 300 }, (_, i) => ({ id: `r${i}`, recordedAt: '2026-11-23T10:15:00.123Z', action: { type: 'USER.CREATED' }, ...(tree(0) as object) }));
+  const tree = randomTrees(7, ['a', 'b', 'a.b', '0', '3', 'timestamp', 'event.a', 'message']);
+  const generated = Array.from({ length: 300 }, (_, i) => ({ id: `r${i}`, recordedAt: '2026-11-23T10:15:00.123Z', action: { type: 'USER.CREATED' }, ...tree() }));
   for (const ctx of [context('logs'), context('logs', 'ND_JSON'), context('events'), context('events', 'ND_JSON')]) {
     for (const event of [...fixtures, ...edges, ...generated]) {
       const counted = (into: unknown[]) => ({ ...ctx, onAttributes: (adjusted: unknown) => into.push(adjusted) });
@@ -122,15 +127,8 @@ test('formatBytes equals JSON.stringify(format(JSON.parse(bytes))) in every form
     `{"id":"deep","recordedAt":"2026-11-23T10:15:00Z","action":{"type":"X"},"d":${'['.repeat(40)}1${']'.repeat(40)}}`,
     '{"id":"nulls","recordedAt":"2026-11-23T10:15:00Z","action":{"type":"X","description":null},"z":null,"e":{},"f":[],"g":[null,{}]}',
   ];
-  let seed = 11;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
-  const leaf = (): unknown => [() => random() > 0.5, () => Math.floor(random() * 1e6) / 100, () => null, () => 'x'.repeat(Math.floor(random() * 20)), () => '\u00e9\n"\\'][Math.floor(random() * 5)]!();
-  const tree = (depth: number): unknown => {
-    if (depth > 3 || random() < 0.3) return leaf();
-    if (random() < 0.3) return Array.from({ length: Math.floor(random() * 4) }, () => tree(depth + 1));
-    return Object.fromEntries(Array.from({ length: Math.floor(random() * 6) }, () => [['a', 'b', 'c', 'id', 'source', 'message', 'event'][Math.floor(random() * 7)]!, tree(depth + 1)]));
-  };
-  for (let i = 0; i < 300; i++) texts.push(JSON.stringify({ id: `r${i}`, recordedAt: '2026-11-23T10:15:00.123Z', action: { type: 'USER.CREATED', ...(i % 3 === 0 ? { description: `d${i}` } : {}) }, ...(tree(0) as object) }));
+  const tree = randomTrees(11, ['a', 'b', 'c', 'id', 'source', 'message', 'event']);
+  for (let i = 0; i < 300; i++) texts.push(JSON.stringify({ id: `r${i}`, recordedAt: '2026-11-23T10:15:00.123Z', action: { type: 'USER.CREATED', ...(i % 3 === 0 ? { description: `d${i}` } : {}) }, ...tree() }));
   // The same events with spaces between the tokens (still one line).
   const spaced = texts.slice(0, 50).map((text) => JSON.stringify(JSON.parse(text), null, '\t').replace(/\n\t*/g, ' '));
   for (const ctx of [context('logs'), context('logs', 'ND_JSON'), context('events'), context('events', 'ND_JSON')]) {
