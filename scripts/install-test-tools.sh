@@ -4,11 +4,12 @@
 #   syslog-ng            (Debian: syslog-ng-core) test/delivery/tcp.test.ts: a real syslog server
 #   pgrep                (Debian: procps)         test/cli/operator-recipes.test.ts: finds the gateway by name
 #   chromium             (Debian: chromium)       test/console: the web console in a real browser
-# Without apt-get, install those with your package manager (Homebrew: prometheus, syslog-ng) and
+#   nats-server          (Debian: nats-server)    test/cluster: the JetStream backend, single node and a 3-node cluster
+# Without apt-get, install those with your package manager (Homebrew: prometheus, syslog-ng, nats-server) and
 # run `npm test` again.
 set -euo pipefail
 
-declare -A package_of=([promtool]=prometheus [prometheus]=prometheus [syslog-ng]=syslog-ng-core [pgrep]=procps [chromium]=chromium)
+declare -A package_of=([promtool]=prometheus [prometheus]=prometheus [syslog-ng]=syslog-ng-core [pgrep]=procps [chromium]=chromium [nats-server]=nats-server)
 missing=() tools=()
 for tool in "${!package_of[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || { missing+=("${package_of[$tool]}"); tools+=("$tool"); }

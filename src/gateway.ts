@@ -17,16 +17,17 @@ import { registerSubscriptionRoutes, type SubscriptionAdmin } from './admin/subs
 import type { LoadedConfig } from './config/load-config.js';
 import { ManagedConfig } from './management/managed-config.js';
 import { ReplayJobs } from './management/replay-jobs.js';
-import { FileConfigStore } from './store/file-config-store.js';
+import type { StoreChange } from './store/config-store.js';
+import { openBackend, type Backend } from './storage-backend.js';
+import { ClusterDelivery } from './cluster/cluster-delivery.js';
 import { registerEventsRoute, type IngestSettings } from './ingest/events-route.js';
 import { registerJwksRoute } from './ingest/jwks-route.js';
 import { rejectReasons } from './ingest/ingest-error.js';
-import { FileJournal } from './journal/file-journal.js';
 import { registerSourceRoutes } from './sources/source-route.js';
 import type { Logger } from './logger.js';
 import { DeliveryLog } from './observability/delivery-log.js';
 import { GatewayMetrics } from './observability/metrics.js';
-import { DeadLetterStore } from './pipeline/dead-letter-store.js';
+import type { DeadLetterArchive } from './pipeline/dead-letter-store.js';
 import { startDelivery, type Delivery } from './pipeline/delivery.js';
 import { SubscriptionPipeline } from './pipeline/subscription-pipeline.js';
 import type { SendResult } from './pipeline/transport.js';
@@ -35,6 +36,7 @@ import { boundAddress, createListener } from './server/create-listener.js';
 
 export class Gateway {
   private stopping = false;
+  readonly journal: Backend['journal'];
   /** The configuration the listeners and the journal were bound with. */
   private readonly started: GatewayConfig;
   readonly jobs: ReplayJobs;
@@ -44,16 +46,17 @@ export class Gateway {
   private constructor(
     private config: GatewayConfig,
     private readonly logger: Logger,
-    readonly journal: FileJournal,
+    private readonly backend: Backend,
     readonly metrics: GatewayMetrics,
     private readonly delivery: Delivery,
     private readonly deliveryLog: DeliveryLog,
     private readonly ingest: FastifyInstance,
     private readonly admin: FastifyInstance,
     readonly managed: ManagedConfig,
-    private readonly deadLetters: DeadLetterStore,
+    private readonly deadLetters: DeadLetterArchive,
   ) {
     this.started = config;
+    this.journal = backend.journal;
     this.jobs = new ReplayJobs({
       transports: () => transportFactory(this.config, logger),
       deadLetters,
@@ -69,20 +72,14 @@ export class Gateway {
   static async start(loaded: LoadedConfig, logger: Logger): Promise<Gateway> {
     const metrics = new GatewayMetrics();
     const storageDir = loaded.config.storage.dir;
-    const journal = await FileJournal.open({
-      dir: storageDir,
-      maxBytes: loaded.config.storage.maxMB * 1024 * 1024,
-      maxAgeMs: loaded.config.storage.maxAgeHours * 3_600_000,
-      whenFull: loaded.config.storage.whenFull,
-      logger,
-      onDrop: (drop) => metrics.eventsDropped.inc({ environment: drop.environment, subscription: drop.subscriptionId, reason: drop.reason === 'corrupt' ? 'corrupt' : 'retention' }, drop.count),
-    });
+    const backend = await openBackend(loaded.config, logger, metrics);
+    const { journal } = backend;
     // For logrotate and init scripts: `kill -HUP "$(cat <storage.dir>/gateway.pid)"`. The journal's
     // lock guarantees this process owns storage.dir.
     const pidFile = join(storageDir, 'gateway.pid');
     writeFileSync(pidFile, `${process.pid}\n`);
     // Subscriptions managed through the API join the file's: the running configuration is both.
-    const managed = new ManagedConfig(await FileConfigStore.open(join(storageDir, 'managed')), loaded, logger, join(storageDir, 'managed'));
+    const managed = new ManagedConfig(backend.store, loaded, logger, join(storageDir, 'managed'));
     await managed.writeAllMaterial();
     const config = await managed.compose();
     metrics.observeJournal(() => journal.stats());
@@ -90,16 +87,18 @@ export class Gateway {
     metrics.initSources(config.sources.map((source) => source.id));
     const deliveryLog = new DeliveryLog(logger);
     deliveryLog.configure(config);
-    const deadLetters = new DeadLetterStore(join(storageDir, 'dead-letters'));
+    const deadLetters = backend.deadLetters;
     let delivery: Delivery | undefined;
     let ingest: FastifyInstance | undefined;
     let admin: FastifyInstance | undefined;
     try {
-      delivery = await startDelivery({ journal, deadLetters, logger, metrics, deliveryLog }, config);
+      delivery = backend.kind === 'file' ? await startDelivery({ journal: backend.journal, deadLetters, logger, metrics, deliveryLog }, config) : await ClusterDelivery.start({ journal: backend.journal, deadLetters, logger, metrics, deliveryLog }, config);
       const pipelines = delivery;
       ingest = createListener(config.server.ingest, config.server, (reason) => metrics.ingestRejected.inc({ reason }));
       admin = createListener(config.server.admin, config.server, undefined, adminBodyLimitBytes);
-      const gateway = new Gateway(config, logger, journal, metrics, delivery, deliveryLog, ingest, admin, managed, deadLetters);
+      const gateway = new Gateway(config, logger, backend, metrics, delivery, deliveryLog, ingest, admin, managed, deadLetters);
+      // With a shared store, a change made through another gateway arrives here: applied the same way.
+      if (backend.kind === 'jetstream') backend.store.watch((change) => void gateway.changedElsewhere(change));
       registerEventsRoute(ingest, { settings: () => gateway.ingestSettings, journal, metrics, logger });
       registerJwksRoute(ingest, { config: () => gateway.config, logger });
       registerSourceRoutes(ingest, { sources: () => gateway.config.sources, limitBytes: () => gateway.ingestSettings.limitBytes, journal, metrics, logger, dir: join(storageDir, 'sources') });
@@ -133,7 +132,7 @@ export class Gateway {
       await Promise.allSettled([ingest?.close(), admin?.close()]);
       await delivery?.stop();
       removePidFile(pidFile);
-      await journal.close();
+      await backend.close();
       deliveryLog.close();
       throw error;
     }
@@ -196,6 +195,21 @@ export class Gateway {
     this.logger.info({ subscriptions: next.subscriptions.length, environments: next.environments.length }, done);
   }
 
+  /** A change another gateway made to the shared store: its key files follow, then the running configuration. */
+  private async changedElsewhere({ operation, object }: StoreChange): Promise<void> {
+    try {
+      await this.managed.serially(async () => {
+        if (object.kind !== 'subscription') {
+          if (operation === 'put') await this.managed.writeMaterial(object);
+          else await this.managed.removeMaterial(object.kind, object.environment, object.id);
+        }
+        await this.applyManaged();
+      });
+    } catch (error) {
+      this.logger.error({ err: error, kind: object.kind, id: object.id }, `a change to ${object.kind} ${object.id} made through another gateway could not be applied: ${(error as Error).message}`);
+    }
+  }
+
   /** A deleted subscription leaves nothing behind: its cursor file and its dead letters. */
   async forget(id: string): Promise<void> {
     await this.journal.removeCursor(id);
@@ -255,9 +269,11 @@ export class Gateway {
     const subscriptions = this.config.subscriptions;
     // Without the delivery thread (it is restarting), every subscription is failing.
     const states = await this.delivery.states(subscriptions.map((subscription) => subscription.id)).catch(() => subscriptions.map(() => 'failing' as const));
+    const ownership = this.delivery.ownership?.();
     return {
       ready: !this.stopping && !this.journal.stats().failed,
-      subscriptions: subscriptions.map((subscription, i) => ({ id: subscription.id, environment: subscription.environment, state: states[i]! })),
+      ...(ownership === undefined ? {} : { process: ownership.process }),
+      subscriptions: subscriptions.map((subscription, i) => ({ id: subscription.id, environment: subscription.environment, state: states[i]!, ...(ownership?.owners[subscription.id] === undefined ? {} : { owner: ownership.owners[subscription.id] }) })),
     };
   }
 
@@ -268,7 +284,7 @@ export class Gateway {
     await this.delivery.stop();
     await this.jobs.stopAll();
     removePidFile(join(this.started.storage.dir, 'gateway.pid'));
-    await this.journal.close();
+    await this.backend.close();
     this.deliveryLog.close();
   }
 

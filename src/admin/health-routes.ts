@@ -9,10 +9,14 @@ export interface SubscriptionState {
   id: string;
   environment: string;
   state: DeliveryState;
+  /** With several gateways on one JetStream journal: the process that delivers it. */
+  owner?: string;
 }
 
 export interface Readiness {
   ready: boolean;
+  /** With several gateways on one JetStream journal: this process's name. */
+  process?: string;
   subscriptions: SubscriptionState[];
 }
 
@@ -25,6 +29,6 @@ export function registerHealthRoutes(server: FastifyInstance, readiness: () => P
     const scope = token && (['admin', 'metrics'] as const).find((name) => allows(token, name));
     if (token === undefined || scope === undefined) return reply.code(state.ready ? 200 : 503).send({ status });
     const subscriptions = state.subscriptions.filter((subscription) => allows(token, scope, subscription.environment));
-    return reply.code(state.ready ? 200 : 503).send({ status, subscriptions });
+    return reply.code(state.ready ? 200 : 503).send({ status, ...(state.process === undefined ? {} : { process: state.process }), subscriptions });
   });
 }

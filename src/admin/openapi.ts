@@ -72,7 +72,7 @@ function subscriptionSchema(): unknown {
 const schemas = {
   Subscription: subscriptionSchema(),
   SubscriptionList: { type: 'object', properties: { subscriptions: { type: 'array', items: ref('Subscription') }, next: { type: 'string' } } },
-  Status: { type: 'object', properties: { state: { enum: ['ok', 'retrying', 'failing', 'suspended'] }, backlogEvents: { type: 'integer' }, oldestUndeliveredAgeSeconds: { type: 'number' }, lastAttempt: { type: 'object' }, deliveredLastMinute: { type: 'integer' }, deadLetters: { type: 'integer' } } },
+  Status: { type: 'object', properties: { state: { enum: ['ok', 'retrying', 'failing', 'suspended', 'elsewhere'] }, owner: { type: 'string' }, backlogEvents: { type: 'integer' }, oldestUndeliveredAgeSeconds: { type: 'number' }, lastAttempt: { type: 'object' }, deliveredLastMinute: { type: 'integer' }, deadLetters: { type: 'integer' } } },
   TestResult: { type: 'object', properties: { delivered: { type: 'boolean' }, status: { type: 'integer' }, latencyMs: { type: 'integer' }, response: { type: 'string' }, error: { type: 'string' }, tls: { type: 'object' } } },
   DeadLetterReplay: { type: 'object', properties: { seqs: { type: 'array', items: { type: 'integer' } } }, additionalProperties: false },
   RangeReplay: { type: 'object', required: ['from', 'to'], properties: { from: { type: 'string', format: 'date-time' }, to: { type: 'string', format: 'date-time' } } },

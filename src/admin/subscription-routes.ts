@@ -15,7 +15,7 @@ import type { ManagedConfig } from '../management/managed-config.js';
 import { changedFields, keepSecrets, withoutSecrets } from '../management/secrets.js';
 import type { RecordSource } from '../management/replay-journal.js';
 import type { ReplayJobs } from '../management/replay-jobs.js';
-import type { DeadLetterStore } from '../pipeline/dead-letter-store.js';
+import type { DeadLetterArchive } from '../pipeline/dead-letter-store.js';
 import { VersionConflictError, type StoredObject } from '../store/config-store.js';
 
 /** PingOne's limit. */
@@ -35,7 +35,7 @@ export interface SubscriptionAdmin {
   retryNow(id: string): Promise<boolean>;
   /** Sends one synthetic event to the destination now, outside the subscription's order. */
   testSend(subscription: Subscription): Promise<Record<string, unknown>>;
-  readonly deadLetters: DeadLetterStore;
+  readonly deadLetters: DeadLetterArchive;
   readonly jobs: ReplayJobs;
   /** The journal's records accepted between two times (within retention), as a replay source. */
   journalRange(fromMs: number, toMs: number): Promise<{ fromSeq: number; toSeq: number; source: RecordSource }>;

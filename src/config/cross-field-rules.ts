@@ -25,6 +25,7 @@ export function checkCrossFieldRules(config: RawConfig, report: RuleReporter): v
   uniqueIds(config.sources, ['sources'], 'source', report);
   uniqueIds(config.subscriptions, ['subscriptions'], 'subscription', report);
   checkTokens(config, environments, report);
+  checkStorage(config, report);
 
   const knownEnvironment = (environment: string, path: ConfigPath) => {
     if (!environments.has(environment)) report.problem(path, `unknown environment "${environment}"`);
@@ -75,6 +76,13 @@ function uniqueIds(items: readonly { id: string }[], path: ConfigPath, what: str
     else report.problem([...path, index, 'id'], `duplicate ${what} id "${item.id}" (first at ${String(path[0])}[${first}])`);
   });
   return new Set(seen.keys());
+}
+
+function checkStorage({ storage }: RawConfig, report: RuleReporter): void {
+  if (storage.backend === 'jetstream' && storage.jetstream === undefined) report.problem(['storage', 'jetstream'], 'is required for backend jetstream (servers at least)');
+  if (storage.backend !== 'jetstream' && storage.jetstream !== undefined) report.warning(['storage', 'jetstream'], 'is only used with backend jetstream');
+  const tls = storage.jetstream?.tls;
+  if (tls && (tls.certFile === undefined) !== (tls.keyFile === undefined)) report.problem(['storage', 'jetstream', 'tls'], 'needs both certFile and keyFile for a client certificate, or neither');
 }
 
 function checkListeners(config: RawConfig, report: RuleReporter): void {

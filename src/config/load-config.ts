@@ -199,7 +199,17 @@ function normalize(raw: RawConfig, file: string, baseDir: string, references: Re
     ...raw,
     file,
     server: { ...raw.server, ingest: listener(raw.server.ingest), admin: listener(raw.server.admin) },
-    storage: { ...raw.storage, dir: path(raw.storage.dir) },
+    storage: {
+      ...raw.storage,
+      dir: path(raw.storage.dir),
+      ...(raw.storage.jetstream && {
+        jetstream: {
+          ...raw.storage.jetstream,
+          credentialsFile: optionalPath(raw.storage.jetstream.credentialsFile),
+          tls: raw.storage.jetstream.tls && { caFile: optionalPath(raw.storage.jetstream.tls.caFile), certFile: optionalPath(raw.storage.jetstream.tls.certFile), keyFile: optionalPath(raw.storage.jetstream.tls.keyFile) },
+        },
+      }),
+    },
     keys: raw.keys.map((key) => ({ ...key, certFile: optionalPath(key.certFile), keyFile: optionalPath(key.keyFile), pkcs12File: optionalPath(key.pkcs12File) })),
     certificates: raw.certificates.map((certificate) => ({ ...certificate, file: path(certificate.file) })),
     subscriptions: raw.subscriptions.map(normalizeSubscription),

@@ -124,6 +124,18 @@ export const ConfigSchema = Type.Object({
     maxAgeHours: Int(1, 24 * 365, 168),
     maxMB: Int(16, 16 * 1024 * 1024, 10_240),
     whenFull: Enum(['reject', 'drop-oldest'], { default: 'reject' }),
+    backend: Enum(['file', 'jetstream'], { default: 'file' }),
+    // Several gateways sharing one NATS JetStream journal, configuration and delivery work (README, Running several gateways).
+    jetstream: Type.Optional(Type.Object({
+      servers: Type.Array(NonEmpty, { minItems: 1 }),
+      stream: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$', default: 'siem-gateway', errorMessage: 'must be 1-32 letters, digits, "_" or "-", starting with a letter or digit' }),
+      replicas: Int(1, 5, 1),
+      credentialsFile: Type.Optional(NonEmpty),
+      tls: Type.Optional(Type.Object({ caFile: Type.Optional(NonEmpty), certFile: Type.Optional(NonEmpty), keyFile: Type.Optional(NonEmpty) }, strict)),
+      /** This process in lease values, metrics and /readyz; default `<hostname>-<pid>`. */
+      processName: Type.Optional(Id),
+      leaseTtlSeconds: Int(3, 300, 10),
+    }, strict)),
   }, strict)),
   auth: Defaulted(Type.Object({
     tokens: Type.Array(Type.Object({

@@ -58,6 +58,8 @@ export interface JournalStats {
   maxBytes: number;
   segments: number;
   cursors: Record<string, number>;
+  /** Events each subscription has still to deliver, where the journal counts them itself (JetStream: per environment). */
+  backlog?: Record<string, number>;
   failed: boolean;
 }
 

@@ -6,7 +6,7 @@ import { formatters } from '../../formats/index.js';
 import type { Subscription } from '../config/gateway-config.js';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
-import type { DeadLetter, DeadLetterStore } from '../pipeline/dead-letter-store.js';
+import type { DeadLetter, DeadLetterArchive } from '../pipeline/dead-letter-store.js';
 import { SubscriptionPipeline, type AttemptReport } from '../pipeline/subscription-pipeline.js';
 import type { TransportFactory } from '../pipeline/transport-factory.js';
 import { recordList, ReplayJournal, type RecordSource } from './replay-journal.js';
@@ -30,7 +30,7 @@ export interface ReplayJobView {
 
 export interface ReplayDependencies {
   transports: () => TransportFactory;
-  deadLetters: DeadLetterStore;
+  deadLetters: DeadLetterArchive;
   logger: Logger;
   metrics?: GatewayMetrics;
   onAttempt?: (report: AttemptReport) => void;

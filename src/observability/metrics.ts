@@ -230,6 +230,22 @@ export class GatewayMetrics {
   }
 
   /** Per-subscription gauges, read at scrape time; a removed subscription's series disappear. */
+  /** Several gateways on one JetStream journal: which subscriptions this process delivers, and how many processes share them. */
+  observeOwnership(read: () => { process: string; owned: readonly { id: string; environment: string }[]; members: number }): void {
+    new Gauge({
+      name: 'siem_gateway_subscription_owned',
+      help: 'Set to 1 for each subscription this gateway process holds the lease of and delivers (storage.backend: jetstream).',
+      labelNames: [...subscriptionLabels, 'process'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const { process, owned } = read();
+        for (const { id, environment } of owned) this.set({ environment, subscription: id, process }, 1);
+      },
+    });
+    new Gauge({ name: 'siem_gateway_cluster_members', help: 'Gateway processes sharing the JetStream journal, as this one sees them.', registers: [this.registry], collect() { this.set(read().members); } });
+  }
+
   observeSubscriptions(statuses: () => SubscriptionStatus[]): void {
     const registry = this.registry;
     const gauge = (name: string, help: string, value: (status: SubscriptionStatus, now: number) => number | undefined) =>

@@ -22,7 +22,17 @@ export interface DeadLetterSink {
   add(letters: readonly DeadLetter[]): Promise<void>;
 }
 
-export class DeadLetterStore implements DeadLetterSink {
+/** Where dead letters are kept and read back: files under storage.dir, or a JetStream stream. */
+export interface DeadLetterArchive extends DeadLetterSink {
+  /** The dead letters of a subscription, oldest first (an unreadable one is skipped and counted). */
+  list(subscriptionId: string): Promise<{ letters: DeadLetter[]; unreadable: number }>;
+  /** Removes the letters `remove` picks; returns how many. */
+  rewrite(subscriptionId: string, remove: (letter: DeadLetter) => boolean): Promise<number>;
+  /** Removes a deleted subscription's dead letters. */
+  remove(subscriptionId: string): Promise<void>;
+}
+
+export class DeadLetterStore implements DeadLetterArchive {
   constructor(private readonly dir: string) {}
 
   path(subscriptionId: string): string {

@@ -8,7 +8,7 @@ import type { FileJournal } from '../journal/file-journal.js';
 import type { Logger } from '../logger.js';
 import type { DeliveryLog } from '../observability/delivery-log.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
-import type { DeadLetterStore } from './dead-letter-store.js';
+import type { DeadLetterArchive } from './dead-letter-store.js';
 import { DeliveryThread } from './delivery-thread.js';
 import { LocalDelivery } from './local-delivery.js';
 import type { DeliveryStatus, SubscriptionState } from './pipeline-registry.js';
@@ -22,6 +22,8 @@ export interface Delivery {
   states(ids: readonly string[]): Promise<SubscriptionState[]>;
   /** Ends the subscription's backoff wait now; false when it is not waiting. */
   retryNow(id: string): Promise<boolean>;
+  /** With several gateways on one JetStream journal: this process's name and each subscription's owner. */
+  ownership?(): { process: string; owners: Record<string, string | undefined> };
   /** SIGHUP: the delivery log file is reopened. */
   reopenLogs(): void;
   stop(): Promise<void>;
@@ -29,7 +31,7 @@ export interface Delivery {
 
 export interface DeliveryOptions {
   journal: FileJournal;
-  deadLetters: DeadLetterStore;
+  deadLetters: DeadLetterArchive;
   logger: Logger;
   metrics: GatewayMetrics;
   deliveryLog: DeliveryLog;

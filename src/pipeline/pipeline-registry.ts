@@ -60,8 +60,11 @@ export interface LastAttempt {
   events: number;
 }
 
-/** `failing` after an unexpected failure until a restart holds; `retrying` while its destination keeps failing. */
-export type SubscriptionState = 'ok' | 'retrying' | 'failing' | 'suspended';
+/**
+ * `failing` after an unexpected failure until a restart holds; `retrying` while its destination
+ * keeps failing; `elsewhere` when another gateway sharing the JetStream journal delivers it.
+ */
+export type SubscriptionState = 'ok' | 'retrying' | 'failing' | 'suspended' | 'elsewhere';
 
 /** What the status route shows of one subscription's delivery. */
 export interface DeliveryStatus {
@@ -237,7 +240,7 @@ export class PipelineRegistry {
   private statusOf({ id, environment }: Pick<Subscription, 'id' | 'environment'>, stats: JournalStats): SubscriptionStatus {
     const running = this.running.get(id);
     const failing = running?.failing;
-    const backlogEvents = Math.max(0, stats.lastSeq - (stats.cursors[id] ?? stats.lastSeq));
+    const backlogEvents = stats.backlog?.[id] ?? Math.max(0, stats.lastSeq - (stats.cursors[id] ?? stats.lastSeq));
     return {
       id,
       environment,

@@ -52,7 +52,7 @@ describe('accepted bodies', () => {
       [202, { accepted: 2 }],
       [202, { accepted: 1 }],
     ]);
-    const records = await stored(gateway.journal);
+    const records = await stored(gateway.journal as FileJournal);
     assert.deepEqual(records.map((r) => r.event.id), ['one', 'a1', 'a2', 'a3', 'n1', 'n2', 'n3', 'g1', 'g2', 'gn1']);
     assert.ok(records.every((r) => r.environment === 'prod'));
     assert.equal(sample(await scrape(adminUrl), 'siem_gateway_events_received_total{environment="prod"}'), 10);
@@ -62,7 +62,7 @@ describe('accepted bodies', () => {
     const { gateway, ingestUrl } = await startGateway(t);
     const body = '{"id":"p1","recordedAt":"2026-11-23T10:15:00Z","action":{"type":"X","extra":[1,{"k":null}]},"__proto__":{"polluted":1},"constructor":{"prototype":{"polluted":2}},"custom":{"nested":true}}';
     assert.equal((await post(ingestUrl, body)).status, 202);
-    const [record] = await stored(gateway.journal);
+    const [record] = await stored(gateway.journal as FileJournal);
     assert.equal(JSON.stringify(record!.event), body);
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
     assert.equal(Object.getPrototypeOf(record!.event), Object.prototype);
@@ -301,7 +301,7 @@ subscriptions:
   assert.equal(refused.status, 503);
   assert.equal(refused.headers.get('retry-after'), '5');
   assert.equal(refused.body.error, 'journal_full');
-  assert.deepEqual((await stored(gateway.journal)).map((r) => r.event.id), accepted);
+  assert.deepEqual((await stored(gateway.journal as FileJournal)).map((r) => r.event.id), accepted);
   assert.equal(sample(await scrape(adminUrl), 'siem_gateway_events_rejected_total{environment="prod",reason="journal_full"}'), 1000);
 });
 

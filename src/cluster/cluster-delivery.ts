@@ -1,0 +1,127 @@
+// Delivery when several gateways share one JetStream journal: every process knows every
+// subscription (and makes sure each has its durable consumer, so "latest" means from when it was
+// configured, not from when an owner showed up), but runs pipelines only for the subscriptions it
+// holds the lease of. The leases decide; this class keeps the pipelines in step with them.
+import type { GatewayConfig } from '../config/gateway-config.js';
+import type { JetStreamJournal } from '../journal/jetstream-journal.js';
+import type { Logger } from '../logger.js';
+import type { DeliveryLog } from '../observability/delivery-log.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
+import type { DeadLetterArchive } from '../pipeline/dead-letter-store.js';
+import type { Delivery, DeliveryStatus, SubscriptionState } from '../pipeline/delivery.js';
+import { PipelineRegistry } from '../pipeline/pipeline-registry.js';
+import { transportFactory } from '../pipeline/transport-factory.js';
+import { SerialQueue } from '../util/serial-queue.js';
+import { SubscriptionLeases } from './subscription-leases.js';
+
+export interface ClusterDeliveryOptions {
+  journal: JetStreamJournal;
+  deadLetters: DeadLetterArchive;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  deliveryLog: DeliveryLog;
+}
+
+export class ClusterDelivery implements Delivery {
+  private config: GatewayConfig;
+  private leases!: SubscriptionLeases;
+  private readonly queue = new SerialQueue();
+  private readonly cursorsOpened = new Set<string>();
+  private stopping = false;
+
+  private constructor(
+    private readonly registry: PipelineRegistry,
+    private readonly options: ClusterDeliveryOptions,
+    config: GatewayConfig,
+  ) {
+    this.config = config;
+  }
+
+  static async start(options: ClusterDeliveryOptions, config: GatewayConfig): Promise<ClusterDelivery> {
+    const { journal, deadLetters, logger, metrics, deliveryLog } = options;
+    const registry = new PipelineRegistry({
+      journal,
+      transports: transportFactory(config, logger),
+      deadLetters,
+      maxAgeMs: config.storage.maxAgeHours * 3_600_000,
+      logger,
+      metrics,
+      onAttempt: (report) => deliveryLog.record(report),
+      mask: (text) => deliveryLog.masked(text),
+    });
+    metrics.observeSubscriptions(() => registry.statuses());
+    const delivery = new ClusterDelivery(registry, options, config);
+    delivery.leases = await SubscriptionLeases.open({
+      link: journal.link,
+      logger,
+      ttlMs: config.storage.jetstream!.leaseTtlSeconds * 1000,
+      onOwnedChange: () => delivery.follow(),
+    });
+    metrics.observeOwnership(() => ({
+      process: journal.link.processName,
+      owned: delivery.config.subscriptions.filter((subscription) => delivery.leases.owned.has(subscription.id)),
+      members: delivery.leases.liveMembers.length,
+    }));
+    await delivery.apply(config);
+    return delivery;
+  }
+
+  async apply(config: GatewayConfig): Promise<void> {
+    this.config = config;
+    // Each configured subscription gets its consumer now, whoever will deliver it.
+    for (const subscription of config.subscriptions) {
+      if (this.cursorsOpened.has(subscription.id)) continue;
+      await this.options.journal.openCursor(subscription.id, subscription.environment, subscription.startAt);
+      this.cursorsOpened.add(subscription.id);
+    }
+    const configured = new Set(config.subscriptions.map((subscription) => subscription.id));
+    for (const id of this.cursorsOpened) if (!configured.has(id)) this.cursorsOpened.delete(id);
+    await this.follow();
+    await this.leases.setWanted(config.subscriptions.filter((subscription) => subscription.enabled).map((subscription) => subscription.id));
+  }
+
+  /** Pipelines for exactly the subscriptions whose lease this process holds. */
+  private follow(): Promise<void> {
+    return this.queue.run(() => {
+      if (this.stopping) return Promise.resolve();
+      const owned = this.leases.owned;
+      return this.registry.apply(
+        this.config.subscriptions.filter((subscription) => owned.has(subscription.id)),
+        transportFactory(this.config, this.options.logger),
+      );
+    });
+  }
+
+  /** This process's name and each subscription's owner, for /readyz and the status route. */
+  ownership(): { process: string; owners: Record<string, string | undefined> } {
+    return { process: this.options.journal.link.processName, owners: Object.fromEntries(this.config.subscriptions.map((subscription) => [subscription.id, this.leases.ownerOf(subscription.id)])) };
+  }
+
+  status(id: string): Promise<DeliveryStatus> {
+    return Promise.resolve(this.leases.owned.has(id) ? this.registry.status(id) : { ...this.registry.status(id), state: this.elsewhere(id) });
+  }
+
+  states(ids: readonly string[]): Promise<SubscriptionState[]> {
+    return Promise.resolve(ids.map((id) => (this.leases.owned.has(id) ? this.registry.state(id) : this.elsewhere(id))));
+  }
+
+  private elsewhere(id: string): SubscriptionState {
+    const subscription = this.config.subscriptions.find((candidate) => candidate.id === id);
+    return subscription?.enabled === false ? 'suspended' : 'elsewhere';
+  }
+
+  retryNow(id: string): Promise<boolean> {
+    return Promise.resolve(this.registry.retryNow(id));
+  }
+
+  reopenLogs(): void {
+    // The gateway's own delivery log is the one this process writes to.
+  }
+
+  /** Stops the pipelines, then hands the leases back so the other gateways take over at once. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.queue.run(() => this.registry.stopAll());
+    await this.leases.close();
+  }
+}

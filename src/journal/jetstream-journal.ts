@@ -1,0 +1,480 @@
+// The Journal contract over NATS JetStream, for several gateways sharing one journal
+// (storage.backend: jetstream). One stream with file storage holds every event as its own
+// message on `<stream>.events.<environment>`, published with the event id as Nats-Msg-Id (a
+// client's retry within the stream's duplicate window is stored once); the stream sequence is the
+// journal's seq. Each subscription's cursor is a durable pull consumer filtered on its
+// environment, acknowledged (AckAll) up to the last delivered seq.
+//
+// Retention is the gateway's own, so that every event a subscription loses is counted: JetStream
+// limits remove messages without saying which consumer had not seen them. Before each append the
+// gateway compares the stream's size with storage.maxMB (reject: 503; drop-oldest: it purges the
+// oldest messages environment by environment, in steps at each lagging consumer's ack floor, and
+// counts each step's purged messages against the subscriptions that had not acknowledged them).
+// A sweep does the same for storage.maxAgeHours. The stream's own max_bytes and max_age stay set
+// (max_age one hour later) as a backstop for when no gateway runs.
+import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, type ConsumerConfig, type ConsumerInfo, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import type { StartAt } from '../config/gateway-config.js';
+import type { JournalRecord } from '../event.js';
+import { capturedText, scanJson, type ScannedEvent } from '../ingest/json-validator.js';
+import { maxJsonDepth } from '../ingest/validate-event.js';
+import { apiErrorCode, fromSubjectToken, subjectToken, type NatsLink } from '../jetstream/nats-connection.js';
+import type { Logger } from '../logger.js';
+import { abortable } from '../util/abortable.js';
+import { JournalFailedError, JournalFullError, type AppendBatch, type DropReport, type Journal, type JournalReader, type JournalStats } from './journal.js';
+import { recordsOf } from './stored-record.js';
+
+export interface JetStreamJournalOptions {
+  link: NatsLink;
+  maxBytes: number;
+  maxAgeMs: number;
+  whenFull: 'reject' | 'drop-oldest';
+  logger: Logger;
+  onDrop?: (drop: DropReport) => void;
+}
+
+/** Unacknowledged messages a subscription's consumer hands out: the in-flight window a crash can repeat. */
+export const maxAckPending = 10_000;
+/** The gateway acts (503 or purge) at this share of storage.maxMB, before JetStream's own limit. */
+const fullShare = 0.95;
+/** A drop-oldest purge frees the stream down to this share. */
+const purgeToShare = 0.85;
+const statsRefreshMs = 500;
+const ageSweepMs = 60_000;
+const backstopAgeMs = 3_600_000;
+const retryAfterSeconds = 5;
+
+interface ConsumerPosition {
+  subscriptionId: string;
+  environment: string;
+  ackFloor: number;
+}
+
+export class JetStreamJournal implements Journal {
+  private readonly stream: string;
+  private readonly readers = new Map<string, DurableReader>();
+  private readonly cursors = new Map<string, number>();
+  private readonly backlog: Record<string, number> = {};
+  private state = { firstSeq: 0, lastSeq: 0, bytes: 0, messages: 0 };
+  /** Bytes this process appended since the last stream info: the size check counts them at once. */
+  private addedSinceRefresh = 0;
+  private purging: Promise<void> | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private closed = false;
+
+  private constructor(private readonly options: JetStreamJournalOptions) {
+    this.stream = options.link.settings.stream;
+  }
+
+  static async open(options: JetStreamJournalOptions): Promise<JetStreamJournal> {
+    const journal = new JetStreamJournal(options);
+    await journal.ensureStream();
+    await journal.refresh();
+    journal.every(statsRefreshMs, () => journal.refresh());
+    journal.every(ageSweepMs, () => journal.sweepAge());
+    return journal;
+  }
+
+  private every(ms: number, work: () => Promise<void>): void {
+    let running = false;
+    const timer = setInterval(() => {
+      if (running || this.closed) return;
+      running = true;
+      work()
+        .catch((error: unknown) => this.options.logger.debug({ err: error }, 'JetStream journal housekeeping failed; it runs again'))
+        .finally(() => (running = false));
+    }, ms);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  private subject(environment: string): string {
+    return `${this.stream}.events.${subjectToken(environment)}`;
+  }
+
+  private async ensureStream(): Promise<void> {
+    const { jsm, settings } = this.options.link;
+    const config = {
+      subjects: [`${this.stream}.events.*`],
+      max_bytes: this.options.maxBytes,
+      max_age: nanos(this.options.maxAgeMs + backstopAgeMs),
+      discard: DiscardPolicy.New,
+      num_replicas: settings.replicas,
+      duplicate_window: nanos(120_000),
+    };
+    try {
+      const info = await jsm.streams.info(this.stream);
+      const current = info.config;
+      if (current.max_bytes !== config.max_bytes || current.max_age !== config.max_age || current.num_replicas !== config.num_replicas) {
+        await jsm.streams.update(this.stream, config);
+        this.options.logger.info({ stream: this.stream }, 'JetStream stream limits updated from storage settings');
+      }
+    } catch (error) {
+      if (apiErrorCode(error) !== 10059) throw error;
+      await jsm.streams.add({ name: this.stream, storage: StorageType.File, retention: RetentionPolicy.Limits, allow_direct: true, ...config });
+      this.options.logger.info({ stream: this.stream, replicas: settings.replicas }, 'JetStream stream created');
+    }
+  }
+
+  async append(environment: string, batch: AppendBatch): Promise<{ firstSeq: number; lastSeq: number }> {
+    if (!this.options.link.connected) throw new JournalFailedError(new Error('NATS is not connected'), retryAfterSeconds);
+    const messages = messagesOf(batch);
+    const size = messages.reduce((sum, message) => sum + message.bytes.length + 100, 0);
+    await this.makeRoom(size);
+    const subject = this.subject(environment);
+    const { js } = this.options.link;
+    let firstSeq = Number.MAX_SAFE_INTEGER;
+    let lastSeq = 0;
+    const results = await Promise.allSettled(messages.map((message) => js.publish(subject, message.bytes, { msgID: message.id })));
+    for (const result of results) {
+      if (result.status === 'rejected') {
+        const code = apiErrorCode(result.reason);
+        if (code === 10077 || code === 10047) throw new JournalFullError(retryAfterSeconds);
+        throw new JournalFailedError(result.reason, retryAfterSeconds);
+      }
+      firstSeq = Math.min(firstSeq, result.value.seq);
+      lastSeq = Math.max(lastSeq, result.value.seq);
+    }
+    this.addedSinceRefresh += size;
+    return { firstSeq, lastSeq };
+  }
+
+  /** Before an append: 503 (reject), or the oldest messages purged and counted (drop-oldest). */
+  private async makeRoom(size: number): Promise<void> {
+    const limit = this.options.maxBytes * fullShare;
+    if (this.state.bytes + this.addedSinceRefresh + size <= limit) return;
+    if (this.options.whenFull === 'reject') throw new JournalFullError(retryAfterSeconds);
+    this.purging ??= this.purgeForSize().finally(() => (this.purging = undefined));
+    await this.purging;
+    if (this.state.bytes + this.addedSinceRefresh + size > this.options.maxBytes) throw new JournalFullError(retryAfterSeconds);
+  }
+
+  private async purgeForSize(): Promise<void> {
+    await this.refresh();
+    const { bytes, messages, firstSeq, lastSeq } = this.state;
+    const excess = bytes - this.options.maxBytes * purgeToShare;
+    if (excess <= 0 || messages === 0) return;
+    const perMessage = bytes / messages;
+    await this.purgeBefore(Math.min(lastSeq + 1, firstSeq + Math.ceil(excess / perMessage)), 'size');
+    await this.refresh();
+  }
+
+  private async sweepAge(): Promise<void> {
+    const seq = await this.seqBefore(Date.now() - this.options.maxAgeMs);
+    if (seq >= this.state.firstSeq) await this.purgeBefore(seq + 1, 'age');
+  }
+
+  /**
+   * Purges every message with seq < `untilSeq`, environment by environment, in steps at each
+   * consumer's ack floor: what a step purges is lost by exactly the consumers whose floor is below
+   * it, and is counted and logged for each of them.
+   */
+  private async purgeBefore(untilSeq: number, reason: 'size' | 'age'): Promise<void> {
+    const { jsm } = this.options.link;
+    const positions = await this.consumerPositions();
+    const info = await jsm.streams.info(this.stream, { subjects_filter: `${this.stream}.events.*` });
+    const prefix = `${this.stream}.events.`;
+    for (const subject of Object.keys(info.state.subjects ?? {})) {
+      const environment = fromSubjectToken(subject.slice(prefix.length));
+      const lagging = positions.filter((position) => position.environment === environment && position.ackFloor + 1 < untilSeq).sort((a, b) => a.ackFloor - b.ackFloor);
+      const steps = [...lagging.map((position) => position.ackFloor + 1), untilSeq];
+      let from = 0;
+      for (const [index, step] of steps.entries()) {
+        // Nothing lies below the first seq; and JetStream reads seq 1 as no bound at all.
+        if (step <= info.state.first_seq) continue;
+        const { purged } = await jsm.streams.purge(this.stream, { filter: subject, seq: step });
+        const losers = lagging.slice(0, index);
+        if (purged > 0) {
+          for (const loser of losers) {
+            this.options.onDrop?.({ subscriptionId: loser.subscriptionId, environment, count: purged, fromSeq: from, toSeq: step - 1, reason });
+            this.options.logger.warn({ subscription: loser.subscriptionId, environment, events: purged, fromSeq: from, toSeq: step - 1, reason }, `retention (${reason === 'size' ? 'storage.maxMB, whenFull: drop-oldest' : 'storage.maxAgeHours'}) removed ${purged} events subscription ${loser.subscriptionId} had not delivered`);
+          }
+        }
+        from = step;
+      }
+    }
+  }
+
+  private async consumerPositions(): Promise<ConsumerPosition[]> {
+    const positions: ConsumerPosition[] = [];
+    const prefix = `${this.stream}.events.`;
+    for await (const consumer of this.options.link.jsm.consumers.list(this.stream)) {
+      const filter = consumer.config.filter_subject;
+      if (!consumer.config.durable_name?.startsWith('sub-') || filter === undefined || !filter.startsWith(prefix)) continue;
+      positions.push({ subscriptionId: fromSubjectToken(consumer.config.durable_name.slice(4)), environment: fromSubjectToken(filter.slice(prefix.length)), ackFloor: floorOf(consumer) });
+    }
+    return positions;
+  }
+
+  /** Stream size and sequences, and each subscription's acknowledged position and backlog. */
+  private async refresh(): Promise<void> {
+    const { jsm } = this.options.link;
+    if (!this.options.link.connected) return;
+    const added = this.addedSinceRefresh;
+    const info = await jsm.streams.info(this.stream);
+    this.state = { firstSeq: info.state.first_seq, lastSeq: info.state.last_seq, bytes: info.state.bytes, messages: info.state.messages };
+    // What was appended while the request ran may not be in its answer: it stays counted.
+    this.addedSinceRefresh -= added;
+    for await (const consumer of jsm.consumers.list(this.stream)) {
+      const id = consumer.config.durable_name?.startsWith('sub-') ? fromSubjectToken(consumer.config.durable_name.slice(4)) : undefined;
+      if (id === undefined || !this.cursors.has(id)) continue;
+      this.cursors.set(id, Math.max(this.cursors.get(id)!, floorOf(consumer)));
+      this.backlog[id] = consumer.num_pending + consumer.num_ack_pending;
+    }
+  }
+
+  private consumerName(subscriptionId: string): string {
+    return `sub-${subjectToken(subscriptionId)}`;
+  }
+
+  async openCursor(subscriptionId: string, environment: string, startAt: StartAt): Promise<number> {
+    const { jsm } = this.options.link;
+    const name = this.consumerName(subscriptionId);
+    let floor: number;
+    try {
+      floor = floorOf(await jsm.consumers.info(this.stream, name));
+    } catch (error) {
+      if (apiErrorCode(error) !== 10014) throw error;
+      // Every consumer starts at an explicit seq, so its floor is known before its first ack.
+      const from = startAt.kind === 'earliest' ? 0 : startAt.kind === 'latest' ? (await jsm.streams.info(this.stream)).state.last_seq : await this.seqBefore(startAt.at.getTime());
+      const created = await jsm.consumers.add(this.stream, this.consumerConfig(name, this.subject(environment), from + 1)).catch(async (failure: unknown) => {
+        // Another gateway created it at the same moment: theirs stands.
+        if (apiErrorCode(failure) === 10012 || apiErrorCode(failure) === 10013 || apiErrorCode(failure) === 10148) return jsm.consumers.info(this.stream, name);
+        throw failure;
+      });
+      floor = floorOf(created);
+    }
+    this.cursors.set(subscriptionId, Math.max(this.cursors.get(subscriptionId) ?? 0, floor));
+    return this.cursors.get(subscriptionId)!;
+  }
+
+  private consumerConfig(name: string, subject: string, startSeq: number): Partial<ConsumerConfig> {
+    return { durable_name: name, ack_policy: AckPolicy.All, ack_wait: nanos(600_000), max_ack_pending: maxAckPending, max_deliver: -1, filter_subject: subject, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Math.max(1, startSeq) };
+  }
+
+  reader(afterSeq: number, subscriptionId?: string): JournalReader {
+    if (subscriptionId === undefined) return new ReplayReader(this.options.link, this.stream, afterSeq);
+    const reader = new DurableReader(this, subscriptionId, afterSeq);
+    this.readers.get(subscriptionId)?.close().catch(() => undefined);
+    this.readers.set(subscriptionId, reader);
+    return reader;
+  }
+
+  /** A durable consumer that hands out exactly the messages after `afterSeq`: recreated there if a previous owner left messages unacknowledged. */
+  async consumerFrom(subscriptionId: string, afterSeq: number): Promise<string> {
+    const { jsm } = this.options.link;
+    const name = this.consumerName(subscriptionId);
+    const info = await jsm.consumers.info(this.stream, name);
+    if (info.num_ack_pending > 0 || info.num_redelivered > 0 || floorOf(info) !== afterSeq) {
+      // Delivered to a process that is gone (or to this one before a restart) and not acknowledged:
+      // start again right after the acknowledged position, so the new owner delivers in order.
+      await jsm.consumers.delete(this.stream, name);
+      await jsm.consumers.add(this.stream, this.consumerConfig(name, info.config.filter_subject!, afterSeq + 1));
+    }
+    return name;
+  }
+
+  get link(): NatsLink {
+    return this.options.link;
+  }
+
+  get streamName(): string {
+    return this.stream;
+  }
+
+  async commit(subscriptionId: string, upTo: number): Promise<void> {
+    const reader = this.readers.get(subscriptionId);
+    if ((this.cursors.get(subscriptionId) ?? 0) >= upTo) return;
+    const message = reader?.takeUpTo(upTo);
+    if (message === undefined) throw new Error(`subscription ${subscriptionId}: no delivered message at seq ${upTo} to acknowledge`);
+    await message.ackAck({ timeout: 5_000 });
+    this.cursors.set(subscriptionId, Math.max(this.cursors.get(subscriptionId) ?? 0, upTo));
+  }
+
+  releaseCursor(subscriptionId: string): void {
+    this.cursors.delete(subscriptionId);
+    delete this.backlog[subscriptionId];
+  }
+
+  async removeCursor(subscriptionId: string): Promise<void> {
+    this.releaseCursor(subscriptionId);
+    await this.options.link.jsm.consumers.delete(this.stream, this.consumerName(subscriptionId)).catch((error: unknown) => {
+      if (apiErrorCode(error) !== 10014) throw error;
+    });
+  }
+
+  /** The seq just before the first message stored at or after `at` (the stream's end if none). */
+  async seqBefore(at: number): Promise<number> {
+    const { jsm } = this.options.link;
+    const probe = await jsm.consumers.add(this.stream, { ack_policy: AckPolicy.None, deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(at).toISOString(), filter_subject: `${this.stream}.events.*`, inactive_threshold: nanos(10_000), mem_storage: true, num_replicas: 1 });
+    await jsm.consumers.delete(this.stream, probe.name).catch(() => undefined);
+    return probe.delivered.stream_seq;
+  }
+
+  stats(): JournalStats {
+    return {
+      firstSeq: this.state.firstSeq,
+      lastSeq: this.state.lastSeq,
+      bytes: this.state.bytes,
+      maxBytes: this.options.maxBytes,
+      segments: 0,
+      cursors: Object.fromEntries(this.cursors),
+      backlog: this.backlog,
+      failed: !this.options.link.connected,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const timer of this.timers) clearInterval(timer);
+    await Promise.all([...this.readers.values()].map((reader) => reader.close()));
+    this.readers.clear();
+  }
+}
+
+/** The acknowledged position: before the first ack, the seq before the one the consumer started at. */
+function floorOf(info: ConsumerInfo): number {
+  return info.ack_floor.consumer_seq > 0 ? info.ack_floor.stream_seq : Math.max(0, (info.config.opt_start_seq ?? 1) - 1);
+}
+
+interface OutgoingMessage {
+  id: string | undefined;
+  bytes: Buffer;
+}
+
+/** Each event's own JSON: the client's bytes where the ingest scan found them. */
+function messagesOf(batch: AppendBatch): OutgoingMessage[] {
+  const bytes = batch.payload.bytes;
+  if (batch.scanned !== undefined && batch.payload.format !== 'ndjson') {
+    return batch.scanned.map((event) => ({ id: event.id === undefined ? undefined : capturedText(bytes, event.id), bytes: bytes.subarray(event.start, event.end) }));
+  }
+  if (batch.events !== undefined) return batch.events.map((event) => ({ id: event.id, bytes: Buffer.from(JSON.stringify(event)) }));
+  const scanned: ScannedEvent[] = [];
+  scanJson(bytes, maxJsonDepth, 0, scanned);
+  return scanned.map((event) => ({ id: event.id === undefined ? undefined : capturedText(bytes, event.id), bytes: bytes.subarray(event.start, event.end) }));
+}
+
+/** A journal record from one stored message. */
+function recordOf(message: { seq: number; subject: string; data: Uint8Array; timestampMs: number }, prefixLength: number): JournalRecord {
+  const payload = Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength);
+  return recordsOf({ firstSeq: message.seq, count: 1, environment: fromSubjectToken(message.subject.slice(prefixLength)), receivedAt: message.timestampMs, format: 'object', payload })[0]!;
+}
+
+/**
+ * Messages pushed by a consume() callback, taken by read() in order. Redeliveries (seq at or
+ * below what was already handed out) are skipped: this process still holds those.
+ */
+abstract class QueuedReader implements JournalReader {
+  protected readonly queue: { seq: number; record: JournalRecord; message?: JsMsg }[] = [];
+  private wake: (() => void) | undefined;
+  private failure: Error | undefined;
+  protected messages: ConsumerMessages | undefined;
+  protected closed = false;
+  private started: Promise<void> | undefined;
+  nextSeq: number;
+
+  constructor(
+    protected readonly stream: string,
+    afterSeq: number,
+  ) {
+    this.nextSeq = afterSeq + 1;
+  }
+
+  protected abstract start(): Promise<void>;
+
+  protected push(message: JsMsg): void {
+    if (message.seq < this.nextSeq || (this.queue.length > 0 && message.seq <= this.queue[this.queue.length - 1]!.seq)) return;
+    try {
+      const record = recordOf({ seq: message.seq, subject: message.subject, data: message.data, timestampMs: Math.floor(message.info.timestampNanos / 1e6) }, this.stream.length + 8);
+      this.queue.push({ seq: message.seq, record, message });
+    } catch (error) {
+      this.fail(new Error(`the message at seq ${message.seq} does not hold one valid event: ${(error as Error).message}`));
+    }
+    this.wake?.();
+  }
+
+  protected fail(error: Error): void {
+    this.failure ??= error;
+    this.wake?.();
+  }
+
+  protected held(_message: JsMsg): void {}
+
+  async read(max: number, signal?: AbortSignal): Promise<JournalRecord[]> {
+    const wait = <T>(promise: Promise<T>) => (signal === undefined ? promise : abortable(promise, signal));
+    this.started ??= this.start();
+    await wait(this.started);
+    while (this.queue.length === 0) {
+      if (this.failure) throw this.failure;
+      await wait(new Promise<void>((resolve) => (this.wake = resolve)));
+      this.wake = undefined;
+    }
+    const taken = this.queue.splice(0, max);
+    for (const entry of taken) if (entry.message) this.held(entry.message);
+    this.nextSeq = taken[taken.length - 1]!.seq + 1;
+    return taken.map((entry) => entry.record);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.started?.catch(() => undefined);
+    await this.messages?.close().catch(() => undefined);
+  }
+}
+
+/** A subscription's reader on its durable consumer; keeps what it handed out until it is acknowledged. */
+class DurableReader extends QueuedReader {
+  private readonly unacknowledged: JsMsg[] = [];
+
+  constructor(
+    private readonly journal: JetStreamJournal,
+    private readonly subscriptionId: string,
+    afterSeq: number,
+  ) {
+    super(journal.streamName, afterSeq);
+  }
+
+  protected async start(): Promise<void> {
+    const name = await this.journal.consumerFrom(this.subscriptionId, this.nextSeq - 1);
+    if (this.closed) return;
+    const consumer = await this.journal.link.js.consumers.get(this.stream, name);
+    this.messages = await consumer.consume({ max_messages: 1_000, callback: (message) => this.push(message) });
+    void this.watch(this.messages);
+  }
+
+  private async watch(messages: ConsumerMessages): Promise<void> {
+    for await (const status of messages.status()) {
+      if (status.type === 'consumer_deleted' || status.type === 'consumer_not_found') this.fail(new Error(`the consumer of subscription ${this.subscriptionId} was removed`));
+    }
+  }
+
+  protected override held(message: JsMsg): void {
+    this.unacknowledged.push(message);
+  }
+
+  /** The handed-out message at `seq`, forgetting every one up to it (AckAll acknowledges them all). */
+  takeUpTo(seq: number): JsMsg | undefined {
+    let found: JsMsg | undefined;
+    while (this.unacknowledged.length > 0 && this.unacknowledged[0]!.seq <= seq) {
+      const message = this.unacknowledged.shift()!;
+      if (message.seq === seq) found = message;
+    }
+    return found;
+  }
+}
+
+/** A reader for replays: an ordered consumer over every environment from `afterSeq + 1`. */
+class ReplayReader extends QueuedReader {
+  constructor(
+    private readonly link: NatsLink,
+    stream: string,
+    afterSeq: number,
+  ) {
+    super(stream, afterSeq);
+  }
+
+  protected async start(): Promise<void> {
+    const consumer = await this.link.js.consumers.get(this.stream, { filter_subjects: [`${this.stream}.events.*`], opt_start_seq: this.nextSeq });
+    this.messages = await consumer.consume({ max_messages: 1_000, callback: (message) => this.push(message) });
+  }
+}

@@ -1,0 +1,59 @@
+// Where the gateway keeps what must survive it: the journal, the API-managed objects and the dead
+// letters. `file` (the default) keeps them under storage.dir; `jetstream` keeps them in NATS
+// JetStream, shared by every gateway pointed at the same stream. storage.dir stays this process's
+// own either way (locked by one gateway): the PID file, key files, source dedupe windows.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { GatewayConfig } from './config/gateway-config.js';
+import { DirectoryLock } from './journal/directory-lock.js';
+import { FileJournal } from './journal/file-journal.js';
+import { JetStreamJournal } from './journal/jetstream-journal.js';
+import type { DropReport } from './journal/journal.js';
+import { NatsLink } from './jetstream/nats-connection.js';
+import type { Logger } from './logger.js';
+import type { GatewayMetrics } from './observability/metrics.js';
+import { DeadLetterStore } from './pipeline/dead-letter-store.js';
+import { JetStreamDeadLetters } from './pipeline/jetstream-dead-letters.js';
+import { FileConfigStore } from './store/file-config-store.js';
+import { JetStreamConfigStore } from './store/jetstream-config-store.js';
+
+export type Backend =
+  | { kind: 'file'; journal: FileJournal; store: FileConfigStore; deadLetters: DeadLetterStore; close(): Promise<void> }
+  | { kind: 'jetstream'; journal: JetStreamJournal; store: JetStreamConfigStore; deadLetters: JetStreamDeadLetters; close(): Promise<void> };
+
+export async function openBackend(config: GatewayConfig, logger: Logger, metrics: GatewayMetrics): Promise<Backend> {
+  const { storage } = config;
+  const onDrop = (drop: DropReport) => metrics.eventsDropped.inc({ environment: drop.environment, subscription: drop.subscriptionId, reason: drop.reason === 'corrupt' ? 'corrupt' : 'retention' }, drop.count);
+  const limits = { maxBytes: storage.maxMB * 1024 * 1024, maxAgeMs: storage.maxAgeHours * 3_600_000, whenFull: storage.whenFull, logger, onDrop };
+  if (storage.backend === 'file') {
+    const journal = await FileJournal.open({ dir: storage.dir, ...limits });
+    const store = await FileConfigStore.open(join(storage.dir, 'managed'));
+    return { kind: 'file', journal, store, deadLetters: new DeadLetterStore(join(storage.dir, 'dead-letters')), close: () => journal.close() };
+  }
+  mkdirSync(storage.dir, { recursive: true });
+  const lock = DirectoryLock.acquire(storage.dir, logger);
+  let link: NatsLink | undefined;
+  try {
+    link = await NatsLink.open(storage.jetstream!, logger);
+    const journal = await JetStreamJournal.open({ link, ...limits });
+    const store = await JetStreamConfigStore.open(link, logger);
+    const deadLetters = await JetStreamDeadLetters.open(link);
+    const opened = link;
+    return {
+      kind: 'jetstream',
+      journal,
+      store,
+      deadLetters,
+      close: async () => {
+        await journal.close();
+        store.close();
+        await opened.close();
+        lock.release();
+      },
+    };
+  } catch (error) {
+    await link?.close();
+    lock.release();
+    throw error;
+  }
+}
