@@ -1,0 +1,95 @@
+// Gateway processes sharing one NATS JetStream journal: each with its own storage.dir and admin
+// and ingest ports, the same stream, and subscriptions delivering ND_JSON to a sink path each.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GatewayProcess } from './gateway-process.js';
+import { ingestToken, opsToken } from './in-process-gateway.js';
+
+export interface ClusterGatewayOptions {
+  servers: string[];
+  stream: string;
+  name: string;
+  sinkUrl: string;
+  subscriptions: string[];
+  replicas?: number;
+  leaseTtlSeconds?: number;
+}
+
+export interface RunningGateway {
+  name: string;
+  process: GatewayProcess;
+  ingestUrl: string;
+  adminUrl: string;
+}
+
+export async function startClusterGateway(dir: string, options: ClusterGatewayOptions): Promise<RunningGateway> {
+  const home = join(dir, options.name);
+  mkdirSync(home, { recursive: true });
+  const file = join(home, 'gateway.yaml');
+  writeFileSync(file, `server:
+  ingest: { listen: "127.0.0.1:0" }
+  admin: { listen: "127.0.0.1:0" }
+storage:
+  dir: data
+  backend: jetstream
+  jetstream: { servers: [${options.servers.map((server) => `"${server}"`).join(', ')}], stream: ${options.stream}, replicas: ${options.replicas ?? 1}, processName: ${options.name}, leaseTtlSeconds: ${options.leaseTtlSeconds ?? 3} }
+environments: [ { id: prod } ]
+auth:
+  tokens:
+    - { name: collector, token: "${ingestToken}", scopes: [ingest] }
+    - { name: ops, token: "${opsToken}", scopes: [admin, metrics] }
+subscriptions:
+${options.subscriptions.map((id) => `  - id: ${id}
+    environment: prod
+    format: ACTIVITY
+    httpEndpoint: { url: "${options.sinkUrl}/${id}" }
+    filterOptions: { includedActionTypes: ["*"] }
+    payloadOptions: { flushMs: 20, payloadFormat: { https: { format: ND_JSON } } }
+`).join('')}`);
+  const process = GatewayProcess.start(file);
+  const { ingest, admin } = await process.listening();
+  return { name: options.name, process, ingestUrl: `http://${ingest}`, adminUrl: `http://${admin}` };
+}
+
+export interface Readiness {
+  status: string;
+  process?: string;
+  subscriptions: { id: string; state: string; owner?: string }[];
+}
+
+export async function readiness(adminUrl: string): Promise<Readiness> {
+  const response = await fetch(`${adminUrl}/readyz`, { headers: { authorization: `Bearer ${opsToken}` } });
+  return (await response.json()) as Readiness;
+}
+
+/** Polls `check` every 50 ms until it returns true; throws with `what` after `timeoutMs`. */
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<number> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return Date.now() - started;
+}
+
+/** Events with ids `<prefix>-<i>`. */
+export function events(prefix: string, count: number, from = 0): { id: string; recordedAt: string; action: { type: string } }[] {
+  return Array.from({ length: count }, (_, i) => ({ id: `${prefix}-${from + i}`, recordedAt: new Date().toISOString(), action: { type: 'USER.UPDATED' } }));
+}
+
+/** POSTs events to prod; the status (0 when the connection failed). */
+export async function post(ingestUrl: string, body: unknown): Promise<number> {
+  try {
+    const response = await fetch(`${ingestUrl}/v1/environments/prod/events`, { method: 'POST', headers: { authorization: `Bearer ${ingestToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+    await response.text();
+    return response.status;
+  } catch {
+    return 0;
+  }
+}
+
+/** The first occurrence of each id, in the order received: a redelivered suffix does not reorder. */
+export function firstOccurrences(ids: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return ids.filter((id) => !seen.has(id) && seen.add(id));
+}
