@@ -6,9 +6,11 @@
 //   --rate R (open loop, events/s, for latency) --backlog N (fill N events with the sink down, then
 //   measure start-up to first delivery and drain rate) --max-events N --profile DIR (gateway --cpu-prof)
 //   --thread on|off|auto (server.deliveryThread)
+//   --backend jetstream (a nats-server started here, storage.backend: jetstream) --processes N (gateways
+//   sharing it; the generator spreads its connections over their ingest ports)
 //   --peer: run ../shared/peers/side-by-side.sh instead (Fluent Bit and the gateway, one generator, one sink)
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -17,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { createCa } from '../test/helpers/certificates.js';
 import { freePort } from '../test/helpers/free-port.js';
+import { NatsServer } from '../test/helpers/nats-server.js';
 import { pingOneEvent } from './pingone-events.js';
 import { cpuSeconds, peakRssMb } from './process-usage.js';
 
@@ -35,6 +38,8 @@ const { values } = parseArgs({
     profile: { type: 'string' },
     peer: { type: 'boolean', default: false },
     thread: { type: 'string' },
+    backend: { type: 'string', default: 'file' },
+    processes: { type: 'string', default: '1' },
   },
 });
 const token = 'bench-ingest-token-0123456789';
@@ -76,7 +81,9 @@ async function startSink(port: number, tls: { cert: string; key: string } | unde
 
 // ---- the gateway -----------------------------------------------------------------------------
 
-function writeConfig(sinkPort: number, caFile: string | undefined): string {
+let nats: NatsServer | undefined;
+
+function writeConfig(sinkPort: number, caFile: string | undefined, name = 'gw-0'): string {
   const scheme = values.tcp ? (caFile ? 'tls' : 'tcp') : caFile ? 'https' : 'http';
   const destination = values.tcp ? `protocol: TCP_IP\n    connectionDetails: { url: "${scheme}://127.0.0.1:${sinkPort}" }` : `httpEndpoint: { url: "${scheme}://127.0.0.1:${sinkPort}/services/collector/event" }`;
   const subscriptionLines = Array.from({ length: subscriptions }, (_, i) => `  - id: bench-${i}
@@ -88,11 +95,13 @@ ${caFile ? '    trustedCertificates: [ { id: sink-ca } ]\n' : ''}    filterOptio
       maximumPayloadLimit: { type: EVENTS_PER_PAYLOAD, size: 500 }
       payloadFormat: { https: { format: ND_JSON }, tcp: { format: JSON_DOC } }
 `).join('');
-  const file = join(dir, 'gateway.yaml');
+  mkdirSync(join(dir, name), { recursive: true });
+  const file = join(dir, name, 'gateway.yaml');
+  const storage = nats === undefined ? '{ dir: data, maxMB: 65536 }' : `{ dir: data, maxMB: 8192, backend: jetstream, jetstream: { servers: ["${nats.url}"], stream: bench, processName: ${name} } }`;
   writeFileSync(file, `server:
   ingest: { listen: "127.0.0.1:0" }
   admin: { listen: "127.0.0.1:0" }
-${values.thread === undefined ? '' : `  deliveryThread: ${values.thread}\n`}storage: { dir: data, maxMB: 65536 }
+${values.thread === undefined ? '' : `  deliveryThread: ${values.thread}\n`}storage: ${storage}
 auth: { tokens: [ { name: bench, token: "${token}", scopes: [ingest] } ] }
 environments: [ { id: prod } ]
 ${caFile ? `certificates: [ { id: sink-ca, environment: prod, file: ${caFile} } ]\n` : ''}logging: { level: info }
@@ -123,7 +132,9 @@ async function stopGateway(child: ChildProcess): Promise<void> {
 // ---- the generator ---------------------------------------------------------------------------
 
 /** Bodies of 100 events with a `sentAt` placeholder, filled in per request (cheap string joins). */
-const templates = Array.from({ length: 32 }, (_, b) => JSON.stringify(Array.from({ length: batchSize }, (_, i) => ({ ...pingOneEvent(b * batchSize + i), sentAt: -1 }))).split('"sentAt":-1'));
+// With JetStream, event ids are the publish dedupe key: each request's ids get a suffix of their own.
+const uniqueIds = values.backend === 'jetstream';
+const templates = Array.from({ length: 32 }, (_, b) => JSON.stringify(Array.from({ length: batchSize }, (_, i) => { const event = pingOneEvent(b * batchSize + i); return { ...event, id: uniqueIds ? `${event.id}-@n@` : event.id, sentAt: -1 }; })).split('"sentAt":-1'));
 const bodyBytes = Buffer.byteLength(templates[0]!.join('"sentAt":1795430000000'));
 
 interface Load {
@@ -135,13 +146,15 @@ interface Load {
   stop(): Promise<void>;
 }
 
-function generate(ingest: string, options: { connections: number; rate?: number; maxEvents: number }): Load {
-  const pool = new Pool(`http://${ingest}`, { connections: Math.max(options.connections, 1), pipelining: 1 });
+function generate(ingests: string | string[], options: { connections: number; rate?: number; maxEvents: number }): Load {
+  const addresses = typeof ingests === 'string' ? [ingests] : ingests;
+  const pools = addresses.map((ingest) => new Pool(`http://${ingest}`, { connections: Math.max(Math.ceil(options.connections / addresses.length), 1), pipelining: 1 }));
   const load = { accepted: 0, refused: 0, latencies: [], measuring: false, stopped: false } as unknown as Load & { stopped: boolean };
   let n = 0;
-  const send = async () => {
+  const send = async (pool = pools[n % pools.length]!) => {
     const parts = templates[n++ % templates.length]!;
-    const body = parts.join(`"sentAt":${Date.now()}`);
+    const joined = parts.join(`"sentAt":${Date.now()}`);
+    const body = uniqueIds ? joined.replaceAll('@n@', String(n)) : joined;
     const started = performance.now();
     const response = await pool.request({ path: '/v1/environments/prod/events', method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
     await response.body.dump();
@@ -153,7 +166,7 @@ function generate(ingest: string, options: { connections: number; rate?: number;
   if (options.rate === undefined) {
     for (let c = 0; c < options.connections; c++) {
       running.push((async () => {
-        while (!load.stopped && load.accepted < options.maxEvents) await send();
+        while (!load.stopped && load.accepted < options.maxEvents) await send(pools[c % pools.length]);
       })());
     }
   } else {
@@ -187,7 +200,7 @@ function generate(ingest: string, options: { connections: number; rate?: number;
   load.stop = async () => {
     load.stopped = true;
     await Promise.all(running);
-    await pool.close();
+    await Promise.all(pools.map((pool) => pool.close()));
   };
   return load;
 }
@@ -228,14 +241,17 @@ function tlsMaterial(): { sink: { cert: string; key: string }; caFile: string } 
 async function throughput(): Promise<Record<string, unknown>> {
   const tls = tlsMaterial();
   const sink = await startSink(0, tls?.sink);
-  const gateway = await startGateway(writeConfig(sink.port, tls?.caFile));
-  const load = generate(gateway.ingest, { connections: Number(values.connections), rate: values.rate === undefined ? undefined : Number(values.rate), maxEvents: Number(values['max-events']) });
+  const gateways: Awaited<ReturnType<typeof startGateway>>[] = [];
+  for (let i = 0; i < Number(values.processes); i++) gateways.push(await startGateway(writeConfig(sink.port, tls?.caFile, `gw-${i}`)));
+  const gatewayCpu = () => gateways.reduce((sum, running) => sum + cpuSeconds(running.child.pid!), 0);
+  const natsCpu = () => (nats === undefined ? 0 : cpuSeconds(nats.pid));
+  const load = generate(gateways.map((running) => running.ingest), { connections: Number(values.connections), rate: values.rate === undefined ? undefined : Number(values.rate), maxEvents: Number(values['max-events']) });
   await sleep(Number(values.warmup) * 1000);
   sink.reset();
   load.measuring = true;
-  const before = { accepted: load.accepted, sink: await sink.stats(), cpu: cpuSeconds(gateway.child.pid!), sinkCpu: cpuSeconds(sink.child.pid!), generatorCpu: cpuSeconds(process.pid), at: performance.now() };
+  const before = { accepted: load.accepted, sink: await sink.stats(), cpu: gatewayCpu(), natsCpu: natsCpu(), sinkCpu: cpuSeconds(sink.child.pid!), generatorCpu: cpuSeconds(process.pid), at: performance.now() };
   await sleep(Number(values.duration) * 1000);
-  const after = { accepted: load.accepted, sink: await sink.stats(), cpu: cpuSeconds(gateway.child.pid!), sinkCpu: cpuSeconds(sink.child.pid!), generatorCpu: cpuSeconds(process.pid), at: performance.now() };
+  const after = { accepted: load.accepted, sink: await sink.stats(), cpu: gatewayCpu(), natsCpu: natsCpu(), sinkCpu: cpuSeconds(sink.child.pid!), generatorCpu: cpuSeconds(process.pid), at: performance.now() };
   load.measuring = false;
   const requests = load.latencies.sort((a, b) => a - b);
   const requestPercentile = (p: number) => Math.round((requests[Math.min(requests.length - 1, Math.floor(requests.length * p))] ?? 0) * 10) / 10;
@@ -243,11 +259,13 @@ async function throughput(): Promise<Record<string, unknown>> {
   const expected = load.accepted * subscriptions;
   await waitFor(async () => (await sink.stats()).events >= expected, 120_000);
   const final = await sink.stats();
-  const rss = peakRssMb(gateway.child.pid!);
-  await stopGateway(gateway.child);
+  const rss = Math.max(...gateways.map((running) => peakRssMb(running.child.pid!)));
+  for (const running of gateways) await stopGateway(running.child);
   const seconds = (after.at - before.at) / 1000;
   return {
     bench: 'end-to-end',
+    backend: values.backend,
+    processes: gateways.length,
     format: values.format,
     tls: values.tls,
     protocol: values.tcp ? 'TCP_IP' : 'HTTPS',
@@ -263,12 +281,13 @@ async function throughput(): Promise<Record<string, unknown>> {
     request_p50_ms: requestPercentile(0.5),
     request_p99_ms: requestPercentile(0.99),
     cpu_pct: Math.round(((after.cpu - before.cpu) / seconds) * 100),
+    ...(nats === undefined ? {} : { nats_cpu_pct: Math.round(((after.natsCpu - before.natsCpu) / seconds) * 100) }),
     // The rest of the machine's two cores: what the generator and the sink take from the gateway.
     generator_cpu_pct: Math.round(((after.generatorCpu - before.generatorCpu) / seconds) * 100),
     sink_cpu_pct: Math.round(((after.sinkCpu - before.sinkCpu) / seconds) * 100),
     // CPU per event delivered (per event accepted when nothing is delivered): comparable across
     // runs of different speed, and with Fluent Bit's figure from ../shared/peers.
-    ...cpuPerEvent({ gateway: after.cpu - before.cpu, generator: after.generatorCpu - before.generatorCpu, sink: after.sinkCpu - before.sinkCpu }, subscriptions === 0 ? after.accepted - before.accepted : after.sink.events - before.sink.events),
+    ...cpuPerEvent({ gateway: after.cpu - before.cpu, ...(nats === undefined ? {} : { nats: after.natsCpu - before.natsCpu }), generator: after.generatorCpu - before.generatorCpu, sink: after.sinkCpu - before.sinkCpu }, subscriptions === 0 ? after.accepted - before.accepted : after.sink.events - before.sink.events),
     rss_mb: rss,
     accepted: load.accepted,
     delivered: final.events,
@@ -324,6 +343,9 @@ function peer(): Promise<number> {
 }
 
 if (values.peer) process.exit(await peer());
+if (values.backend === 'jetstream') nats = await NatsServer.start(dir);
+else if (values.backend !== 'file') throw new Error('--backend is file or jetstream');
+process.on('exit', () => nats?.killNow());
 const result = values.backlog === undefined ? await throughput() : await backlog(Number(values.backlog));
 console.log(JSON.stringify(result));
 process.exit(0);

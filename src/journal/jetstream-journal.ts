@@ -111,7 +111,9 @@ export class JetStreamJournal implements Journal {
       }
     } catch (error) {
       if (apiErrorCode(error) !== 10059) throw error;
-      await jsm.streams.add({ name: this.stream, storage: StorageType.File, retention: RetentionPolicy.Limits, allow_direct: true, ...config });
+      await jsm.streams.add({ name: this.stream, storage: StorageType.File, retention: RetentionPolicy.Limits, allow_direct: true, ...config }).catch((failure: unknown) => {
+        throw new Error(`JetStream cannot create the stream ${this.stream} with max_bytes ${config.max_bytes} (storage.maxMB) and ${config.num_replicas} replicas (storage.jetstream.replicas): ${(failure as Error).message}`, { cause: failure });
+      });
       this.options.logger.info({ stream: this.stream, replicas: settings.replicas }, 'JetStream stream created');
     }
   }

@@ -12,20 +12,19 @@ test('nats-server restarted mid-run: ingest answers 503 while it is down and 202
   const dir = tempDir(t, 'siem-gateway-nats-restart-');
   const nats = await NatsServer.start(dir);
   const { sink, ids } = await startIdSink();
-  let gateway: RunningGateway | undefined;
   t.after(async () => {
-    gateway?.process.kill();
     await sink.close();
     await nats.stop();
   });
-  gateway = await startClusterGateway(dir, { servers: [nats.url], stream: 'restart', name: 'gw-1', sinkUrl: sink.url, subscriptions: ['siem'] });
-  await until(async () => (await readiness(gateway!.adminUrl)).subscriptions[0]?.owner === 'gw-1', 10_000, 'the lease');
+  const gateway = await startClusterGateway(dir, { servers: [nats.url], stream: 'restart', name: 'gw-1', sinkUrl: sink.url, subscriptions: ['siem'] });
+  t.after(() => gateway.process.kill());
+  await until(async () => (await readiness(gateway.adminUrl)).subscriptions[0]?.owner === 'gw-1', 10_000, 'the lease');
 
   const accepted: string[] = [];
   const statuses: number[] = [];
   const send = async (request: number) => {
     const batch = events(`r-${request}`, 10);
-    const status = await post(gateway!.ingestUrl, batch);
+    const status = await post(gateway.ingestUrl, batch);
     statuses.push(status);
     if (status === 202) accepted.push(...batch.map((event) => event.id));
     return status;

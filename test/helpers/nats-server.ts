@@ -66,6 +66,15 @@ export class NatsServer {
     await exited;
   }
 
+  get pid(): number {
+    return this.child!.pid!;
+  }
+
+  /** SIGKILL without waiting (process exit handlers). */
+  killNow(): void {
+    this.child?.kill('SIGKILL');
+  }
+
   get log(): string {
     return this.output;
   }
