@@ -134,7 +134,7 @@ async function stopGateway(child: ChildProcess): Promise<void> {
 /** Bodies of 100 events with a `sentAt` placeholder, filled in per request (cheap string joins). */
 // With JetStream, event ids are the publish dedupe key: each request's ids get a suffix of their own.
 const uniqueIds = values.backend === 'jetstream';
-const templates = Array.from({ length: 32 }, (_, b) => JSON.stringify(Array.from({ length: batchSize }, (_, i) => { const event = pingOneEvent(b * batchSize + i); return { ...event, id: uniqueIds ? `${event.id}-@n@` : event.id, sentAt: -1 }; })).split('"sentAt":-1'));
+const templates = Array.from({ length: 32 }, (_, b) => JSON.stringify(Array.from({ length: batchSize }, (_, i) => { const event = pingOneEvent(b * batchSize + i); return { ...event, id: uniqueIds ? `${String(event.id)}-@n@` : event.id, sentAt: -1 }; })).split('"sentAt":-1'));
 const bodyBytes = Buffer.byteLength(templates[0]!.join('"sentAt":1795430000000'));
 
 interface Load {

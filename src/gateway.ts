@@ -248,10 +248,12 @@ export class Gateway {
   async subscriptionStatus(subscription: Subscription): Promise<Record<string, unknown>> {
     const { state, status, lastAttempt, recentAttempts, deliveredLastMinute } = await this.delivery.status(subscription.id);
     const { letters, unreadable } = await this.deadLetters.list(subscription.id);
+    const owner = this.delivery.ownership?.().owners[subscription.id];
     return {
       id: subscription.id,
       environment: subscription.environment,
       state,
+      ...(owner === undefined ? {} : { owner }),
       backlogEvents: status?.backlogEvents ?? 0,
       oldestUndeliveredAgeSeconds: status?.oldestUndeliveredAt === undefined ? 0 : Math.max(0, Date.now() - status.oldestUndeliveredAt) / 1000,
       ...(lastAttempt === undefined ? {} : { lastAttempt }),

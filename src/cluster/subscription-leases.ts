@@ -38,6 +38,7 @@ export class SubscriptionLeases {
   private memberRevision: number | undefined;
   private readonly queue = new SerialQueue();
   private timer: NodeJS.Timeout | undefined;
+  private waiting: Promise<void> | undefined;
   private closed = false;
 
   private constructor(
@@ -83,7 +84,10 @@ export class SubscriptionLeases {
   }
 
   tick(): Promise<void> {
-    return this.queue.run(async () => {
+    // A round already waiting to run will see everything this call would: no pile-up when NATS is slow.
+    if (this.waiting) return this.waiting;
+    this.waiting = this.queue.run(async () => {
+      this.waiting = undefined;
       if (this.closed) return;
       try {
         await this.round();
@@ -92,6 +96,7 @@ export class SubscriptionLeases {
       }
       await this.fence();
     });
+    return this.waiting;
   }
 
   private async round(): Promise<void> {

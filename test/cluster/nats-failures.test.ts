@@ -5,19 +5,21 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startIdSink } from '../helpers/http-sink.js';
 import { NatsServer } from '../helpers/nats-server.js';
-import { tempDir } from '../helpers/temp-dir.js';
-import { events, firstOccurrences, post, readiness, startClusterGateway, until, type RunningGateway } from '../helpers/cluster-gateways.js';
+import { clusterDir, events, firstOccurrences, post, readiness, startClusterGateway, until, type RunningGateway } from '../helpers/cluster-gateways.js';
 
 test('nats-server restarted mid-run: ingest answers 503 while it is down and 202 after, and every acknowledged event is delivered in order', async (t) => {
-  const dir = tempDir(t, 'siem-gateway-nats-restart-');
+  const { dir, cleanup } = clusterDir(t, 'siem-gateway-nats-restart-');
   const nats = await NatsServer.start(dir);
   const { sink, ids } = await startIdSink();
-  t.after(async () => {
+  cleanup(async () => {
     await sink.close();
     await nats.stop();
   });
   const gateway = await startClusterGateway(dir, { servers: [nats.url], stream: 'restart', name: 'gw-1', sinkUrl: sink.url, subscriptions: ['siem'] });
-  t.after(() => gateway.process.kill());
+  cleanup(async () => {
+    gateway.process.kill();
+    await gateway.process.exited;
+  });
   await until(async () => (await readiness(gateway.adminUrl)).subscriptions[0]?.owner === 'gw-1', 10_000, 'the lease');
 
   const accepted: string[] = [];
@@ -50,12 +52,13 @@ test('nats-server restarted mid-run: ingest answers 503 while it is down and 202
 });
 
 test('a 3-node NATS cluster with R3 streams loses one node under load: ingest goes on and every acknowledged event is delivered', async (t) => {
-  const dir = tempDir(t, 'siem-gateway-nats-cluster-');
+  const { dir, cleanup } = clusterDir(t, 'siem-gateway-nats-cluster-');
   const nodes = await NatsServer.cluster(dir);
   const { sink, ids } = await startIdSink();
   const gateways: RunningGateway[] = [];
-  t.after(async () => {
+  cleanup(async () => {
     for (const gateway of gateways) gateway.process.kill();
+    await Promise.all(gateways.map((gateway) => gateway.process.exited));
     await sink.close();
     await Promise.all(nodes.map((node) => node.stop()));
   });

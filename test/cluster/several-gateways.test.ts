@@ -6,19 +6,19 @@ import { test } from 'node:test';
 import { opsToken } from '../helpers/in-process-gateway.js';
 import { startIdSink } from '../helpers/http-sink.js';
 import { NatsServer } from '../helpers/nats-server.js';
-import { tempDir } from '../helpers/temp-dir.js';
-import { events, firstOccurrences, post, readiness, startClusterGateway, until, type RunningGateway } from '../helpers/cluster-gateways.js';
+import { clusterDir, events, firstOccurrences, post, readiness, startClusterGateway, until, type RunningGateway } from '../helpers/cluster-gateways.js';
 
 const leaseTtlSeconds = 3;
 const subscriptions = ['s1', 's2', 's3', 's4', 's5', 's6'];
 
 test('three gateways: shares of the subscriptions, a subscription created through one delivered by its owner, one SIGKILLed under load and its subscriptions taken over', async (t) => {
-  const dir = tempDir(t, 'siem-gateway-cluster-');
+  const { dir, cleanup } = clusterDir(t, 'siem-gateway-cluster-');
   const nats = await NatsServer.start(dir);
   const { sink, ids } = await startIdSink();
   const gateways: RunningGateway[] = [];
-  t.after(async () => {
+  cleanup(async () => {
     for (const gateway of gateways) gateway.process.kill();
+    await Promise.all(gateways.map((gateway) => gateway.process.exited));
     await sink.close();
     await nats.stop();
   });

@@ -1,7 +1,9 @@
 // Gateway processes sharing one NATS JetStream journal: each with its own storage.dir and admin
 // and ingest ports, the same stream, and subscriptions delivering ND_JSON to a sink path each.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import { GatewayProcess } from './gateway-process.js';
 import { ingestToken, opsToken } from './in-process-gateway.js';
 
@@ -20,6 +22,20 @@ export interface RunningGateway {
   process: GatewayProcess;
   ingestUrl: string;
   adminUrl: string;
+}
+
+/**
+ * A directory for nats-server stores and gateway homes, and `cleanup` to register what stops the
+ * processes: those run (last registered first) before the directory is removed, so no process writes into it then.
+ */
+export function clusterDir(t: TestContext, prefix: string): { dir: string; cleanup: (step: () => unknown) => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const steps: (() => unknown)[] = [];
+  t.after(async () => {
+    for (const step of steps.reverse()) await step();
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+  });
+  return { dir, cleanup: (step) => steps.push(step) };
 }
 
 export async function startClusterGateway(dir: string, options: ClusterGatewayOptions): Promise<RunningGateway> {
