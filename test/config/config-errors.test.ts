@@ -312,3 +312,14 @@ describe('secrets never appear in problems', () => {
     assert.deepEqual(found, ['gateway.yaml:4 auth.tokens[0].token: must be at least 16 characters']);
   });
 });
+
+describe('storage.backend jetstream', () => {
+  test('needs storage.jetstream, and a client certificate needs its key', () => {
+    const found = problems(`storage: { backend: jetstream }\n${base}${subscription()}`);
+    assert.equal(found.length, 1);
+    assert.match(found[0]!, /storage\.jetstream: is required for backend jetstream/);
+    const tls = problems(`storage: { backend: jetstream, jetstream: { servers: ["nats://127.0.0.1:4222"], tls: { certFile: c.pem } } }\n${base}${subscription()}`);
+    assert.equal(tls.length, 1);
+    assert.match(tls[0]!, /storage\.jetstream\.tls: needs both certFile and keyFile/);
+  });
+});
