@@ -9,7 +9,8 @@ import type { DeliveryLog } from '../observability/delivery-log.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { DeadLetterArchive } from '../pipeline/dead-letter-store.js';
 import type { Delivery, DeliveryStatus, SubscriptionState } from '../pipeline/delivery.js';
-import { PipelineRegistry } from '../pipeline/pipeline-registry.js';
+import { observedRegistry } from '../pipeline/local-delivery.js';
+import type { PipelineRegistry } from '../pipeline/pipeline-registry.js';
 import { transportFactory } from '../pipeline/transport-factory.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import { SubscriptionLeases } from './subscription-leases.js';
@@ -38,18 +39,8 @@ export class ClusterDelivery implements Delivery {
   }
 
   static async start(options: ClusterDeliveryOptions, config: GatewayConfig): Promise<ClusterDelivery> {
-    const { journal, deadLetters, logger, metrics, deliveryLog } = options;
-    const registry = new PipelineRegistry({
-      journal,
-      transports: transportFactory(config, logger),
-      deadLetters,
-      maxAgeMs: config.storage.maxAgeHours * 3_600_000,
-      logger,
-      metrics,
-      onAttempt: (report) => deliveryLog.record(report),
-      mask: (text) => deliveryLog.masked(text),
-    });
-    metrics.observeSubscriptions(() => registry.statuses());
+    const { journal, logger, metrics } = options;
+    const registry = observedRegistry(options, config);
     const delivery = new ClusterDelivery(registry, options, config);
     delivery.leases = await SubscriptionLeases.open({
       link: journal.link,

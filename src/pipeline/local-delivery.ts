@@ -1,8 +1,25 @@
 // The subscription pipelines in the main thread, beside ingest (server.deliveryThread: off).
 import type { GatewayConfig } from '../config/gateway-config.js';
 import type { Delivery, DeliveryOptions, DeliveryStatus, SubscriptionState } from './delivery.js';
+import type { Journal } from '../journal/journal.js';
 import { PipelineRegistry } from './pipeline-registry.js';
 import { transportFactory } from './transport-factory.js';
+
+/** The registry of this thread's pipelines, its attempts in the delivery log, its statuses in the metrics. */
+export function observedRegistry({ journal, deadLetters, logger, metrics, deliveryLog }: Omit<DeliveryOptions, 'journal'> & { journal: Journal }, config: GatewayConfig): PipelineRegistry {
+  const registry = new PipelineRegistry({
+    journal,
+    transports: transportFactory(config, logger),
+    deadLetters,
+    maxAgeMs: config.storage.maxAgeHours * 3_600_000,
+    logger,
+    metrics,
+    onAttempt: (report) => deliveryLog.record(report),
+    mask: (text) => deliveryLog.masked(text),
+  });
+  metrics.observeSubscriptions(() => registry.statuses());
+  return registry;
+}
 
 export class LocalDelivery implements Delivery {
   private constructor(
@@ -10,19 +27,8 @@ export class LocalDelivery implements Delivery {
     private readonly logger: DeliveryOptions['logger'],
   ) {}
 
-  static async start({ journal, deadLetters, logger, metrics, deliveryLog }: DeliveryOptions, config: GatewayConfig): Promise<LocalDelivery> {
-    const registry = new PipelineRegistry({
-      journal,
-      transports: transportFactory(config, logger),
-      deadLetters,
-      maxAgeMs: config.storage.maxAgeHours * 3_600_000,
-      logger,
-      metrics,
-      onAttempt: (report) => deliveryLog.record(report),
-      mask: (text) => deliveryLog.masked(text),
-    });
-    metrics.observeSubscriptions(() => registry.statuses());
-    const delivery = new LocalDelivery(registry, logger);
+  static async start(options: DeliveryOptions, config: GatewayConfig): Promise<LocalDelivery> {
+    const delivery = new LocalDelivery(observedRegistry(options, config), options.logger);
     await delivery.apply(config);
     return delivery;
   }
