@@ -26,8 +26,10 @@ export class NatsLink {
     const processName = settings.processName ?? `${hostname()}-${process.pid}`.replace(/[^A-Za-z0-9._-]/g, '-');
     const started = Date.now();
     let connection: NatsConnection | undefined;
+    let jsm: JetStreamManager | undefined;
     for (;;) {
       try {
+        connection = undefined;
         connection = await connect({
           servers: settings.servers,
           name: `siem-gateway ${processName}`,
@@ -38,13 +40,16 @@ export class NatsLink {
           ...(settings.credentialsFile === undefined ? {} : { authenticator: credsAuthenticator(readFileSync(settings.credentialsFile)) }),
           ...(settings.tls === undefined ? {} : { tls: { ...settings.tls } }),
         });
+        // A cluster answers JetStream requests only once it has elected its leader.
+        jsm = await jetstreamManager(connection, { timeout: 5_000 });
         break;
       } catch (error) {
+        await connection?.close().catch(() => undefined);
         if (Date.now() - started > firstConnectMs) throw new Error(`cannot connect to NATS at ${settings.servers.join(', ')} (storage.jetstream.servers): ${(error as Error).message}`, { cause: error });
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
     }
-    const link = new NatsLink(connection, jetstream(connection, { timeout: 5_000 }), await jetstreamManager(connection, { timeout: 5_000 }), { ...settings, processName }, logger);
+    const link = new NatsLink(connection, jetstream(connection, { timeout: 5_000 }), jsm, { ...settings, processName }, logger);
     void link.follow();
     logger.info({ servers: settings.servers, process: processName }, 'connected to NATS JetStream');
     return link;

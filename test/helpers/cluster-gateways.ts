@@ -63,7 +63,9 @@ ${options.subscriptions.map((id) => `  - id: ${id}
     payloadOptions: { flushMs: 20, payloadFormat: { https: { format: ND_JSON } } }
 `).join('')}`);
   const process = GatewayProcess.start(file);
-  const { ingest, admin } = await process.listening();
+  // A cluster's first stream creation waits for its JetStream leader: more time than a file journal's start.
+  const line = await process.waitFor((logged) => logged.msg === 'listening', 30_000);
+  const { ingest, admin } = { ingest: String(line.ingest), admin: String(line.admin) };
   return { name: options.name, process, ingestUrl: `http://${ingest}`, adminUrl: `http://${admin}` };
 }
 

@@ -32,7 +32,14 @@ export class NatsServer {
   /** Three nodes routed to each other, each with JetStream. */
   static async cluster(dir: string): Promise<NatsServer[]> {
     const routes = [await freePort(), await freePort(), await freePort()];
-    return Promise.all(routes.map((port, i) => NatsServer.start(dir, { name: `n${i + 1}`, port, routes: routes.filter((other) => other !== port) })));
+    const nodes = await Promise.all(routes.map((port, i) => NatsServer.start(dir, { name: `n${i + 1}`, port, routes: routes.filter((other) => other !== port) })));
+    // JetStream answers once the cluster has elected its metadata leader.
+    const deadline = Date.now() + 30_000;
+    while (!nodes.some((node) => /metadata leader/i.test(node.log))) {
+      if (Date.now() > deadline) throw new Error(`the NATS cluster elected no JetStream leader:\n${nodes.map((node) => node.log).join('\n')}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return nodes;
   }
 
   async run(): Promise<void> {
