@@ -89,13 +89,13 @@ export class JetStreamJournal implements Journal {
   }
 
   private subject(environment: string): string {
-    return `${this.stream}.events.${subjectToken(environment)}`;
+    return `${eventsPrefix(this.stream)}${subjectToken(environment)}`;
   }
 
   private async ensureStream(): Promise<void> {
     const { jsm, settings } = this.options.link;
     const config = {
-      subjects: [`${this.stream}.events.*`],
+      subjects: [`${eventsPrefix(this.stream)}*`],
       max_bytes: this.options.maxBytes,
       max_age: nanos(this.options.maxAgeMs + backstopAgeMs),
       discard: DiscardPolicy.New,
@@ -174,8 +174,8 @@ export class JetStreamJournal implements Journal {
   private async purgeBefore(untilSeq: number, reason: 'size' | 'age'): Promise<void> {
     const { jsm } = this.options.link;
     const positions = await this.consumerPositions();
-    const info = await jsm.streams.info(this.stream, { subjects_filter: `${this.stream}.events.*` });
-    const prefix = `${this.stream}.events.`;
+    const info = await jsm.streams.info(this.stream, { subjects_filter: `${eventsPrefix(this.stream)}*` });
+    const prefix = eventsPrefix(this.stream);
     for (const subject of Object.keys(info.state.subjects ?? {})) {
       const environment = fromSubjectToken(subject.slice(prefix.length));
       const lagging = positions.filter((position) => position.environment === environment && position.ackFloor + 1 < untilSeq).sort((a, b) => a.ackFloor - b.ackFloor);
@@ -197,14 +197,20 @@ export class JetStreamJournal implements Journal {
     }
   }
 
+  /** Each subscription's consumer: the durable `sub-<id>` filtered on `<stream>.events.<environment>`. */
+  private async *subscriptionConsumers(): AsyncGenerator<{ subscriptionId: string; environment: string; info: ConsumerInfo }> {
+    const prefix = eventsPrefix(this.stream);
+    for await (const info of this.options.link.jsm.consumers.list(this.stream)) {
+      const name = info.config.durable_name;
+      const filter = info.config.filter_subject;
+      if (!name?.startsWith(consumerPrefix) || filter === undefined || !filter.startsWith(prefix)) continue;
+      yield { subscriptionId: fromSubjectToken(name.slice(consumerPrefix.length)), environment: fromSubjectToken(filter.slice(prefix.length)), info };
+    }
+  }
+
   private async consumerPositions(): Promise<ConsumerPosition[]> {
     const positions: ConsumerPosition[] = [];
-    const prefix = `${this.stream}.events.`;
-    for await (const consumer of this.options.link.jsm.consumers.list(this.stream)) {
-      const filter = consumer.config.filter_subject;
-      if (!consumer.config.durable_name?.startsWith('sub-') || filter === undefined || !filter.startsWith(prefix)) continue;
-      positions.push({ subscriptionId: fromSubjectToken(consumer.config.durable_name.slice(4)), environment: fromSubjectToken(filter.slice(prefix.length)), ackFloor: floorOf(consumer) });
-    }
+    for await (const { subscriptionId, environment, info } of this.subscriptionConsumers()) positions.push({ subscriptionId, environment, ackFloor: floorOf(info) });
     return positions;
   }
 
@@ -217,16 +223,15 @@ export class JetStreamJournal implements Journal {
     this.state = { firstSeq: info.state.first_seq, lastSeq: info.state.last_seq, bytes: info.state.bytes, messages: info.state.messages };
     // What was appended while the request ran may not be in its answer: it stays counted.
     this.addedSinceRefresh -= added;
-    for await (const consumer of jsm.consumers.list(this.stream)) {
-      const id = consumer.config.durable_name?.startsWith('sub-') ? fromSubjectToken(consumer.config.durable_name.slice(4)) : undefined;
-      if (id === undefined || !this.cursors.has(id)) continue;
+    for await (const { subscriptionId: id, info: consumer } of this.subscriptionConsumers()) {
+      if (!this.cursors.has(id)) continue;
       this.cursors.set(id, Math.max(this.cursors.get(id)!, floorOf(consumer)));
       this.backlog[id] = consumer.num_pending + consumer.num_ack_pending;
     }
   }
 
   private consumerName(subscriptionId: string): string {
-    return `sub-${subjectToken(subscriptionId)}`;
+    return `${consumerPrefix}${subjectToken(subscriptionId)}`;
   }
 
   async openCursor(subscriptionId: string, environment: string, startAt: StartAt): Promise<number> {
@@ -308,7 +313,7 @@ export class JetStreamJournal implements Journal {
   /** The seq just before the first message stored at or after `at` (the stream's end if none). */
   async seqBefore(at: number): Promise<number> {
     const { jsm } = this.options.link;
-    const probe = await jsm.consumers.add(this.stream, { ack_policy: AckPolicy.None, deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(at).toISOString(), filter_subject: `${this.stream}.events.*`, inactive_threshold: nanos(10_000), mem_storage: true, num_replicas: 1 });
+    const probe = await jsm.consumers.add(this.stream, { ack_policy: AckPolicy.None, deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(at).toISOString(), filter_subject: `${eventsPrefix(this.stream)}*`, inactive_threshold: nanos(10_000), mem_storage: true, num_replicas: 1 });
     await jsm.consumers.delete(this.stream, probe.name).catch(() => undefined);
     return probe.delivered.stream_seq;
   }
@@ -334,6 +339,13 @@ export class JetStreamJournal implements Journal {
   }
 }
 
+const consumerPrefix = 'sub-';
+
+/** Subjects of the events: `<stream>.events.<environment>`. */
+function eventsPrefix(stream: string): string {
+  return `${stream}.events.`;
+}
+
 /** The acknowledged position: before the first ack, the seq before the one the consumer started at. */
 function floorOf(info: ConsumerInfo): number {
   return info.ack_floor.consumer_seq > 0 ? info.ack_floor.stream_seq : Math.max(0, (info.config.opt_start_seq ?? 1) - 1);
@@ -344,15 +356,16 @@ interface OutgoingMessage {
   bytes: Buffer;
 }
 
-/** Each event's own JSON: the client's bytes where the ingest scan found them. */
+/** Each event's own JSON: the client's bytes where the ingest scan found them (or finds them now). */
 function messagesOf(batch: AppendBatch): OutgoingMessage[] {
   const bytes = batch.payload.bytes;
-  if (batch.scanned !== undefined && batch.payload.format !== 'ndjson') {
-    return batch.scanned.map((event) => ({ id: event.id === undefined ? undefined : capturedText(bytes, event.id), bytes: bytes.subarray(event.start, event.end) }));
+  let scanned = batch.payload.format === 'ndjson' ? undefined : batch.scanned;
+  if (scanned === undefined && batch.events !== undefined) return batch.events.map((event) => ({ id: event.id, bytes: Buffer.from(JSON.stringify(event)) }));
+  if (scanned === undefined) {
+    const found: ScannedEvent[] = [];
+    scanJson(bytes, maxJsonDepth, 0, found);
+    scanned = found;
   }
-  if (batch.events !== undefined) return batch.events.map((event) => ({ id: event.id, bytes: Buffer.from(JSON.stringify(event)) }));
-  const scanned: ScannedEvent[] = [];
-  scanJson(bytes, maxJsonDepth, 0, scanned);
   return scanned.map((event) => ({ id: event.id === undefined ? undefined : capturedText(bytes, event.id), bytes: bytes.subarray(event.start, event.end) }));
 }
 
@@ -387,7 +400,7 @@ abstract class QueuedReader implements JournalReader {
   protected push(message: JsMsg): void {
     if (message.seq < this.nextSeq || (this.queue.length > 0 && message.seq <= this.queue[this.queue.length - 1]!.seq)) return;
     try {
-      const record = recordOf({ seq: message.seq, subject: message.subject, data: message.data, timestampMs: Math.floor(message.info.timestampNanos / 1e6) }, this.stream.length + 8);
+      const record = recordOf({ seq: message.seq, subject: message.subject, data: message.data, timestampMs: Math.floor(message.info.timestampNanos / 1e6) }, eventsPrefix(this.stream).length);
       this.queue.push({ seq: message.seq, record, message });
     } catch (error) {
       this.fail(new Error(`the message at seq ${message.seq} does not hold one valid event: ${(error as Error).message}`));
@@ -476,7 +489,7 @@ class ReplayReader extends QueuedReader {
   }
 
   protected async start(): Promise<void> {
-    const consumer = await this.link.js.consumers.get(this.stream, { filter_subjects: [`${this.stream}.events.*`], opt_start_seq: this.nextSeq });
+    const consumer = await this.link.js.consumers.get(this.stream, { filter_subjects: [`${eventsPrefix(this.stream)}*`], opt_start_seq: this.nextSeq });
     this.messages = await consumer.consume({ max_messages: 1_000, callback: (message) => this.push(message) });
   }
 }

@@ -111,12 +111,17 @@ export class JetStreamConfigStore implements ConfigStore {
   }
 
   /** Resolves once the watch has applied the write: a read right after a write sees it. */
-  private async seen(key: string, version: number): Promise<void> {
-    for (let waited = 0; (this.objects.get(key)?.version ?? 0) < version && waited < 5_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+  private seen(key: string, version: number): Promise<void> {
+    return this.settled(() => (this.objects.get(key)?.version ?? 0) >= version);
   }
 
-  private async gone(key: string): Promise<void> {
-    for (let waited = 0; this.objects.has(key) && waited < 5_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+  private gone(key: string): Promise<void> {
+    return this.settled(() => !this.objects.has(key));
+  }
+
+  /** Polls the watch's map for at most 5 s. */
+  private async settled(done: () => boolean): Promise<void> {
+    for (let waited = 0; !done() && waited < 5_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
   }
 
   watch(listener: (change: StoreChange) => void): () => void {

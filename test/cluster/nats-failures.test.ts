@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startIdSink } from '../helpers/http-sink.js';
 import { NatsServer } from '../helpers/nats-server.js';
-import { clusterDir, events, firstOccurrences, post, readiness, startClusterGateway, until, type RunningGateway } from '../helpers/cluster-gateways.js';
+import { clusterDir, events, firstOccurrences, post, readiness, startClusterGateway, type RunningGateway } from '../helpers/cluster-gateways.js';
+import { until } from '../helpers/manual-clock.js';
 
 test('nats-server restarted mid-run: ingest answers 503 while it is down and 202 after, and every acknowledged event is delivered in order', async (t) => {
   const { dir, cleanup } = clusterDir(t, 'siem-gateway-nats-restart-');

@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import { opsToken } from '../helpers/in-process-gateway.js';
 import { startIdSink } from '../helpers/http-sink.js';
 import { NatsServer } from '../helpers/nats-server.js';
-import { clusterDir, events, firstOccurrences, post, readiness, startClusterGateway, until, type RunningGateway } from '../helpers/cluster-gateways.js';
+import { clusterDir, events, firstOccurrences, post, readiness, startClusterGateway, type RunningGateway } from '../helpers/cluster-gateways.js';
+import { until } from '../helpers/manual-clock.js';
 
 const leaseTtlSeconds = 3;
 const subscriptions = ['s1', 's2', 's3', 's4', 's5', 's6'];
@@ -72,11 +73,10 @@ test('three gateways: shares of the subscriptions, a subscription created throug
 
   // B's subscriptions are taken over by A or C once its leases run out.
   for (const id of ownedByB) {
-    const takeover = await until(async () => {
+    await until(async () => {
       const owner = (await owners()).get(id);
       return owner !== undefined && owner !== 'gw-b';
     }, 20_000, `a new owner for ${id}`);
-    void takeover;
   }
   const takenOver = [...a.process.lines, ...c.process.lines].filter((line) => typeof line.subscription === 'string' && ownedByB.includes(line.subscription) && /lease of subscription .* taken/.test(line.msg) && Number(line.time) >= killedAt);
   assert.equal(new Set(takenOver.map((line) => line.subscription)).size, ownedByB.length);

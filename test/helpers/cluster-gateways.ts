@@ -80,16 +80,6 @@ export async function readiness(adminUrl: string): Promise<Readiness> {
   return (await response.json()) as Readiness;
 }
 
-/** Polls `check` every 50 ms until it returns true; throws with `what` after `timeoutMs`. */
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<number> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return Date.now() - started;
-}
-
 /** Events with ids `<prefix>-<i>`. */
 export function events(prefix: string, count: number, from = 0): { id: string; recordedAt: string; action: { type: string } }[] {
   return Array.from({ length: count }, (_, i) => ({ id: `${prefix}-${from + i}`, recordedAt: new Date().toISOString(), action: { type: 'USER.UPDATED' } }));

@@ -40,15 +40,15 @@ export class ManualClock implements Clock {
   }
 }
 
-/** Waits (on the real event loop) until `condition` holds; fails after `timeoutMs`. */
-export async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+/** Waits (on the real event loop) until `condition` holds; fails after `timeoutMs`, naming `what` when given. */
+export async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 5000, what?: string): Promise<void> {
   const started = Date.now();
   for (;;) {
     const met = condition();
     // An asynchronous condition (an HTTP query) is polled less often than a variable.
     const pollMs = met instanceof Promise ? 50 : 2;
     if (await met) return;
-    if (Date.now() - started > timeoutMs) throw new Error('condition not reached in time');
+    if (Date.now() - started > timeoutMs) throw new Error(what === undefined ? 'condition not reached in time' : `${what}: not within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
 }
