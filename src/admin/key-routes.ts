@@ -9,6 +9,7 @@
 import { randomUUID, X509Certificate } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { GatewayConfig } from '../config/gateway-config.js';
+import { operatorReferences } from '../config/references.js';
 import { Id } from '../config/schema.js';
 import { checkCertificates, checkKeyPair, KeyMaterialError, openPkcs12 } from '../tls/key-material.js';
 import { signingKeyFromPem } from '../tls/signing-key.js';
@@ -75,6 +76,7 @@ export function registerKeyRoutes(server: FastifyInstance, admin: SubscriptionAd
       if (typeof body !== 'object' || body === null || Array.isArray(body)) return invalid(reply, kind, [{ path: '', message: 'must be an object' }]);
       const allowed = kind === 'key' ? ['id', 'usage', 'certificate', 'privateKey', 'pkcs12', 'passphrase'] : ['id', 'certificate'];
       const problems = Object.keys(body).filter((name) => !allowed.includes(name)).map((name) => ({ path: `/${name}`, message: `unknown key (allowed here: ${allowed.join(', ')})` }));
+      for (const path of operatorReferences(body)) problems.push({ path: path.map((part) => `/${String(part)}`).join(''), message: 'holds a ${env:…} or ${file:…} reference; references are read only from the configuration file. Send the value itself' });
       const id = body.id === undefined ? randomUUID() : body.id;
       if (typeof id !== 'string' || !idPattern.test(id)) problems.push({ path: '/id', message: 'must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit' });
       let value: Record<string, unknown> | undefined;

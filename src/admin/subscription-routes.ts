@@ -139,7 +139,7 @@ export function registerSubscriptionRoutes(server: FastifyInstance, admin: Subsc
       if (find(envId, id) !== undefined || (await admin.managed.store.get('subscription', envId, id)) !== undefined) return fail(reply, 409, 'already_exists', `subscription ${id} already exists in environment ${envId}`);
       if (inEnvironment(envId).length >= maxSubscriptionsPerEnvironment) return fail(reply, 403, 'limit_reached', `environment ${envId} already has ${maxSubscriptionsPerEnvironment} subscriptions, the most it may have`);
       const { value: complete, problems: secretProblems } = keepSecrets(value, undefined);
-      const problems = [...secretProblems, ...(await admin.managed.check(envId, id, complete))];
+      const problems = secretProblems.length > 0 ? secretProblems : await admin.managed.check(envId, id, complete);
       if (problems.length > 0) return invalid(reply, problems);
       const stored = await admin.managed.store.put('subscription', envId, id, complete);
       await admin.applyManaged();
@@ -189,7 +189,7 @@ export function registerSubscriptionRoutes(server: FastifyInstance, admin: Subsc
       const stored = await changeable(request, reply);
       if (stored === undefined) return reply;
       const { value: complete, problems: secretProblems } = keepSecrets(value, stored.value);
-      const problems = [...secretProblems, ...(await admin.managed.check(envId, id!, complete))];
+      const problems = secretProblems.length > 0 ? secretProblems : await admin.managed.check(envId, id!, complete);
       if (problems.length > 0) return invalid(reply, problems);
       let saved: StoredObject;
       try {

@@ -9,7 +9,7 @@ import { checkCrossFieldRules } from './cross-field-rules.js';
 import { defaultEventsPerPayload, defaultHttpsFormat } from './defaults.js';
 import type { GatewayConfig, Subscription } from './gateway-config.js';
 import { parseListenAddress, parseStartAt } from './parse-values.js';
-import { isTemplateField, resolveReferences } from './references.js';
+import { isTemplateField, operatorReferences, resolveReferences } from './references.js';
 import { asWritten, ReferenceCollector, type ResolvedReferences } from './written-form.js';
 import { schemaProblems } from './schema-problems.js';
 import type { RawConfig, RawSubscription } from './schema.js';
@@ -47,7 +47,7 @@ export type Composed = { ok: true; config: GatewayConfig } | { ok: false; proble
  * same schema and cross-field rules (so an id taken by the file, or a key of another environment,
  * is refused the same way).
  */
-export function composeConfig(loaded: LoadedConfig, managed: readonly unknown[], env: NodeJS.ProcessEnv = process.env, material: { keys?: readonly unknown[]; certificates?: readonly unknown[] } = {}): Composed {
+export function composeConfig(loaded: LoadedConfig, managed: readonly unknown[], material: { keys?: readonly unknown[]; certificates?: readonly unknown[] } = {}): Composed {
   const { label, baseDir } = loaded.source;
   const base = structuredClone(loaded.source.resolved) as { subscriptions?: unknown[]; keys?: unknown[]; certificates?: unknown[] };
   // Managed key pairs and certificates, already checked by their routes, join the file's.
@@ -62,23 +62,17 @@ export function composeConfig(loaded: LoadedConfig, managed: readonly unknown[],
     const pointer = index >= 0 ? path.slice(2).map((part) => `/${String(part).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('') : '';
     problems.set(at, [...(problems.get(at) ?? []), { pointer, message: index >= 0 ? message : `${formatPath(path)}: ${message}` }]);
   };
-  const references = new ReferenceCollector();
-  for (const [value, reference] of loaded.source.references) references.add(value, reference);
-  const resolvedManaged = managed.map((object, index) =>
-    resolveReferences(structuredClone(object), {
-      env,
-      baseDir,
-      resolved: (value, reference) => references.add(value, reference),
-      keepsPlaceholders: (path) => isTemplate(object) && isTemplateField(path),
-      problem: (path, message) => report(['subscriptions', fileCount + index, ...path], message),
-      warning: () => undefined,
-    }),
-  );
+  // API objects are the tenant's: `${env:…}` and `${file:…}` in them are never resolved (they would
+  // read the operator's environment and files); a value that looks like one is refused.
+  const resolvedManaged = managed.map((object, index) => {
+    for (const found of operatorReferences(object)) report(['subscriptions', fileCount + index, ...found], 'holds a ${env:…} or ${file:…} reference; references are read only from the configuration file. Send the value itself: secrets sent through the API are stored encrypted');
+    return structuredClone(object);
+  });
   const merged = { ...base, subscriptions: [...(base.subscriptions ?? []), ...resolvedManaged] };
   if (problems.size === 0) for (const problem of schemaProblems(merged)) report(problem.path, problem.message);
   if (problems.size === 0) checkCrossFieldRules(merged as RawConfig, { problem: report, warning: () => undefined });
   if (problems.size > 0) return { ok: false, problems };
-  const config = normalize(merged as RawConfig, resolve(label), baseDir, references.references);
+  const config = normalize(merged as RawConfig, resolve(label), baseDir, loaded.source.references);
   config.subscriptions.forEach((subscription, index) => (subscription.managedBy = index < fileCount ? 'file' : 'api'));
   return { ok: true, config };
 }

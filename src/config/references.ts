@@ -81,3 +81,16 @@ function resolveFile(file: string, context: ReferenceContext, path: ConfigPath):
     return '';
   }
 }
+
+const operatorReference = /\$\{\s*(env|file)\s*:/i;
+
+/**
+ * The paths of every string in `value` (an object that came through the management API) that holds
+ * something like `${env:…}` or `${file:…}`. Such values are never resolved; they are refused.
+ */
+export function operatorReferences(value: unknown, path: (string | number)[] = []): ConfigPath[] {
+  if (typeof value === 'string') return operatorReference.test(value) ? [path] : [];
+  if (Array.isArray(value)) return value.flatMap((item, index) => operatorReferences(item, [...path, index]));
+  if (value !== null && typeof value === 'object') return Object.entries(value).flatMap(([key, item]) => operatorReferences(item, [...path, key]));
+  return [];
+}

@@ -76,7 +76,7 @@ export class ManagedConfig {
     let managed = await this.store.list('subscription');
     const material = await this.material();
     for (;;) {
-      const result = composeConfig(this.file, managed.map(rawSubscription), process.env, material);
+      const result = composeConfig(this.file, managed.map(rawSubscription), material);
       if (result.ok) return result.config;
       const [index, problems] = [...result.problems][0]!;
       const left = managed[index]!;
@@ -88,7 +88,7 @@ export class ManagedConfig {
   /** The problems `value` would have as subscription `id` of `environment`, beside every other object. */
   async check(environment: string, id: string, value: Record<string, unknown>): Promise<ObjectProblem[]> {
     const others = (await this.store.list('subscription')).filter((object) => !(object.environment === environment && object.id === id));
-    const result = composeConfig(this.file, [...others.map(rawSubscription), rawSubscription({ id, environment, value })], process.env, await this.material());
+    const result = composeConfig(this.file, [...others.map(rawSubscription), rawSubscription({ id, environment, value })], await this.material());
     return result.ok ? [] : (result.problems.get(others.length) ?? []);
   }
 

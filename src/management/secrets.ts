@@ -27,27 +27,48 @@ export function withoutSecrets(object: Record<string, unknown>): Record<string, 
   return copy;
 }
 
+/** Where a subscription sends: scheme, host and port of its URL (undefined when it has none or it does not parse). */
+function destinationOrigin(object: Record<string, unknown> | undefined): string | undefined {
+  const endpoint = (object?.httpEndpoint ?? object?.connectionDetails) as { url?: unknown } | undefined;
+  if (typeof endpoint?.url !== 'string') return undefined;
+  try {
+    const url = new URL(endpoint.url.replace(/\$\{[^}]*\}/g, 'x'));
+    return `${url.protocol}//${url.host}`;
+  } catch {
+    return undefined;
+  }
+}
+
+const pointerTo = (...parts: string[]) => parts.map((part) => `/${part.replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+
 /**
  * `next` with the secrets it left out taken from `stored`. Problems name a null header with no
- * stored value to keep.
+ * stored value to keep, and every kept secret when the destination (scheme, host or port) changed:
+ * a stored credential is never sent to a new host.
  */
 export function keepSecrets(next: Record<string, unknown>, stored: Record<string, unknown> | undefined): { value: Record<string, unknown>; problems: { pointer: string; message: string }[] } {
   const value = structuredClone(next);
   const problems: { pointer: string; message: string }[] = [];
+  const moved = stored !== undefined && destinationOrigin(value) !== destinationOrigin(stored);
+  const keep = (pointer: string, apply: () => void) => {
+    if (moved) problems.push({ pointer, message: 'must be sent again: the destination\'s scheme, host or port changed, and a stored secret is never sent to a new destination' });
+    else apply();
+  };
   const basicAuth = value.basicAuth as { password?: string } | undefined;
   const storedAuth = stored?.basicAuth as { password?: string } | undefined;
-  if (basicAuth !== undefined && basicAuth !== null && typeof basicAuth === 'object' && basicAuth.password === undefined && storedAuth?.password !== undefined) basicAuth.password = storedAuth.password;
+  if (basicAuth !== undefined && basicAuth !== null && typeof basicAuth === 'object' && basicAuth.password === undefined && storedAuth?.password !== undefined) keep('/basicAuth/password', () => (basicAuth.password = storedAuth.password));
   const signing = value.signing as { secret?: string } | undefined;
   const storedSigning = stored?.signing as { secret?: string } | undefined;
-  if (signing !== undefined && signing !== null && typeof signing === 'object' && signing.secret === undefined && storedSigning?.secret !== undefined) signing.secret = storedSigning.secret;
+  if (signing !== undefined && signing !== null && typeof signing === 'object' && signing.secret === undefined && storedSigning?.secret !== undefined) keep('/signing/secret', () => (signing.secret = storedSigning.secret));
   const headers = headersOf(value);
   const storedHeaders = stored === undefined ? undefined : headersOf(stored);
   if (headers !== undefined && headers !== null && typeof headers === 'object') {
     for (const name of Object.keys(headers)) {
       if (headers[name] !== null) continue;
       const kept = storedHeaders?.[name];
-      if (typeof kept === 'string') headers[name] = kept;
-      else problems.push({ pointer: `/httpEndpoint/headers/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`, message: 'is null, but there is no stored value to keep; give the value' });
+      const pointer = pointerTo('httpEndpoint', 'headers', name);
+      if (typeof kept === 'string') keep(pointer, () => (headers[name] = kept));
+      else problems.push({ pointer, message: 'is null, but there is no stored value to keep; give the value' });
     }
   }
   return { value, problems };
