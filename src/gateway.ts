@@ -5,6 +5,9 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { formatters } from '../formats/index.js';
 import type { FastifyInstance } from 'fastify';
+import type { AddressInfo } from 'node:net';
+import type { ListenerAddress } from './network/destination-policy.js';
+import { setOwnListeners } from './network/own-listeners.js';
 import { registerHealthRoutes, type Readiness } from './admin/health-routes.js';
 import { registerMetricsRoute } from './admin/metrics-route.js';
 import { TokenAuthenticator } from './auth/token-authenticator.js';
@@ -27,6 +30,7 @@ import { registerSourceRoutes } from './sources/source-route.js';
 import type { Logger } from './logger.js';
 import { DeliveryLog } from './observability/delivery-log.js';
 import { GatewayMetrics } from './observability/metrics.js';
+import { responseSummary, shownResponseChars } from './observability/response-summary.js';
 import type { DeadLetterArchive } from './pipeline/dead-letter-store.js';
 import { startDelivery, type Delivery } from './pipeline/delivery.js';
 import { SubscriptionPipeline } from './pipeline/subscription-pipeline.js';
@@ -71,6 +75,7 @@ export class Gateway {
 
   static async start(loaded: LoadedConfig, logger: Logger): Promise<Gateway> {
     const metrics = new GatewayMetrics();
+    setOwnListeners([loaded.config.server.ingest.address, loaded.config.server.admin.address].filter((address) => address.port !== 0));
     const storageDir = loaded.config.storage.dir;
     const backend = await openBackend(loaded.config, logger, metrics);
     const { journal } = backend;
@@ -126,6 +131,9 @@ export class Gateway {
       registerConsoleRoutes(admin);
       await listen(ingest, config.server.ingest.address, 'ingest');
       await listen(admin, config.server.admin.address, 'admin');
+      // No destination may be the gateway itself: the policy learns the bound ports (and the delivery thread with them).
+      setOwnListeners([ingest, admin].map(boundListener));
+      await delivery.apply(config);
       logger.info({ ...gateway.addresses(), subscriptions: config.subscriptions.length }, 'listening');
       return gateway;
     } catch (error) {
@@ -235,7 +243,8 @@ export class Gateway {
         delivered: result.ok,
         ...(result.status === undefined ? {} : { status: result.status }),
         latencyMs,
-        ...(result.bodyExcerpt === undefined ? {} : { response: mask(Buffer.from(result.bodyExcerpt).subarray(0, 512).toString('utf8')) }),
+        // A bounded, masked summary, never the whole answer: a test-send is not a way to read other services.
+        ...(result.bodyExcerpt === undefined ? {} : { response: responseSummary(result.bodyExcerpt, mask, shownResponseChars) }),
         ...(result.error === undefined ? {} : { error: mask(result.error) }),
         ...(tls === undefined ? {} : { tls: tls.error === undefined ? tls : { ...tls, error: mask(tls.error) } }),
       };
@@ -295,6 +304,11 @@ export class Gateway {
     this.deliveryLog.reopen();
     this.delivery.reopenLogs();
   }
+}
+
+function boundListener(server: FastifyInstance): ListenerAddress {
+  const address = server.server.address() as AddressInfo;
+  return { host: address.address, port: address.port };
 }
 
 function removePidFile(file: string): void {

@@ -5,7 +5,8 @@
 // rebuilt when they change, so certificates rotate without a restart.
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { Pool } from 'undici';
+import { buildConnector, Pool } from 'undici';
+import { DestinationRefusedError, isDestinationRefused, type DestinationPolicy } from '../src/network/destination-policy.js';
 import type { EncodedBatch, SendResult, TlsDetails, Transport } from '../src/pipeline/transport.js';
 import { WatchedTlsMaterial, describeError, type TlsMaterialOptions } from './tls-material.js';
 import { signatureHeaders, type Signing } from './webhook-signature.js';
@@ -26,6 +27,8 @@ export interface HttpsTarget {
   userAgent: string;
   /** Signature headers over each body sent. */
   signing?: Signing;
+  /** Where connects may go (network.destinations), checked on each address tried. */
+  policy?: DestinationPolicy;
 }
 
 export interface HttpsTransportOptions extends TlsMaterialOptions {
@@ -58,8 +61,26 @@ export class HttpsTransport implements Transport {
 
   private createPool(): Pool {
     const { target } = this.options;
-    const connect = { timeout: target.timeoutMs, ...this.tls.connectOptions(target.verifyTlsCertificates) };
+    const options = { timeout: target.timeoutMs, ...this.tls.connectOptions(target.verifyTlsCertificates) };
+    const { policy } = target;
+    let connect: typeof options | buildConnector.connector = options;
+    if (policy !== undefined) {
+      // A literal address is never looked up: it is checked here; a name is checked per address by the lookup.
+      const port = this.port();
+      const connector = buildConnector({ ...options, lookup: policy.lookupFor(port) });
+      connect = (opts, callback) => {
+        const refused = policy.literalRefusal(opts.hostname, port);
+        if (refused === undefined) return connector(opts, callback);
+        callback(new DestinationRefusedError(refused), null);
+        return undefined;
+      };
+    }
     return new Pool(target.url.origin, { connections: target.maxInFlight, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: target.timeoutMs, bodyTimeout: target.timeoutMs, connect });
+  }
+
+  private port(): number {
+    const { url } = this.options.target;
+    return url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
   }
 
   clientCertificateExpiresAt(): Date | undefined {
@@ -69,7 +90,7 @@ export class HttpsTransport implements Transport {
   tlsDetails(): Promise<TlsDetails | undefined> {
     const { url, verifyTlsCertificates, timeoutMs } = this.options.target;
     if (url.protocol !== 'https:') return Promise.resolve(undefined);
-    return this.tls.probe(url.hostname.replace(/^\[|\]$/g, ''), url.port === '' ? 443 : Number(url.port), verifyTlsCertificates, timeoutMs);
+    return this.tls.probe(url.hostname.replace(/^\[|\]$/g, ''), this.port(), verifyTlsCertificates, timeoutMs, this.options.target.policy);
   }
 
   async send(batch: EncodedBatch, signal: AbortSignal): Promise<SendResult> {
@@ -88,7 +109,7 @@ export class HttpsTransport implements Transport {
       return { ok: status >= 200 && status < 300, status, bodyExcerpt, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
     } catch (error) {
       if (signal.aborted) throw error;
-      return { ok: false, error: describeError(error) };
+      return { ok: false, error: describeError(error), ...(isDestinationRefused(error) ? { destinationRefused: true } : {}) };
     }
   }
 

@@ -11,6 +11,7 @@
 import { connect as connectTcp, isIP, type Socket } from 'node:net';
 import { connect as connectTls, type TLSSocket } from 'node:tls';
 import type { EncodedBatch, SendResult, TlsDetails, Transport } from '../src/pipeline/transport.js';
+import { DestinationRefusedError, isDestinationRefused, type DestinationPolicy } from '../src/network/destination-policy.js';
 import { SerialQueue } from '../src/util/serial-queue.js';
 import { WatchedTlsMaterial, describeError, type TlsMaterialOptions } from './tls-material.js';
 
@@ -19,6 +20,8 @@ export interface TcpTarget {
   url: URL;
   timeoutMs: number;
   verifyTlsCertificates: boolean;
+  /** Where connects may go (network.destinations), checked on each address tried. */
+  policy?: DestinationPolicy;
 }
 
 export interface TcpTransportOptions extends TlsMaterialOptions {
@@ -69,7 +72,7 @@ export class TcpTransport implements Transport {
   tlsDetails(): Promise<TlsDetails | undefined> {
     const { url, verifyTlsCertificates, timeoutMs } = this.options.target;
     if (this.tls === undefined) return Promise.resolve(undefined);
-    return this.tls.probe(url.hostname.replace(/^\[|\]$/g, ''), url.port === '' ? defaultTcpPort : Number(url.port), verifyTlsCertificates, timeoutMs);
+    return this.tls.probe(url.hostname.replace(/^\[|\]$/g, ''), url.port === '' ? defaultTcpPort : Number(url.port), verifyTlsCertificates, timeoutMs, this.options.target.policy);
   }
 
   send(batch: EncodedBatch, signal: AbortSignal): Promise<SendResult> {
@@ -86,7 +89,7 @@ export class TcpTransport implements Transport {
     } catch (error) {
       this.drop();
       if (signal.aborted) throw error;
-      return { ok: false, error: describeError(error) };
+      return { ok: false, error: describeError(error), ...(isDestinationRefused(error) ? { destinationRefused: true } : {}) };
     }
   }
 
@@ -114,14 +117,16 @@ export class TcpTransport implements Transport {
   }
 
   private async connect(signal: AbortSignal): Promise<Connection> {
-    const { url, timeoutMs, verifyTlsCertificates } = this.options.target;
+    const { url, timeoutMs, verifyTlsCertificates, policy } = this.options.target;
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const port = url.port === '' ? defaultTcpPort : Number(url.port);
+    const refused = policy?.literalRefusal(host, port);
+    if (refused !== undefined) throw new DestinationRefusedError(refused);
     const deadline = performance.now() + timeoutMs;
     // TCP first, then TLS over it, so the round trip is the TCP handshake alone (a TLS handshake
     // adds crypto time, not distance).
     const started = performance.now();
-    const tcp = await this.opened(connectTcp({ host, port }), 'connect', deadline, signal);
+    const tcp = await this.opened(connectTcp({ host, port, ...(policy === undefined ? {} : { lookup: policy.lookupFor(port) }) }), 'connect', deadline, signal);
     // On loopback the distance is nothing and the measurement is event-loop noise.
     const roundTripMs = isLoopback(host) ? 0 : performance.now() - started;
     const socket = this.tls ? await this.opened(connectTls({ socket: tcp, host, servername: isIP(host) === 0 ? host : undefined, secureContext: this.tls.secureContext(), rejectUnauthorized: verifyTlsCertificates }), 'secureConnect', deadline, signal) : tcp;

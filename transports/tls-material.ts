@@ -3,6 +3,7 @@
 // transport for its next connections. A bad new file keeps the previous material (and says so).
 import { unwatchFile, watchFile } from 'node:fs';
 import { isIP } from 'node:net';
+import { DestinationRefusedError, type DestinationPolicy } from '../src/network/destination-policy.js';
 import type { TlsDetails } from '../src/pipeline/transport.js';
 import { connect as connectTls, createSecureContext, rootCertificates, type ConnectionOptions, type SecureContext } from 'node:tls';
 
@@ -64,9 +65,11 @@ export class WatchedTlsMaterial {
    * A TLS handshake with `host:port` as the transport would make it, for the test-send route: the
    * protocol and the peer certificate, or the exact error.
    */
-  probe(host: string, port: number, verify: boolean, timeoutMs: number): Promise<TlsDetails> {
+  probe(host: string, port: number, verify: boolean, timeoutMs: number, policy?: DestinationPolicy): Promise<TlsDetails> {
+    const refused = policy?.literalRefusal(host, port);
+    if (refused !== undefined) return Promise.resolve({ error: new DestinationRefusedError(refused).message });
     return new Promise((resolve) => {
-      const socket = connectTls({ host, port, servername: isIP(host) === 0 ? host : undefined, ...this.connectOptions(verify) });
+      const socket = connectTls({ host, port, servername: isIP(host) === 0 ? host : undefined, ...this.connectOptions(verify), ...(policy === undefined ? {} : { lookup: policy.lookupFor(port) }) });
       const done = (details: TlsDetails) => {
         clearTimeout(timer);
         socket.destroy();
@@ -100,5 +103,6 @@ export function describeError(error: unknown): string {
   const err = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   const code = err.code ?? err.cause?.code;
   const message = err.cause?.message ?? err.message;
-  return code ? `${code}: ${message}` : message;
+  // A refusal by network.destinations names itself (destination_refused: …).
+  return code && code !== 'DESTINATION_REFUSED' ? `${code}: ${message}` : message;
 }

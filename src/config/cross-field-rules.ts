@@ -8,6 +8,7 @@ import { jsonErrorOffset } from '../ingest/json-error-offset.js';
 import { fillWithStandIns, hasPlaceholders, parseTemplate, splitUrlTemplate, TemplateSyntaxError, type Landing, type ParsedTemplate } from '../pipeline/placeholder-template.js';
 import { parseDestinationUrl, parseListenAddress, parseStartAt } from './parse-values.js';
 import type { RawConfig, RawSubscription } from './schema.js';
+import { destinationEntryProblem, destinationPolicyOf, type DestinationPolicy, type ListenerAddress } from '../network/destination-policy.js';
 
 export interface RuleReporter {
   problem(path: ConfigPath, message: string): void;
@@ -17,8 +18,13 @@ export interface RuleReporter {
 export const maxSubscriptionsPerEnvironment = 50;
 export const payloadLimits = { EVENTS_PER_PAYLOAD: { min: 1, max: 500 }, KB_PER_PAYLOAD: { min: 1, max: 4096 } } as const;
 
-export function checkCrossFieldRules(config: RawConfig, report: RuleReporter): void {
+/**
+ * `boundListeners`: the gateway's listeners as bound (a port 0 in the file is known only then), so a
+ * destination that is the gateway itself is refused by address as well.
+ */
+export function checkCrossFieldRules(config: RawConfig, report: RuleReporter, boundListeners: readonly ListenerAddress[] = []): void {
   checkListeners(config, report);
+  const policy = checkNetwork(config, report, boundListeners);
   const environments = uniqueIds(config.environments, ['environments'], 'environment', report);
   uniqueIds(config.keys, ['keys'], 'key', report);
   uniqueIds(config.certificates, ['certificates'], 'certificate', report);
@@ -56,8 +62,29 @@ export function checkCrossFieldRules(config: RawConfig, report: RuleReporter): v
     if (count === maxSubscriptionsPerEnvironment + 1) {
       report.problem([...path, 'environment'], `environment "${subscription.environment}" has more than ${maxSubscriptionsPerEnvironment} subscriptions`);
     }
-    checkSubscription(config, subscription, path, report);
+    checkSubscription(config, subscription, path, report, policy);
   });
+}
+
+/** network.destinations entries, and the policy they make for the destinations' literal addresses. */
+function checkNetwork({ network, server }: RawConfig, report: RuleReporter, boundListeners: readonly ListenerAddress[]): DestinationPolicy {
+  for (const list of ['allow', 'deny'] as const) {
+    network.destinations[list].forEach((entry, index) => {
+      const problem = destinationEntryProblem(entry);
+      if (problem !== undefined) report.problem(['network', 'destinations', list, index], problem);
+    });
+  }
+  const listeners = [...boundListeners];
+  for (const name of ['ingest', 'admin'] as const) {
+    const parsed = parseListenAddress(server[name].listen);
+    if (parsed.ok && parsed.value.port !== 0) listeners.push(parsed.value);
+  }
+  return destinationPolicyOf(network, () => listeners);
+}
+
+function destinationPort(url: URL): number {
+  if (url.port !== '') return Number(url.port);
+  return url.protocol === 'http:' ? 80 : 443;
 }
 
 function safePath(url: string): string {
@@ -145,7 +172,7 @@ function checkSource(source: RawConfig['sources'][number], path: ConfigPath, rep
   }
 }
 
-function checkSubscription(config: RawConfig, subscription: RawSubscription, path: ConfigPath, report: RuleReporter): void {
+function checkSubscription(config: RawConfig, subscription: RawSubscription, path: ConfigPath, report: RuleReporter, policy: DestinationPolicy): void {
   const { protocol, environment } = subscription;
   if (subscription.signing !== undefined) {
     if (protocol !== 'HTTPS') report.problem([...path, 'signing'], 'is only used with protocol HTTPS');
@@ -158,7 +185,9 @@ function checkSubscription(config: RawConfig, subscription: RawSubscription, pat
     report.problem([...path, destinationField], `is required for protocol ${protocol}`);
   } else {
     const parsed = parseDestinationUrl(destination.url, protocol);
+    const refused = parsed.ok ? policy.literalRefusal(parsed.value.url.hostname, destinationPort(parsed.value.url)) : undefined;
     if (!parsed.ok) report.problem([...path, destinationField, 'url'], parsed.message);
+    else if (refused !== undefined) report.problem([...path, destinationField, 'url'], `is refused: ${refused}`);
     else if (parsed.value.plaintext) report.warning([...path, destinationField, 'url'], `sends events unencrypted (${parsed.value.url.protocol}//); use only for a local collector`);
   }
   for (const [name, value] of Object.entries(subscription.httpEndpoint?.headers ?? {})) {

@@ -14,6 +14,7 @@ import { asWritten, ReferenceCollector, type ResolvedReferences } from './writte
 import { schemaProblems } from './schema-problems.js';
 import type { RawConfig, RawSubscription } from './schema.js';
 import { YamlLocator } from './yaml-locator.js';
+import { ownListeners } from '../network/own-listeners.js';
 import { KeyMaterialError, loadCertificates, loadKeyPair } from '../tls/key-material.js';
 import { loadSigningKey } from '../tls/signing-key.js';
 
@@ -70,7 +71,7 @@ export function composeConfig(loaded: LoadedConfig, managed: readonly unknown[],
   });
   const merged = { ...base, subscriptions: [...(base.subscriptions ?? []), ...resolvedManaged] };
   if (problems.size === 0) for (const problem of schemaProblems(merged)) report(problem.path, problem.message);
-  if (problems.size === 0) checkCrossFieldRules(merged as RawConfig, { problem: report, warning: () => undefined });
+  if (problems.size === 0) checkCrossFieldRules(merged as RawConfig, { problem: report, warning: () => undefined }, ownListeners());
   if (problems.size > 0) return { ok: false, problems };
   const config = normalize(merged as RawConfig, resolve(label), baseDir, loaded.source.references);
   config.subscriptions.forEach((subscription, index) => (subscription.managedBy = index < fileCount ? 'file' : 'api'));

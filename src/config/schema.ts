@@ -176,7 +176,17 @@ export const ConfigSchema = Type.Object({
     deliveryFile: Type.Optional(NonEmpty),
   }, strict)),
   metrics: Defaulted(Type.Object({ public: Type.Boolean({ default: false }) }, strict)),
-  network: Defaulted(Type.Object({ denyPrivateDestinations: Type.Boolean({ default: false }) }, strict)),
+  network: Defaulted(Type.Object({
+    // Where deliveries, test-sends and replays may connect; entries are checked in the cross-field rules.
+    destinations: Defaulted(Type.Object({
+      allow: Type.Array(Type.String(), { default: [] }),
+      deny: Type.Array(Type.String(), { default: [] }),
+      denyPrivate: Type.Boolean({ default: false }),
+      denyLoopback: Type.Boolean({ default: false }),
+    }, strict)),
+    // SPEC §10's shorthand: true sets both destinations.denyPrivate and destinations.denyLoopback.
+    denyPrivateDestinations: Type.Optional(Type.Boolean()),
+  }, strict)),
   shutdownTimeoutMs: Int(0, 600_000, 10_000),
 }, strict);
 

@@ -1,18 +1,12 @@
-// Write-only secrets of a subscription object: a basic-auth password, a signing secret, and header values that are
-// credentials (by name) or came from a `${env:…}` / `${file:…}` reference. Responses never carry
-// them; a PUT that leaves one out (or sends `null` for a header) keeps the stored value.
-
-const credentialHeader = /^(authorization|proxy-authorization|cookie|api-key|x-api-key|x-license-key|x-insert-key)$|token|secret|passw|key|signature|auth/i;
+// Write-only secrets of a subscription object (which fields: config/secret-fields.ts). Responses
+// never carry them; a PUT that leaves one out (or sends `null` for a header) keeps the stored value.
+import { isSecretHeader } from '../config/secret-fields.js';
 
 type Headers = Record<string, string | null>;
 
 function headersOf(object: Record<string, unknown>): Headers | undefined {
   const endpoint = object.httpEndpoint as { headers?: Headers } | undefined;
   return endpoint?.headers;
-}
-
-export function isSecretHeader(name: string, value: string | null): boolean {
-  return credentialHeader.test(name) || (typeof value === 'string' && value.includes('${'));
 }
 
 /** A copy fit for a response: the password left out, secret header values as null. */

@@ -3,26 +3,29 @@
 import { pino } from 'pino';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import { createLogger, type Logger } from '../logger.js';
-import { onFailure } from '../pipeline/retry-policy.js';
+import { attemptOutcome } from '../pipeline/retry-policy.js';
 import type { AttemptReport } from '../pipeline/subscription-pipeline.js';
 import { redactSecrets } from './redact-secrets.js';
+import { responseSummary } from './response-summary.js';
+import { secretValues } from '../config/secret-fields.js';
 import { asWritten, destinationForLog, type ResolvedReferences } from '../config/written-form.js';
 
 type FileDestination = ReturnType<typeof pino.destination>;
 
-/** The start of a failed attempt's answer kept in its line. */
-const responseBytes = 512;
 
 export class DeliveryLog {
   private file: { path: string; destination: FileDestination; logger: Logger } | undefined;
   private destinations = new Map<string, string>();
   private references: ResolvedReferences = [];
+  private secrets: string[] = [];
 
   constructor(private readonly logger: Logger) {}
 
   /** Follows the configuration: the file (opened, switched or closed) and each subscription's destination. */
   configure(config: GatewayConfig): void {
     this.references = config.references;
+    // The subscriptions' own secrets (API objects hold them as values, not references), longest first.
+    this.secrets = [...new Set(config.subscriptions.flatMap(secretValues))].filter((value) => value.length >= 4).sort((a, b) => b.length - a.length);
     this.destinations = new Map(config.subscriptions.map((subscription) => [subscription.id, destinationForLog(subscription.httpEndpoint?.url ?? subscription.connectionDetails?.url ?? '', config.references)]));
     const path = config.logging.deliveryFile;
     if (this.file !== undefined && path === this.file.path) {
@@ -37,7 +40,9 @@ export class DeliveryLog {
 
   /** Text from outside (an error, an answer) with credentials and resolved references masked. */
   masked(text: string): string {
-    return redactSecrets(asWritten(text, this.references));
+    let out = asWritten(text, this.references);
+    for (const secret of this.secrets) if (out.includes(secret)) out = out.split(secret).join('[redacted]');
+    return redactSecrets(out);
   }
 
   /** After logrotate moved the file: write to a new one at the same path. */
@@ -66,10 +71,10 @@ export class DeliveryLog {
         attempt,
         status: result.status,
         durationMs,
-        outcome: result.ok ? 'delivered' : onFailure(result.status) === 'split' ? 'refused' : 'failed',
+        outcome: attemptOutcome(result),
         ...(result.error === undefined ? {} : { error: this.masked(result.error) }),
         // What the destination said ({"text":"Invalid token","code":4}) is what an operator needs.
-        ...(result.ok || result.bodyExcerpt === undefined ? {} : { response: this.masked(Buffer.from(result.bodyExcerpt).subarray(0, responseBytes).toString('utf8')) }),
+        ...(result.ok || result.bodyExcerpt === undefined ? {} : { response: responseSummary(result.bodyExcerpt, (text) => this.masked(text)) }),
       },
       'delivery',
     );

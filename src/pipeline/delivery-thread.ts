@@ -8,6 +8,7 @@ import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { GatewayConfig, StartAt } from '../config/gateway-config.js';
 import type { FoundDamage } from '../journal/file-journal-reader.js';
 import { mirroredBatch } from '../journal/journal-mirror.js';
+import { ownListeners } from '../network/own-listeners.js';
 import { ThreadChannel } from '../util/thread-channel.js';
 import type { DeadLetter } from './dead-letter-store.js';
 import type { Delivery, DeliveryOptions, DeliveryStatus, SubscriptionState } from './delivery.js';
@@ -86,7 +87,7 @@ export class DeliveryThread implements Delivery {
     });
     this.started = Promise.race([online, failed]).then(() => {
       wasOnline = true;
-      return channel.call<void>('apply', { config: this.config, level: logger.level });
+      return channel.call<void>('apply', { config: this.config, level: logger.level, listeners: ownListeners() });
     });
     await this.started;
   }
@@ -94,7 +95,7 @@ export class DeliveryThread implements Delivery {
   async apply(config: GatewayConfig): Promise<void> {
     this.config = config;
     await this.started;
-    await this.channel.call('apply', { config, level: this.options.logger.level });
+    await this.channel.call('apply', { config, level: this.options.logger.level, listeners: ownListeners() });
   }
 
   status(id: string): Promise<DeliveryStatus> {

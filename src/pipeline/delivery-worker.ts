@@ -14,6 +14,8 @@ import { ThreadChannel } from '../util/thread-channel.js';
 import type { DeadLetter } from './dead-letter-store.js';
 import { PipelineRegistry } from './pipeline-registry.js';
 import { transportFactory } from './transport-factory.js';
+import type { ListenerAddress } from '../network/destination-policy.js';
+import { setOwnListeners } from '../network/own-listeners.js';
 
 export interface DeliveryWorkerData {
   config: GatewayConfig;
@@ -60,8 +62,9 @@ metrics.observeSubscriptions(() => registry.statuses());
 const channel: ThreadChannel = new ThreadChannel(port, {
   durable: ({ batches, activeSegmentBytes }: { batches: MirroredBatch[]; activeSegmentBytes: number }) => journal.received(batches, activeSegmentBytes),
   segments: (segments: SegmentInfo[]) => journal.segmentsChanged(segments),
-  apply: async ({ config, level }: { config: GatewayConfig; level: string }) => {
+  apply: async ({ config, level, listeners }: { config: GatewayConfig; level: string; listeners: ListenerAddress[] }) => {
     logger.level = level;
+    setOwnListeners(listeners);
     deliveryLog.configure(config);
     await registry.apply(config.subscriptions, transportFactory(config, logger));
   },

@@ -11,7 +11,7 @@ import type { GatewayMetrics, SubscriptionStatus } from '../observability/metric
 import type { Clock } from '../util/clock.js';
 import type { DeadLetterSink } from './dead-letter-store.js';
 import { SubscriptionPipeline, type AttemptReport } from './subscription-pipeline.js';
-import { onFailure } from './retry-policy.js';
+import { attemptOutcome, type AttemptOutcome } from './retry-policy.js';
 import type { TransportFactory } from './transport-factory.js';
 import type { Transport } from './transport.js';
 import type { SigningKey } from '../tls/signing-key.js';
@@ -55,7 +55,7 @@ const healthyAfterMs = 5_000;
 export interface LastAttempt {
   time: string;
   status?: number;
-  outcome: 'delivered' | 'refused' | 'failed';
+  outcome: AttemptOutcome;
   error?: string;
   events: number;
 }
@@ -149,7 +149,7 @@ export class PipelineRegistry {
     const activity = this.activity.get(id) ?? { recent: [], delivered: [] };
     this.activity.set(id, activity);
     const error = result.error === undefined ? undefined : (this.options.mask?.(result.error) ?? result.error);
-    activity.last = { time: new Date(now).toISOString(), ...(result.status === undefined ? {} : { status: result.status }), outcome: result.ok ? 'delivered' : onFailure(result.status) === 'split' ? 'refused' : 'failed', ...(error === undefined ? {} : { error }), events: batch.events };
+    activity.last = { time: new Date(now).toISOString(), ...(result.status === undefined ? {} : { status: result.status }), outcome: attemptOutcome(result), ...(error === undefined ? {} : { error }), events: batch.events };
     activity.recent = [activity.last, ...activity.recent].slice(0, recentAttempts);
     if (result.ok) activity.delivered.push({ at: now, events: batch.events });
     while (activity.delivered.length > 0 && activity.delivered[0]!.at < now - 60_000) activity.delivered.shift();

@@ -8,6 +8,15 @@ export function onFailure(status: number | undefined): FailureAction {
   return status === 400 || status === 413 || status === 422 ? 'split' : 'retry';
 }
 
+export type AttemptOutcome = 'delivered' | 'refused' | 'failed' | 'destination_refused';
+
+/** An attempt as metrics, the status route and the delivery log name it. */
+export function attemptOutcome(result: { ok: boolean; status?: number; destinationRefused?: boolean }): AttemptOutcome {
+  if (result.ok) return 'delivered';
+  if (result.destinationRefused) return 'destination_refused';
+  return onFailure(result.status) === 'split' ? 'refused' : 'failed';
+}
+
 export const backoff = { initialMs: 500, factor: 2, capMs: 60_000 } as const;
 
 /** Exponential backoff with full jitter: a random wait in [0, min(cap, initial · 2^(attempt-1))]. */

@@ -19,7 +19,9 @@ import { hasPlaceholders, parseTemplate, splitUrlTemplate } from './placeholder-
 import { compileRedactor, redactRawEvent, type Redactor } from './redact.js';
 import { encodeBatch } from './batch-builder.js';
 import type { DeadLetter, DeadLetterSink } from './dead-letter-store.js';
-import { backoffMs, hecAcceptedPrefix, onFailure, setErrorDetail } from './retry-policy.js';
+import { responseSummary } from '../observability/response-summary.js';
+import { redactSecrets } from '../observability/redact-secrets.js';
+import { attemptOutcome, backoffMs, hecAcceptedPrefix, onFailure, setErrorDetail } from './retry-policy.js';
 import type { EncodedBatch, Item, SendResult, Transport } from './transport.js';
 
 export interface PipelineOptions {
@@ -66,7 +68,7 @@ const stopGraceMs = 2000;
 
 function observeAttempt(metrics: GatewayMetrics, batch: EncodedBatch, attempt: number, result: SendResult, durationMs: number, now: number): void {
   const labels = { environment: batch.environment, subscription: batch.subscriptionId };
-  const outcome = result.ok ? 'delivered' : onFailure(result.status) === 'split' ? 'refused' : 'failed';
+  const outcome = attemptOutcome(result);
   const statusClass = result.status === undefined ? 'none' : `${Math.floor(result.status / 100)}xx`;
   metrics.deliveryAttempts.inc({ ...labels, outcome, status_class: statusClass });
   metrics.deliveryDuration.observe(labels, durationMs / 1000);
@@ -399,10 +401,12 @@ export class SubscriptionPipeline {
       const durationMs = this.clock.now() - started;
       this.options.onAttempt?.({ batch, attempt, result, durationMs });
       // A refused batch is split and settled now, not retried: only a retryable failure means failing.
-      this.retrying = !result.ok && onFailure(result.status) === 'retry';
+      this.retrying = !result.ok && !result.destinationRefused && onFailure(result.status) === 'retry';
       this.noteOutage(batch, result);
       if (metrics) observeAttempt(metrics, batch, attempt, result, durationMs, this.clock.now());
       if (result.ok) return;
+      // network.destinations refused where the name leads now: retrying would not change that.
+      if (result.destinationRefused) return this.deadLetter(batch.records, result, 'destination refused');
       if (onFailure(result.status) === 'split') return this.deliverRefused(batch, result);
       const expired = this.expiredPrefix(batch);
       if (expired > 0) {
@@ -481,12 +485,12 @@ export class SubscriptionPipeline {
       seq: record.seq,
       ...(result.status === undefined ? {} : { status: result.status }),
       reason: result.error === undefined ? reason : `${reason}: ${result.error}`,
-      ...(result.bodyExcerpt === undefined ? {} : { response: result.bodyExcerpt }),
+      ...(result.bodyExcerpt === undefined ? {} : { response: responseSummary(result.bodyExcerpt, this.options.mask ?? redactSecrets) }),
       event: record.event,
     }));
     if (deadLetters === undefined) throw new Error(`subscription ${subscription.id} has no dead-letter store; refusing to drop ${records.length} events`);
     await deadLetters.add(letters);
-    const label = reason.startsWith('expired') ? 'expired' : 'refused';
+    const label = reason.startsWith('expired') ? 'expired' : result.destinationRefused ? 'destination_refused' : 'refused';
     metrics?.eventsDeadLettered.inc({ environment: subscription.environment, subscription: subscription.id, reason: label }, records.length);
     for (const letter of letters) {
       logger.warn({ subscription: subscription.id, seq: letter.seq, eventId: letter.event.id, status: letter.status, reason: letter.reason }, `event ${letter.event.id} dead-lettered: ${letter.reason}`);

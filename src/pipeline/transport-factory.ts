@@ -4,6 +4,8 @@ import { HttpsTransport } from '../../transports/https.js';
 import { TcpTransport } from '../../transports/tcp.js';
 import type { GatewayConfig, Subscription } from '../config/gateway-config.js';
 import type { Logger } from '../logger.js';
+import { destinationPolicyOf } from '../network/destination-policy.js';
+import { ownListeners } from '../network/own-listeners.js';
 import { loadCertificates, loadKeyPair } from '../tls/key-material.js';
 import { loadSigningKey, type SigningKey } from '../tls/signing-key.js';
 import { version } from '../version.js';
@@ -18,6 +20,7 @@ export interface TransportFactory {
 }
 
 export function transportFactory(config: GatewayConfig, logger: Logger): TransportFactory {
+  const policy = destinationPolicyOf(config.network, ownListeners);
   const material = (subscription: Subscription) => ({
     key: subscription.tlsClientAuthKeyPair && config.keys.find((key) => key.id === subscription.tlsClientAuthKeyPair!.id),
     certificates: (subscription.trustedCertificates ?? []).map((reference) => config.certificates.find((certificate) => certificate.id === reference.id)!),
@@ -40,7 +43,7 @@ export function transportFactory(config: GatewayConfig, logger: Logger): Transpo
         },
       };
       if (subscription.protocol === 'TCP_IP') {
-        return new TcpTransport({ ...tls, target: { url: new URL(subscription.connectionDetails!.url), timeoutMs: subscription.delivery.timeoutMs, verifyTlsCertificates: subscription.verifyTlsCertificates } });
+        return new TcpTransport({ ...tls, target: { url: new URL(subscription.connectionDetails!.url), timeoutMs: subscription.delivery.timeoutMs, verifyTlsCertificates: subscription.verifyTlsCertificates, policy } });
       }
       const endpoint = subscription.httpEndpoint!;
       return new HttpsTransport({
@@ -55,6 +58,7 @@ export function transportFactory(config: GatewayConfig, logger: Logger): Transpo
           verifyTlsCertificates: subscription.verifyTlsCertificates,
           userAgent: `siem-gateway/${version}`,
           signing: subscription.signing,
+          policy,
         },
       });
     },

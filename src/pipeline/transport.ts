@@ -53,6 +53,8 @@ export interface SendResult {
   bodyExcerpt?: string;
   /** A network or TLS failure, in words. */
   error?: string;
+  /** network.destinations refused the address: dead-lettered at once, never retried. */
+  destinationRefused?: boolean;
 }
 
 export interface Transport {

@@ -113,7 +113,7 @@ test('the smallest file: one environment, everything else defaulted', () => {
   assert.deepEqual([config.keys, config.certificates, config.sources, config.subscriptions], [[], [], [], []]);
   assert.deepEqual(config.logging, { level: 'info', deliveryFile: undefined });
   assert.deepEqual(config.metrics, { public: false });
-  assert.deepEqual(config.network, { denyPrivateDestinations: false });
+  assert.deepEqual(config.network, { destinations: { allow: [], deny: [], denyPrivate: false, denyLoopback: false } });
   assert.equal(config.shutdownTimeoutMs, 10_000);
   assert.deepEqual(warnings, ['/etc/siem-gateway/gateway.yaml:1 auth.tokens: no token has the ingest scope: every ingest request will be refused with 401']);
 });

@@ -13,12 +13,14 @@ export const rootToken = 'root-admin-token-0123456789-secret';
 export const prodAdmin = 'prod-admin-token-0123456789';
 export const prodMetrics = 'prod-metrics-token-0123456789';
 export const ingestToken = 'ingest-token-everywhere-0123';
-/** What the dev environment keeps in a file: it must never reach prod's admin. */
+/** The dev environment's Keycloak webhook secret, read from a file: it must never reach prod's admin. */
 export const devSecret = 'dev-environment-private-secret-value-42';
 
 export interface TenantGatewayOptions {
   /** Extra top-level YAML (subscriptions, network, keys…). */
   extra?: string;
+  /** More sources, as list items indented by two spaces. */
+  sources?: string;
   /** Extra lines under server:, indented by two spaces. */
   server?: string;
   /** Files to write in the directory before the start: relative path → content. */
@@ -60,7 +62,9 @@ auth:
     - { name: prod-admin, token: "${prodAdmin}", scopes: [admin], environments: [prod] }
     - { name: prod-metrics, token: "${prodMetrics}", scopes: [metrics], environments: [prod] }
     - { name: collector, token: "${ingestToken}", scopes: [ingest] }
-${options.extra ?? ''}`,
+sources:
+  - { id: dev-keycloak, type: keycloak, environment: dev, secret: "\${file:dev-secret.txt}" }
+${options.sources ?? ''}${options.extra ?? ''}`,
   );
   const env = { ADMIN_TOKEN: rootToken };
   const start = async () => {
