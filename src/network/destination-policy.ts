@@ -6,7 +6,7 @@
 // Order: own listener → refused; `deny` → refused; `allow` → allowed; a non-empty `allow` that did
 // not match → refused; loopback with denyLoopback, private with denyPrivate → refused; else allowed.
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
-import { BlockList, isIP } from 'node:net';
+import { BlockList, isIP, type TcpNetConnectOpts } from 'node:net';
 import { networkInterfaces } from 'node:os';
 
 export interface DestinationSettings {
@@ -15,6 +15,8 @@ export interface DestinationSettings {
   denyPrivate: boolean;
   denyLoopback: boolean;
 }
+
+type ConnectLookup = NonNullable<TcpNetConnectOpts['lookup']>;
 
 export interface ListenerAddress {
   host: string;
@@ -187,7 +189,7 @@ export class DestinationPolicy {
    * A `lookup` for net.connect / tls.connect: resolves as dns.lookup does and keeps only the
    * addresses the policy allows, so each address tried is checked; fails when none is left.
    */
-  lookupFor(port: number): NonNullable<import('node:net').TcpNetConnectOpts['lookup']> {
+  lookupFor(port: number): ConnectLookup {
     return ((hostname: string, options: LookupOptions, callback: (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void) => {
       dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
         if (error) return callback(error, options.all ? [] : '');
@@ -201,7 +203,7 @@ export class DestinationPolicy {
         if (options.all) return callback(null, allowed);
         callback(null, allowed[0]!.address, allowed[0]!.family);
       });
-    }) as NonNullable<import('node:net').TcpNetConnectOpts['lookup']>;
+    });
   }
 
   private isOwnListener(ip: string, port: number): boolean {

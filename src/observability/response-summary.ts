@@ -9,6 +9,7 @@ export const keptResponseChars = 512;
 export const shownResponseChars = 256;
 
 export function responseSummary(text: string, mask: (text: string) => string, limit = keptResponseChars): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what this removes
   const masked = mask(text).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ');
   return masked.length > limit ? `${masked.slice(0, limit)}…` : masked;
 }

@@ -28,7 +28,7 @@ test('test-send, delivery log and dead letters keep a bounded, masked answer, ne
   assert.equal(sent.body.delivered, false);
   const response = String(sent.body.response);
   assert.ok(response.length <= 257, `test-send shows at most 256 characters (got ${response.length})`);
-  assert.doesNotMatch(response, /[\u0000-\u001f]/);
+  assert.ok(![...response].some((char) => char.charCodeAt(0) < 32), 'no control characters');
   for (const secret of [rootToken, devSecret, ownPassword, Buffer.from(`me:${ownPassword}`).toString('base64')]) assert.ok(!sent.text.includes(secret), `test-send answer holds ${secret}`);
 
   await gateway.postEvents('prod', [event('e-1')]);
