@@ -27,7 +27,7 @@ export async function openBackend(config: GatewayConfig, logger: Logger, metrics
   const limits = { maxBytes: storage.maxMB * 1024 * 1024, maxAgeMs: storage.maxAgeHours * 3_600_000, whenFull: storage.whenFull, logger, onDrop };
   if (storage.backend === 'file') {
     const journal = await FileJournal.open({ dir: storage.dir, ...limits });
-    const store = await FileConfigStore.open(join(storage.dir, 'managed'));
+    const store = await FileConfigStore.open(join(storage.dir, 'managed'), logger);
     return { kind: 'file', journal, store, deadLetters: new DeadLetterStore(join(storage.dir, 'dead-letters')), close: () => journal.close() };
   }
   mkdirSync(storage.dir, { recursive: true });

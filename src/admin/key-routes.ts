@@ -45,8 +45,15 @@ export function registerKeyRoutes(server: FastifyInstance, admin: SubscriptionAd
     const present = async (envId: string, id: string): Promise<Record<string, unknown> | undefined> => {
       const stored = await admin.managed.store.get(kind, envId, id);
       if (stored !== undefined) {
-        const pems = typeof stored.value.certificate === 'string' ? checkCertificates(stored.value.certificate, id) : [];
-        return { id, environment: envId, ...(kind === 'key' ? { usage: stored.value.usage } : { certificate: stored.value.certificate }), certificates: describe(pems), managedBy: 'api' };
+        let described: ReturnType<typeof describe> = [];
+        let problem: string | undefined;
+        try {
+          described = describe(typeof stored.value.certificate === 'string' ? checkCertificates(stored.value.certificate, id) : []);
+        } catch (error) {
+          if (!(error instanceof KeyMaterialError)) throw error;
+          problem = error.message; // a damaged store entry: listed, named, not used
+        }
+        return { id, environment: envId, ...(kind === 'key' ? { usage: stored.value.usage } : { certificate: stored.value.certificate }), certificates: described, ...(problem === undefined ? {} : { problem }), managedBy: 'api' };
       }
       const fromFile = listOf(admin.running()).find((entry) => entry.id === id && entry.environment === envId);
       return fromFile === undefined ? undefined : { id, environment: envId, ...('usage' in fromFile ? { usage: fromFile.usage } : {}), managedBy: 'file' };

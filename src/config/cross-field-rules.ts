@@ -26,8 +26,8 @@ export function checkCrossFieldRules(config: RawConfig, report: RuleReporter, bo
   checkListeners(config, report);
   const policy = checkNetwork(config, report, boundListeners);
   const environments = uniqueIds(config.environments, ['environments'], 'environment', report);
-  uniqueIds(config.keys, ['keys'], 'key', report);
-  uniqueIds(config.certificates, ['certificates'], 'certificate', report);
+  uniqueIdsPerEnvironment(config.keys, ['keys'], 'key', report);
+  uniqueIdsPerEnvironment(config.certificates, ['certificates'], 'certificate', report);
   uniqueIds(config.sources, ['sources'], 'source', report);
   uniqueIds(config.subscriptions, ['subscriptions'], 'subscription', report);
   checkTokens(config, environments, report);
@@ -103,6 +103,17 @@ function uniqueIds(items: readonly { id: string }[], path: ConfigPath, what: str
     else report.problem([...path, index, 'id'], `duplicate ${what} id "${item.id}" (first at ${String(path[0])}[${first}])`);
   });
   return new Set(seen.keys());
+}
+
+/** Key pairs and certificates belong to an environment: two environments may each have a `corp-ca`. */
+function uniqueIdsPerEnvironment(items: readonly { id: string; environment: string }[], path: ConfigPath, what: string, report: RuleReporter): void {
+  const seen = new Map<string, number>();
+  items.forEach((item, index) => {
+    const key = `${item.environment}/${item.id}`;
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, index);
+    else report.problem([...path, index, 'id'], `duplicate ${what} id "${item.id}" in environment "${item.environment}" (first at ${String(path[0])}[${first}])`);
+  });
 }
 
 function checkStorage({ storage }: RawConfig, report: RuleReporter): void {
@@ -207,10 +218,9 @@ function checkSubscription(config: RawConfig, subscription: RawSubscription, pat
   checkTemplate(subscription, path, report);
   checkSecurityEvents(config, subscription, path, report);
   subscription.trustedCertificates?.forEach((reference, index) => {
-    const certificate = config.certificates.find((candidate) => candidate.id === reference.id);
-    const at = [...path, 'trustedCertificates', index, 'id'];
-    if (certificate === undefined) report.problem(at, `unknown certificate "${reference.id}"`);
-    else if (certificate.environment !== environment) report.problem(at, `certificate "${reference.id}" belongs to environment "${certificate.environment}", not "${environment}"`);
+    // Looked up in the subscription's environment only: another environment's ids are not named.
+    const certificate = config.certificates.find((candidate) => candidate.id === reference.id && candidate.environment === environment);
+    if (certificate === undefined) report.problem([...path, 'trustedCertificates', index, 'id'], `unknown certificate "${reference.id}" in environment "${environment}"`);
   });
   if (!subscription.verifyTlsCertificates) {
     report.warning([...path, 'verifyTlsCertificates'], 'is false: any server certificate is accepted (untrusted mode); events can be intercepted');
@@ -239,9 +249,8 @@ function checkSubscription(config: RawConfig, subscription: RawSubscription, pat
 }
 
 function checkKeyReference(config: RawConfig, id: string, environment: string, usage: RawConfig['keys'][number]['usage'], at: ConfigPath, report: RuleReporter): void {
-  const key = config.keys.find((candidate) => candidate.id === id);
-  if (key === undefined) report.problem(at, `unknown key "${id}"`);
-  else if (key.environment !== environment) report.problem(at, `key "${id}" belongs to environment "${key.environment}", not "${environment}"`);
+  const key = config.keys.find((candidate) => candidate.id === id && candidate.environment === environment);
+  if (key === undefined) report.problem(at, `unknown key "${id}" in environment "${environment}"`);
   else if (key.usage !== usage) report.problem(at, `key "${id}" has usage ${key.usage}; this needs a key with usage ${usage}`);
 }
 

@@ -21,10 +21,12 @@ export interface TransportFactory {
 
 export function transportFactory(config: GatewayConfig, logger: Logger): TransportFactory {
   const policy = destinationPolicyOf(config.network, ownListeners);
+  // Ids are per environment: each lookup is in the subscription's own.
+  const keyOf = (subscription: Subscription, id: string | undefined) => (id === undefined ? undefined : config.keys.find((key) => key.id === id && key.environment === subscription.environment));
   const material = (subscription: Subscription) => ({
-    key: subscription.tlsClientAuthKeyPair && config.keys.find((key) => key.id === subscription.tlsClientAuthKeyPair!.id),
-    certificates: (subscription.trustedCertificates ?? []).map((reference) => config.certificates.find((certificate) => certificate.id === reference.id)!),
-    signingKey: subscription.set && config.keys.find((key) => key.id === subscription.set!.signingKey.id),
+    key: keyOf(subscription, subscription.tlsClientAuthKeyPair?.id),
+    certificates: (subscription.trustedCertificates ?? []).map((reference) => config.certificates.find((certificate) => certificate.id === reference.id && certificate.environment === subscription.environment)!),
+    signingKey: keyOf(subscription, subscription.set?.signingKey.id),
   });
   return {
     fingerprint: (subscription) => JSON.stringify({ subscription, ...material(subscription) }),

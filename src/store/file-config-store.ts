@@ -1,10 +1,11 @@
 // The embedded ConfigStore: every managed object in one JSON file under storage.dir, replaced
 // atomically (temp file, fsync, rename, directory fsync) on each change, and read back on start.
 // Writes run one after another, so a version check and its write cannot interleave.
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../journal/fsync-dir.js';
+import type { Logger } from '../logger.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import { VersionConflictError, type ConfigStore, type StoreChange, type StoredKind, type StoredObject } from './config-store.js';
 
@@ -15,11 +16,17 @@ export class FileConfigStore implements ConfigStore {
   private readonly listeners = new Set<(change: StoreChange) => void>();
   private readonly writes = new SerialQueue();
 
+  /** The last version given to any object: versions (ETags) never repeat, even for an object deleted and created again. */
+  private revision = 0;
+
   private constructor(private readonly file: string) {}
 
-  /** Opens `<dir>/managed.json`; an unreadable file is an error, never silently an empty store. */
-  static async open(dir: string): Promise<FileConfigStore> {
-    await mkdir(dir, { recursive: true });
+  /**
+   * Opens `<dir>/managed.json`. Whatever it holds, the gateway starts: a file that does not parse is
+   * moved aside (and named in the log), an entry that is not a stored object is left out and named.
+   */
+  static async open(dir: string, logger: Logger): Promise<FileConfigStore> {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     const store = new FileConfigStore(join(dir, 'managed.json'));
     let text: string | undefined;
     try {
@@ -27,15 +34,32 @@ export class FileConfigStore implements ConfigStore {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
-    if (text !== undefined) {
-      let parsed: { objects?: StoredObject[] };
-      try {
-        parsed = JSON.parse(text) as { objects?: StoredObject[] };
-      } catch (error) {
-        throw new Error(`${store.file} cannot be parsed (${(error as Error).message}); restore it from a backup or remove it to start without API-managed objects`);
-      }
-      for (const object of parsed.objects ?? []) store.objects.set(key(object.kind, object.environment, object.id), object);
+    if (text === undefined) return store;
+    let parsed: { revision?: unknown; objects?: unknown };
+    try {
+      parsed = JSON.parse(text) as typeof parsed;
+    } catch (error) {
+      const aside = `${store.file}.damaged-${Date.now()}`;
+      renameSync(store.file, aside);
+      logger.error({ file: store.file, savedAs: aside }, `${store.file} cannot be parsed (${(error as Error).message}); it was moved to ${aside} and the gateway starts without API-managed objects. Restore them from that file or a backup`);
+      return store;
     }
+    const objects = Array.isArray(parsed.objects) ? (parsed.objects as unknown[]) : [];
+    objects.forEach((object, index) => {
+      // Versions of left-out entries count too: none is given again.
+      const version = (object as { version?: unknown } | null)?.version;
+      if (typeof version === 'number' && Number.isSafeInteger(version)) store.revision = Math.max(store.revision, version);
+      const problem = storedObjectProblem(object);
+      if (problem !== undefined) {
+        logger.error({ file: store.file, index }, `${store.file}: objects[${index}] is left out: ${problem}`);
+        return;
+      }
+      const stored = object as StoredObject;
+      const name = key(stored.kind, stored.environment, stored.id);
+      if (store.objects.has(name)) logger.error({ file: store.file, index, kind: stored.kind, environment: stored.environment, id: stored.id }, `${store.file}: objects[${index}] repeats ${stored.kind} ${stored.id} of environment ${stored.environment}; the last one is kept`);
+      store.objects.set(name, stored);
+    });
+    if (typeof parsed.revision === 'number' && Number.isSafeInteger(parsed.revision)) store.revision = Math.max(store.revision, parsed.revision);
     return store;
   }
 
@@ -51,8 +75,8 @@ export class FileConfigStore implements ConfigStore {
     return this.writes.run(async () => {
       const current = this.objects.get(key(kind, environment, id));
       if (expectedVersion !== undefined && current?.version !== expectedVersion) throw new VersionConflictError(current?.version);
-      const object: StoredObject = { kind, environment, id, value, version: (current?.version ?? 0) + 1 };
-      await this.save(new Map(this.objects).set(key(kind, environment, id), object));
+      const object: StoredObject = { kind, environment, id, value, version: this.revision + 1 };
+      await this.save(new Map(this.objects).set(key(kind, environment, id), object), object.version);
       this.notify({ operation: 'put', object });
       return object;
     });
@@ -65,7 +89,7 @@ export class FileConfigStore implements ConfigStore {
       if (expectedVersion !== undefined && current.version !== expectedVersion) throw new VersionConflictError(current.version);
       const next = new Map(this.objects);
       next.delete(key(kind, environment, id));
-      await this.save(next);
+      await this.save(next, this.revision);
       this.notify({ operation: 'delete', object: current });
       return current;
     });
@@ -77,8 +101,9 @@ export class FileConfigStore implements ConfigStore {
   }
 
   /** Durable first, then visible: a failed write changes nothing. */
-  private async save(next: Map<string, StoredObject>): Promise<void> {
-    await writeFileAtomic(this.file, `${JSON.stringify({ objects: [...next.values()] }, null, 1)}\n`);
+  private async save(next: Map<string, StoredObject>, revision: number): Promise<void> {
+    await writeFileAtomic(this.file, `${JSON.stringify({ revision, objects: [...next.values()] }, null, 1)}\n`);
+    this.revision = revision;
     this.objects.clear();
     for (const [name, object] of next) this.objects.set(name, object);
   }
@@ -86,4 +111,21 @@ export class FileConfigStore implements ConfigStore {
   private notify(change: StoreChange): void {
     for (const listener of this.listeners) listener(change);
   }
+}
+
+const kinds: readonly string[] = ['subscription', 'key', 'certificate'];
+const idPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** What makes an entry of managed.json unusable, in words; undefined when it is a stored object. */
+function storedObjectProblem(object: unknown): string | undefined {
+  if (typeof object !== 'object' || object === null || Array.isArray(object)) return 'it is not an object';
+  const { kind, environment, id, value, version } = object as Record<string, unknown>;
+  if (typeof kind !== 'string' || !kinds.includes(kind)) return 'kind must be subscription, key or certificate';
+  if (typeof environment !== 'string' || !idPattern.test(environment)) return 'environment is not an id';
+  if (typeof id !== 'string' || !idPattern.test(id)) return 'id is not an id';
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'value is not an object';
+  if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) return 'version is not a positive integer';
+  if (kind === 'key' && typeof (value as Record<string, unknown>).privateKey !== 'string') return 'a key without its privateKey';
+  if (kind === 'certificate' && typeof (value as Record<string, unknown>).certificate !== 'string') return 'a certificate without its PEM text';
+  return undefined;
 }

@@ -120,7 +120,7 @@ test('refusals: validation problems name the field; 401, 403, 404 across environ
   const otherEnvironment = await call('POST', subscriptions, { ...valid, environment: 'dev' });
   assert.deepEqual([otherEnvironment.status, otherEnvironment.body.problems![0]!.path], [400, '/environment']);
   const unknownKey = await call('POST', subscriptions, { ...valid, tlsClientAuthKeyPair: { id: 'nope' } });
-  assert.deepEqual([unknownKey.status, unknownKey.body.problems![0]], [400, { path: '/tlsClientAuthKeyPair/id', message: 'unknown key "nope"' }]);
+  assert.deepEqual([unknownKey.status, unknownKey.body.problems![0]], [400, { path: '/tlsClientAuthKeyPair/id', message: 'unknown key "nope" in environment "prod"' }]);
   const huge = await call('POST', subscriptions, { ...valid, name: 'x'.repeat(1 << 20) });
   assert.deepEqual([huge.status, huge.body.error], [400, 'too_large']);
   assert.deepEqual([(await call('POST', subscriptions, '{"id": ')).status], [400]);

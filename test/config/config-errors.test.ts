@@ -148,17 +148,17 @@ describe('cross-field rules', () => {
 
   test('a subscription naming an unknown environment, key or certificate', () => {
     assert.deepEqual(problems(base + subscription('', 's1', 'staging')), ['gateway.yaml:13 subscriptions[0].environment: unknown environment "staging"']);
-    assert.deepEqual(problems(base + subscription('    tlsClientAuthKeyPair: { id: nokey }\n')), ['gateway.yaml:17 subscriptions[0].tlsClientAuthKeyPair.id: unknown key "nokey"']);
+    assert.deepEqual(problems(base + subscription('    tlsClientAuthKeyPair: { id: nokey }\n')), ['gateway.yaml:17 subscriptions[0].tlsClientAuthKeyPair.id: unknown key "nokey" in environment "prod"']);
     assert.deepEqual(problems(base + subscription('    trustedCertificates:\n      - id: corp-ca\n      - id: other-ca\n')), [
-      'gateway.yaml:19 subscriptions[0].trustedCertificates[1].id: unknown certificate "other-ca"',
+      'gateway.yaml:19 subscriptions[0].trustedCertificates[1].id: unknown certificate "other-ca" in environment "prod"',
     ]);
   });
 
   test('a key or certificate of another environment', () => {
     const text = base + subscription('    tlsClientAuthKeyPair: { id: mtls }\n    trustedCertificates: [ { id: corp-ca } ]\n', 's1', 'dev');
     assert.deepEqual(problems(text), [
-      'gateway.yaml:17 subscriptions[0].tlsClientAuthKeyPair.id: key "mtls" belongs to environment "prod", not "dev"',
-      'gateway.yaml:18 subscriptions[0].trustedCertificates[0].id: certificate "corp-ca" belongs to environment "prod", not "dev"',
+      'gateway.yaml:17 subscriptions[0].tlsClientAuthKeyPair.id: unknown key "mtls" in environment "dev"',
+      'gateway.yaml:18 subscriptions[0].trustedCertificates[0].id: unknown certificate "corp-ca" in environment "dev"',
     ]);
   });
 
@@ -198,7 +198,7 @@ ${subscription()}${subscription('', 's1')}`;
     assert.deepEqual(problems(text), [
       'gateway.yaml:3 environments[1].id: duplicate environment id "prod" (first at environments[0])',
       'gateway.yaml:7 auth.tokens[1].name: duplicate token name "a" (first at auth.tokens[0])',
-      'gateway.yaml:10 keys[1].id: duplicate key id "k" (first at keys[0])',
+      'gateway.yaml:10 keys[1].id: duplicate key id "k" in environment "prod" (first at keys[0])',
       'gateway.yaml:17 subscriptions[1].id: duplicate subscription id "s1" (first at subscriptions[0])',
     ]);
   });

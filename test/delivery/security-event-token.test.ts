@@ -167,7 +167,7 @@ ${subscription}`;
   const set = (key: string) => `    format: SET\n    httpEndpoint: { url: "https://receiver.example/events" }\n    set: { issuer: "https://gw.example", signingKey: { id: ${key} } }\n`;
   assert.deepEqual(problems(set('signer')), []);
   assert.match(problems(set('client'))[0]!, /set\.signingKey\.id: key "client" has usage OUTBOUND_MTLS; this needs a key with usage SIGNING/);
-  assert.match(problems(set('dev-signer'))[0]!, /belongs to environment "dev"/);
+  assert.match(problems(set('dev-signer'))[0]!, /unknown key "dev-signer" in environment "prod"/);
   assert.match(problems(set('nope'))[0]!, /unknown key "nope"/);
   assert.match(problems('    format: SET\n    httpEndpoint: { url: "https://receiver.example/events" }\n')[0]!, /set: is required for format SET/);
   assert.match(problems('    httpEndpoint: { url: "https://r.example/x" }\n    tlsClientAuthKeyPair: { id: signer }\n')[0]!, /tlsClientAuthKeyPair\.id: key "signer" has usage SIGNING; this needs a key with usage OUTBOUND_MTLS/);
