@@ -109,7 +109,7 @@ export class Gateway {
       registerSourceRoutes(ingest, { sources: () => gateway.config.sources, limitBytes: () => gateway.ingestSettings.limitBytes, journal, metrics, logger, dir: join(storageDir, 'sources') });
       const adminRoutes = collectRoutes(admin);
       registerHealthRoutes(admin, () => gateway.readiness(), () => gateway.auth);
-      registerMetricsRoute(admin, metrics, () => ({ auth: gateway.auth, public: gateway.config.metrics.public }));
+      registerMetricsRoute(admin, metrics, () => ({ auth: gateway.auth, public: gateway.config.metrics.public, sources: gateway.config.sources }));
       registerAdminErrors(admin, logger);
       const management: SubscriptionAdmin = {
         managed,

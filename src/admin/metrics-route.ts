@@ -3,9 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { allows, type TokenAuthenticator } from '../auth/token-authenticator.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 
-export function registerMetricsRoute(server: FastifyInstance, metrics: GatewayMetrics, settings: () => { auth: TokenAuthenticator; public: boolean }): void {
+export function registerMetricsRoute(server: FastifyInstance, metrics: GatewayMetrics, settings: () => { auth: TokenAuthenticator; public: boolean; sources: readonly { id: string; environment: string }[] }): void {
   server.get('/metrics', async (request, reply) => {
-    const { auth, public: open } = settings();
+    const { auth, public: open, sources } = settings();
     let environments: readonly string[] | undefined;
     if (!open) {
       const token = auth.authenticate(request.headers.authorization);
@@ -14,17 +14,24 @@ export function registerMetricsRoute(server: FastifyInstance, metrics: GatewayMe
       environments = token.environments;
     }
     const text = await metrics.exposition();
-    return reply.header('content-type', metrics.registry.contentType).send(environments === undefined ? text : onlyEnvironments(text, new Set(environments)));
+    return reply.header('content-type', metrics.registry.contentType).send(environments === undefined ? text : onlyEnvironments(text, new Set(environments), new Map(sources.map((source) => [source.id, source.environment]))));
   });
 }
 
-/** The exposition without the series of other environments (series with no environment label stay). */
-function onlyEnvironments(text: string, allowed: ReadonlySet<string>): string {
+/**
+ * The exposition without the series of other environments: by their environment label, and for the
+ * source series (labelled by source) by the environment of that source. Series of neither stay.
+ */
+function onlyEnvironments(text: string, allowed: ReadonlySet<string>, sourceEnvironments: ReadonlyMap<string, string>): string {
   return text
     .split('\n')
     .filter((line) => {
-      const match = /[{,]environment="((?:[^"\\]|\\.)*)"/.exec(line);
-      return match === null || line.startsWith('#') || allowed.has(match[1]!);
+      if (line.startsWith('#')) return true;
+      const environment = /[{,]environment="((?:[^"\\]|\\.)*)"/.exec(line);
+      if (environment !== null) return allowed.has(environment[1]!);
+      const source = /[{,]source="((?:[^"\\]|\\.)*)"/.exec(line);
+      // A source this configuration no longer has is nobody's to see.
+      return source === null || allowed.has(sourceEnvironments.get(source[1]!) ?? '');
     })
     .join('\n');
 }
