@@ -12,6 +12,7 @@ import { registerHealthRoutes, type Readiness } from './admin/health-routes.js';
 import { registerMetricsRoute } from './admin/metrics-route.js';
 import { TokenAuthenticator } from './auth/token-authenticator.js';
 import type { GatewayConfig, Subscription } from './config/gateway-config.js';
+import { registerAdminBodyParser } from './admin/admin-body.js';
 import { adminBodyLimitBytes, registerAdminErrors } from './admin/admin-errors.js';
 import { registerConsoleRoutes } from './admin/console-route.js';
 import { registerKeyRoutes } from './admin/key-routes.js';
@@ -111,6 +112,7 @@ export class Gateway {
       registerHealthRoutes(admin, () => gateway.readiness(), () => gateway.auth);
       registerMetricsRoute(admin, metrics, () => ({ auth: gateway.auth, public: gateway.config.metrics.public, sources: gateway.config.sources }));
       registerAdminErrors(admin, logger);
+      registerAdminBodyParser(admin);
       const management: SubscriptionAdmin = {
         managed,
         logger,

@@ -3,12 +3,14 @@
 // another media type. Anything else is logged and answered 500 with no detail.
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../logger.js';
+import { AdminBodyError } from './admin-body.js';
 
 /** Largest management request body. */
 export const adminBodyLimitBytes = 256 * 1024;
 
 export function registerAdminErrors(server: FastifyInstance, logger: Logger): void {
   server.setErrorHandler((error: { code?: string; statusCode?: number; message: string }, request, reply) => {
+    if (error instanceof AdminBodyError) return reply.code(400).send({ error: 'invalid_body', message: `${error.path}: ${error.message}`, problems: [{ path: error.path, message: error.message }] });
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.code(400).send({ error: 'too_large', message: `the body is larger than ${adminBodyLimitBytes / 1024} KB` });
     if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return reply.code(415).send({ error: 'unsupported_media_type', message: 'send application/json' });
     if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError) return reply.code(400).send({ error: 'malformed_json', message: 'the body is not valid JSON' });

@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { allows, type TokenAuthenticator } from '../auth/token-authenticator.js';
 import { adminAuthorizer, fail } from './admin-access.js';
 import type { GatewayConfig, Subscription, TokenConfig } from '../config/gateway-config.js';
+import { parseIsoTime } from '../config/parse-values.js';
 import { asWritten } from '../config/written-form.js';
 import type { Logger } from '../logger.js';
 import type { ManagedConfig } from '../management/managed-config.js';
@@ -247,8 +248,12 @@ export function registerSubscriptionRoutes(server: FastifyInstance, admin: Subsc
     if (target === undefined) return reply;
     const query = request.query as { limit?: string; before?: string };
     const limit = query.limit === undefined ? 50 : Number(query.limit);
-    const before = query.before === undefined ? Number.POSITIVE_INFINITY : Number(query.before);
-    if (!Number.isInteger(limit) || limit < 1 || limit > maxPageSize || Number.isNaN(before)) return fail(reply, 400, 'invalid_query', `limit must be 1..${maxPageSize} and before a seq`, [{ path: 'limit', message: `must be 1..${maxPageSize}` }]);
+    const before = query.before === undefined ? Number.POSITIVE_INFINITY : /^\d{1,15}$/.test(query.before) ? Number(query.before) : Number.NaN;
+    const problems = [
+      ...(!Number.isInteger(limit) || limit < 1 || limit > maxPageSize ? [{ path: 'limit', message: `must be an integer from 1 to ${maxPageSize}` }] : []),
+      ...(Number.isNaN(before) ? [{ path: 'before', message: 'must be a sequence number (the next value of a previous page)' }] : []),
+    ];
+    if (problems.length > 0) return fail(reply, 400, 'invalid_query', problems.map((problem) => `${problem.path} ${problem.message}`).join('; '), problems);
     const { letters, unreadable } = await admin.deadLetters.list(target.id);
     // Newest first; `before` pages by seq.
     const newestFirst = letters.filter((letter) => letter.seq < before).reverse();
@@ -288,10 +293,9 @@ export function registerSubscriptionRoutes(server: FastifyInstance, admin: Subsc
     const body = (request.body ?? {}) as { from?: unknown; to?: unknown };
     const problems: { path: string; message: string }[] = [];
     const time = (name: 'from' | 'to') => {
-      const value = body[name];
-      const at = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:\d{2})$/.test(value) ? Date.parse(value) : Number.NaN;
-      if (Number.isNaN(at)) problems.push({ path: `/${name}`, message: 'must be an ISO-8601 date-time with a zone' });
-      return at;
+      const at = parseIsoTime(body[name]);
+      if (!at.ok) problems.push({ path: `/${name}`, message: at.message });
+      return at.ok ? at.value.getTime() : Number.NaN;
     };
     const from = time('from');
     const to = time('to');

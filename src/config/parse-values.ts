@@ -14,15 +14,24 @@ export function parseListenAddress(text: string): Parsed<ListenAddress> {
   return ok({ host: match[1] ?? match[2]!, port });
 }
 
+const isoTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+const earliestMs = Date.UTC(1970, 0, 1);
+const latestMs = Date.UTC(10_000, 0, 1);
+
+/** An ISO-8601 time with a zone, in the years 1970 to 9999 (what the journal's times can be). */
+export function parseIsoTime(text: unknown): Parsed<Date> {
+  const at = typeof text === 'string' && isoTime.test(text) ? new Date(text) : undefined;
+  if (at === undefined || Number.isNaN(at.getTime())) return fail('must be an ISO-8601 time with a zone, for example 2026-01-31T00:00:00Z');
+  if (at.getTime() < earliestMs || at.getTime() >= latestMs) return fail('must be in the years 1970 to 9999');
+  return ok(at);
+}
+
 /** `latest` (default), `earliest`, or an ISO-8601 time with a zone. */
 export function parseStartAt(text: string | undefined): Parsed<StartAt> {
   if (text === undefined || text === 'latest') return ok({ kind: 'latest' });
   if (text === 'earliest') return ok({ kind: 'earliest' });
-  const at = new Date(text);
-  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text) && !Number.isNaN(at.getTime())) {
-    return ok({ kind: 'time', at });
-  }
-  return fail('must be latest, earliest or an ISO-8601 time with a zone, for example 2026-01-31T00:00:00Z');
+  const at = parseIsoTime(text);
+  return at.ok ? ok({ kind: 'time', at: at.value }) : fail(`must be latest, earliest or an ISO-8601 time with a zone${at.message.includes('years') ? ' in the years 1970 to 9999' : ''}, for example 2026-01-31T00:00:00Z`);
 }
 
 export interface Destination {

@@ -27,6 +27,8 @@ export const keycloakSource: SourceType = {
   },
 
   normalise(_source, request) {
+    const contentType = header(request, 'content-type');
+    if (contentType === undefined || !/^application\/json\s*(;|$)/i.test(contentType)) throw new SourceRejection(415, 'unsupported_media_type', 'a Keycloak webhook is sent as Content-Type: application/json');
     const body = jsonObject(request.body, 'Keycloak webhook');
     const type = text(body.type);
     const id = text(body.id) ?? text(body.uid);

@@ -79,13 +79,21 @@ export function registerSourceRoutes(server: FastifyInstance, dependencies: Sour
       received = normalised.events.length;
       const now = Date.now();
       const window = source.dedupeWindowSeconds > 0 ? windowOf(source) : undefined;
-      const fresh = normalised.events.filter((event) => window === undefined || !window.has(event.id, now));
-      if (fresh.length > 0) {
+      // Claimed before the append, with no await between check and mark: racing redeliveries store once.
+      const claim = window?.claim(normalised.events.map((event) => event.id), now);
+      const unclaimed = claim === undefined ? undefined : new Set(claim.fresh);
+      const fresh = unclaimed === undefined ? normalised.events : normalised.events.filter((event) => unclaimed.delete(event.id));
+      try {
         // Stored as sent when nothing was left out (PingOne), else as normalised objects.
-        const batch = normalised.raw !== undefined && fresh.length === received ? { count: received, payload: normalised.raw, events: fresh } : batchOf(fresh);
-        await journal.append(source.environment, batch);
+        if (fresh.length > 0) await journal.append(source.environment, normalised.raw !== undefined && fresh.length === received ? { count: received, payload: normalised.raw, events: fresh } : batchOf(fresh));
+        if (claim !== undefined) window!.settle(claim);
+      } catch (error) {
+        if (claim !== undefined) window!.settle(claim, error as Error);
+        throw error;
       }
-      await window?.add(fresh.map((event) => event.id), now);
+      // A duplicate of an event another request is storing is answered once that store is durable.
+      if (claim !== undefined) await Promise.all(claim.pending);
+      await window?.save(fresh.map((event) => event.id), now);
       stored = fresh.length;
       metrics.eventsReceived.inc({ environment: source.environment }, stored);
       if (received > stored) metrics.eventsDeduplicated.inc({ source: source.id }, received - stored);

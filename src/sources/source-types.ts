@@ -53,10 +53,30 @@ export function header(request: SourceRequest, name: string): string | undefined
 }
 
 /** The body as a JSON object, or a `malformed` refusal. */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The body as text; a 400 naming the byte offset when it is not UTF-8 (never read with replacement characters). */
+export function utf8Text(body: Buffer): string {
+  try {
+    return strictUtf8.decode(body);
+  } catch {
+    // Where: fed a byte at a time, a streaming decoder throws at the first byte that cannot continue.
+    const decoder = new TextDecoder('utf-8', { fatal: true });
+    let offset = 0;
+    try {
+      for (; offset < body.length; offset++) decoder.decode(body.subarray(offset, offset + 1), { stream: true });
+    } catch {
+      // offset is the first bad byte
+    }
+    throw new SourceRejection(400, 'malformed', `the body is not valid UTF-8 (at byte ${offset})`);
+  }
+}
+
 export function jsonObject(body: Buffer, what: string): Record<string, unknown> {
+  const source = utf8Text(body);
   let value: unknown;
   try {
-    value = JSON.parse(body.toString('utf8'));
+    value = JSON.parse(source);
   } catch {
     throw new SourceRejection(400, 'malformed', `the body is not JSON (a ${what} sends one JSON object)`);
   }

@@ -159,6 +159,8 @@ test('am-webhook: JSON and form bodies with a shared token, unresolved ${variabl
 test('pingone: a JSON array and NDJSON, bearer and basic credentials, stored as sent; oversize and malformed refused', async (t) => {
   const { post, stored, gateway, metric } = await sourceGateway(t);
   const events = ['pingone-activity-user-access-allowed.elastic.json', 'pingone-activity-application-updated.elastic.json'].map((name) => JSON.parse(fixture(name).toString()) as { id: string });
+  // Both documentation samples carry the same placeholder id; one array holding an id twice is stored once.
+  events[1] = { ...events[1]!, id: 'pingone-application-updated-1' };
   const array = JSON.stringify(events);
   assert.deepEqual((await post('p1', array, { authorization: 'Bearer pingone-bearer-000' })).body, { accepted: 2, stored: 2 });
   const ndjson = `${JSON.stringify({ ...events[0], id: 'nd-1' })}\n${JSON.stringify({ ...events[1], id: 'nd-2' })}\n`;
@@ -167,7 +169,7 @@ test('pingone: a JSON array and NDJSON, bearer and basic credentials, stored as 
   assert.equal((await post('p1', '[{"id":', { authorization: 'Bearer pingone-bearer-000' })).body.error, 'malformed');
   assert.equal((await post('p1', JSON.stringify([{ id: 'x' }]), { authorization: 'Bearer pingone-bearer-000' })).body.error, 'invalid_event');
   const records = await stored();
-  assert.deepEqual(records.map((record) => [record.event.id, record.environment]), [[events[0]!.id, 'prod'], [events[1]!.id, 'prod'], ['nd-1', 'dev'], ['nd-2', 'dev']]);
+  assert.deepEqual(records.map((record) => [record.event.id, record.environment]), [[events[0]!.id, 'prod'], [events[1].id, 'prod'], ['nd-1', 'dev'], ['nd-2', 'dev']]);
   assert.equal(JSON.stringify(records[0]!.event), JSON.stringify(events[0]), 'stored as sent');
   // A redelivery (PingOne retries after a timeout) is acknowledged, stored once.
   assert.deepEqual((await post('p1', array, { authorization: 'Bearer pingone-bearer-000' })).body, { accepted: 2, stored: 0 });
