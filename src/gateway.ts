@@ -1,6 +1,6 @@
 // The running gateway: owns the listeners, the journal, the metrics and the current
 // configuration, applies new configurations live, and stops in order.
-import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { formatters } from '../formats/index.js';
@@ -38,6 +38,7 @@ import { SubscriptionPipeline } from './pipeline/subscription-pipeline.js';
 import type { SendResult } from './pipeline/transport.js';
 import { transportFactory } from './pipeline/transport-factory.js';
 import { boundAddress, createListener } from './server/create-listener.js';
+import { tightenModes } from './util/private-modes.js';
 
 export class Gateway {
   private stopping = false;
@@ -82,11 +83,12 @@ export class Gateway {
     const { journal } = backend;
     // For logrotate and init scripts: `kill -HUP "$(cat <storage.dir>/gateway.pid)"`. The journal's
     // lock guarantees this process owns storage.dir.
+    tightenModes(storageDir, logger);
     const pidFile = join(storageDir, 'gateway.pid');
-    writeFileSync(pidFile, `${process.pid}\n`);
+    writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o600 });
     // Subscriptions managed through the API join the file's: the running configuration is both.
-    const managed = new ManagedConfig(backend.store, loaded, logger, join(storageDir, 'managed'));
-    await managed.writeAllMaterial();
+    removeOldKeyFiles(join(storageDir, 'managed'), logger);
+    const managed = new ManagedConfig(backend.store, loaded, logger);
     const config = await managed.compose();
     metrics.observeJournal(() => journal.stats());
     metrics.initIngest(config.environments.map((environment) => environment.id), rejectReasons);
@@ -205,16 +207,10 @@ export class Gateway {
     this.logger.info({ subscriptions: next.subscriptions.length, environments: next.environments.length }, done);
   }
 
-  /** A change another gateway made to the shared store: its key files follow, then the running configuration. */
-  private async changedElsewhere({ operation, object }: StoreChange): Promise<void> {
+  /** A change another gateway made to the shared store: the running configuration follows. */
+  private async changedElsewhere({ object }: StoreChange): Promise<void> {
     try {
-      await this.managed.serially(async () => {
-        if (object.kind !== 'subscription') {
-          if (operation === 'put') await this.managed.writeMaterial(object);
-          else await this.managed.removeMaterial(object.kind, object.environment, object.id);
-        }
-        await this.applyManaged();
-      });
+      await this.managed.serially(() => this.applyManaged());
     } catch (error) {
       this.logger.error({ err: error, kind: object.kind, id: object.id }, `a change to ${object.kind} ${object.id} made through another gateway could not be applied: ${(error as Error).message}`);
     }
@@ -311,6 +307,16 @@ export class Gateway {
 function boundListener(server: FastifyInstance): ListenerAddress {
   const address = server.server.address() as AddressInfo;
   return { host: address.address, port: address.port };
+}
+
+/** Before 0.2 managed key pairs were also written as PEM files under storage.dir: plaintext private keys. */
+function removeOldKeyFiles(dir: string, logger: Logger): void {
+  for (const name of ['keys', 'certificates']) {
+    const path = join(dir, name);
+    if (!existsSync(path)) continue;
+    rmSync(path, { recursive: true, force: true });
+    logger.info({ path }, `removed ${path}: managed key pairs and certificates are kept in the store only`);
+  }
 }
 
 function removePidFile(file: string): void {

@@ -16,10 +16,12 @@ import { DeadLetterStore } from './pipeline/dead-letter-store.js';
 import { JetStreamDeadLetters } from './pipeline/jetstream-dead-letters.js';
 import { FileConfigStore } from './store/file-config-store.js';
 import { JetStreamConfigStore } from './store/jetstream-config-store.js';
+import type { ConfigStore } from './store/config-store.js';
+import { SealedConfigStore } from './store/sealed-config-store.js';
 
 export type Backend =
-  | { kind: 'file'; journal: FileJournal; store: FileConfigStore; deadLetters: DeadLetterStore; close(): Promise<void> }
-  | { kind: 'jetstream'; journal: JetStreamJournal; store: JetStreamConfigStore; deadLetters: JetStreamDeadLetters; close(): Promise<void> };
+  | { kind: 'file'; journal: FileJournal; store: ConfigStore; deadLetters: DeadLetterStore; close(): Promise<void> }
+  | { kind: 'jetstream'; journal: JetStreamJournal; store: ConfigStore; deadLetters: JetStreamDeadLetters; close(): Promise<void> };
 
 export async function openBackend(config: GatewayConfig, logger: Logger, metrics: GatewayMetrics): Promise<Backend> {
   const { storage } = config;
@@ -27,7 +29,7 @@ export async function openBackend(config: GatewayConfig, logger: Logger, metrics
   const limits = { maxBytes: storage.maxMB * 1024 * 1024, maxAgeMs: storage.maxAgeHours * 3_600_000, whenFull: storage.whenFull, logger, onDrop };
   if (storage.backend === 'file') {
     const journal = await FileJournal.open({ dir: storage.dir, ...limits });
-    const store = await FileConfigStore.open(join(storage.dir, 'managed'), logger);
+    const store = await SealedConfigStore.open(await FileConfigStore.open(join(storage.dir, 'managed'), logger), config.management, logger);
     return { kind: 'file', journal, store, deadLetters: new DeadLetterStore(join(storage.dir, 'dead-letters')), close: () => journal.close() };
   }
   mkdirSync(storage.dir, { recursive: true });
@@ -36,7 +38,8 @@ export async function openBackend(config: GatewayConfig, logger: Logger, metrics
   try {
     link = await NatsLink.open(storage.jetstream!, logger);
     const journal = await JetStreamJournal.open({ link, ...limits });
-    const store = await JetStreamConfigStore.open(link, logger);
+    const bucket = await JetStreamConfigStore.open(link, logger);
+    const store = await SealedConfigStore.open(bucket, config.management, logger);
     const deadLetters = await JetStreamDeadLetters.open(link);
     const opened = link;
     return {
@@ -46,7 +49,7 @@ export async function openBackend(config: GatewayConfig, logger: Logger, metrics
       deadLetters,
       close: async () => {
         await journal.close();
-        store.close();
+        bucket.close();
         await opened.close();
         lock.release();
       },

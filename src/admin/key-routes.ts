@@ -11,7 +11,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import { operatorReferences } from '../config/references.js';
 import { Id } from '../config/schema.js';
-import { checkCertificates, checkKeyPair, KeyMaterialError, openPkcs12 } from '../tls/key-material.js';
+import { checkCertificates, checkKeyPair, KeyMaterialError } from '../tls/key-material.js';
+import { openPkcs12OffThread } from '../tls/pkcs12-thread.js';
 import { signingKeyFromPem } from '../tls/signing-key.js';
 import { adminAuthorizer, fail } from './admin-access.js';
 import type { SubscriptionAdmin } from './subscription-routes.js';
@@ -99,7 +100,7 @@ export function registerKeyRoutes(server: FastifyInstance, admin: SubscriptionAd
             else if (typeof body.pkcs12 !== 'string') problems.push({ path: '/pkcs12', message: 'must be the PKCS#12 file in base64' });
             else {
               try {
-                pair = openPkcs12(Buffer.from(body.pkcs12, 'base64'), typeof body.passphrase === 'string' ? body.passphrase : '');
+                pair = await openPkcs12OffThread(Buffer.from(body.pkcs12, 'base64'), typeof body.passphrase === 'string' ? body.passphrase : '', admin.running().management.pkcs12MaxIterations);
               } catch (error) {
                 if (!(error instanceof KeyMaterialError)) throw error;
                 problems.push({ path: '/passphrase', message: error.message });
@@ -132,8 +133,7 @@ export function registerKeyRoutes(server: FastifyInstance, admin: SubscriptionAd
       const name = id as string;
       return admin.managed.serially(async () => {
         if ((await present(envId, name)) !== undefined) return fail(reply, 409, 'already_exists', `${kind} ${name} already exists in environment ${envId}`);
-        const stored = await admin.managed.store.put(kind, envId, name, value);
-        await admin.managed.writeMaterial(stored);
+        await admin.managed.store.put(kind, envId, name, value);
         await admin.applyManaged();
         admin.logger.info({ tokenName: token.name, environment: envId, kind, id: name, operation: 'create', fields: Object.keys(value) }, 'admin change');
         return reply.code(201).send(await present(envId, name));
@@ -152,7 +152,6 @@ export function registerKeyRoutes(server: FastifyInstance, admin: SubscriptionAd
         if (users.length > 0) return fail(reply, 409, 'in_use', `${kind} ${id} is used by subscription${users.length === 1 ? '' : 's'} ${users.map((subscription) => subscription.id).join(', ')}`);
         await admin.managed.store.delete(kind, envId, id!);
         await admin.applyManaged();
-        await admin.managed.removeMaterial(kind, envId, id!);
         admin.logger.info({ tokenName: token.name, environment: envId, kind, id, operation: 'delete', fields: [] }, 'admin change');
         return reply.code(204).send();
       });

@@ -30,17 +30,23 @@ export interface Subscription extends Omit<RawSubscription, 'name' | 'startAt' |
 type RawServer = RawConfig['server'];
 type Listener = RawServer['ingest'] & { address: ListenAddress };
 
-export interface GatewayConfig extends Omit<RawConfig, 'server' | 'subscriptions'> {
+export interface GatewayConfig extends Omit<RawConfig, 'server' | 'subscriptions' | 'keys' | 'certificates'> {
   /** Absolute path of the file this was read from. */
   file: string;
   server: Omit<RawServer, 'ingest' | 'admin'> & { ingest: Listener; admin: Listener };
   subscriptions: Subscription[];
+  keys: KeyConfig[];
+  certificates: CertificateConfig[];
   /** What `${env:…}` / `${file:…}` references resolved to, so logs can print the references instead. */
   references: ResolvedReferences;
 }
 
 export type Environment = GatewayConfig['environments'][number];
 export type TokenConfig = GatewayConfig['auth']['tokens'][number];
-export type KeyConfig = GatewayConfig['keys'][number];
-export type CertificateConfig = GatewayConfig['certificates'][number];
+/**
+ * A key pair or certificate managed through the API carries its PEM text here, in memory (never as
+ * a file under storage.dir: the store keeps it, sealed when management.encryptionKey is set).
+ */
+export type KeyConfig = RawConfig['keys'][number] & { pem?: { certificate?: string; privateKey: string } };
+export type CertificateConfig = RawConfig['certificates'][number] & { pem?: string };
 export type SourceConfig = GatewayConfig['sources'][number];

@@ -40,6 +40,12 @@ export interface ObjectProblem {
   message: string;
 }
 
+/** Key pairs and certificates managed through the API, with their PEM text. */
+export interface ManagedMaterial {
+  keys: { id: string; environment: string; usage: unknown; pem: { certificate?: string; privateKey: string } }[];
+  certificates: { id: string; environment: string; pem: string }[];
+}
+
 /** The file's configuration with managed subscriptions added, or the problems of each managed one (by index). */
 export type Composed = { ok: true; config: GatewayConfig } | { ok: false; problems: Map<number, ObjectProblem[]> };
 
@@ -48,12 +54,15 @@ export type Composed = { ok: true; config: GatewayConfig } | { ok: false; proble
  * same schema and cross-field rules (so an id taken by the file, or a key of another environment,
  * is refused the same way).
  */
-export function composeConfig(loaded: LoadedConfig, managed: readonly unknown[], material: { keys?: readonly unknown[]; certificates?: readonly unknown[] } = {}): Composed {
+export function composeConfig(loaded: LoadedConfig, managed: readonly unknown[], material: ManagedMaterial = { keys: [], certificates: [] }): Composed {
   const { label, baseDir } = loaded.source;
   const base = structuredClone(loaded.source.resolved) as { subscriptions?: unknown[]; keys?: unknown[]; certificates?: unknown[] };
-  // Managed key pairs and certificates, already checked by their routes, join the file's.
-  base.keys = [...(base.keys ?? []), ...(material.keys ?? [])];
-  base.certificates = [...(base.certificates ?? []), ...(material.certificates ?? [])];
+  // Managed key pairs and certificates, already checked by their routes, join the file's: validated
+  // as entries of the file (a stand-in file name), their PEM text attached once validated.
+  const fileKeys = base.keys?.length ?? 0;
+  const fileCertificates = base.certificates?.length ?? 0;
+  base.keys = [...(base.keys ?? []), ...material.keys.map(({ pem, ...key }) => ({ ...key, keyFile: '(managed)', ...(pem.certificate === undefined ? {} : { certFile: '(managed)' }) }))];
+  base.certificates = [...(base.certificates ?? []), ...material.certificates.map(({ pem: _pem, ...certificate }) => ({ ...certificate, file: '(managed)' }))];
   const fileCount = base.subscriptions?.length ?? 0;
   const problems = new Map<number, ObjectProblem[]>();
   const report = (path: ConfigPath, message: string) => {
@@ -74,6 +83,8 @@ export function composeConfig(loaded: LoadedConfig, managed: readonly unknown[],
   if (problems.size === 0) checkCrossFieldRules(merged as RawConfig, { problem: report, warning: () => undefined }, ownListeners());
   if (problems.size > 0) return { ok: false, problems };
   const config = normalize(merged as RawConfig, resolve(label), baseDir, loaded.source.references);
+  config.keys = config.keys.map((key, index) => (index < fileKeys ? key : { id: key.id, environment: key.environment, usage: key.usage, pem: material.keys[index - fileKeys]!.pem }));
+  config.certificates = config.certificates.map((certificate, index) => (index < fileCertificates ? certificate : { id: certificate.id, environment: certificate.environment, file: '(managed)', pem: material.certificates[index - fileCertificates]!.pem }));
   config.subscriptions.forEach((subscription, index) => (subscription.managedBy = index < fileCount ? 'file' : 'api'));
   return { ok: true, config };
 }
@@ -165,8 +176,8 @@ function checkKeyFiles(raw: RawConfig, baseDir: string, report: { problem(path: 
   raw.keys.forEach((key, index) => {
     try {
       const files = { certFile: path(key.certFile), keyFile: path(key.keyFile), pkcs12File: path(key.pkcs12File), passphrase: key.passphrase };
-      if (key.usage === 'SIGNING') loadSigningKey(files);
-      else loadKeyPair(files);
+      if (key.usage === 'SIGNING') loadSigningKey(files, raw.management.pkcs12MaxIterations);
+      else loadKeyPair(files, new Date(), raw.management.pkcs12MaxIterations);
     } catch (error) {
       if (!(error instanceof KeyMaterialError)) throw error;
       report.problem(['keys', index], `key "${key.id}": ${error.message}`);

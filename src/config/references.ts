@@ -1,8 +1,8 @@
 // `${env:NAME}`, `${env:NAME:-default}` and `${file:/path}` inside any string value of the file.
 // Resolved values may be secrets: no message here ever contains one.
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ConfigPath } from './config-path.js';
+import { NotRegularFileError, readRegularFile } from '../util/read-regular-file.js';
 
 export interface ReferenceContext {
   env: NodeJS.ProcessEnv;
@@ -74,9 +74,9 @@ function resolveEnv(name: string, fallback: string | undefined, context: Referen
 function resolveFile(file: string, context: ReferenceContext, path: ConfigPath): string {
   try {
     // Secret files usually end with one newline that is not part of the secret.
-    return readFileSync(resolve(context.baseDir, file), 'utf8').replace(/\r?\n$/, '');
+    return readRegularFile(resolve(context.baseDir, file)).toString('utf8').replace(/\r?\n$/, '');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'read error';
+    const code = error instanceof NotRegularFileError ? error.message : ((error as NodeJS.ErrnoException).code ?? 'read error');
     context.problem(path, `cannot read \${file:${file}} (${code})`);
     return '';
   }

@@ -176,6 +176,13 @@ export const ConfigSchema = Type.Object({
     deliveryFile: Type.Optional(NonEmpty),
   }, strict)),
   metrics: Defaulted(Type.Object({ public: Type.Boolean({ default: false }) }, strict)),
+  // Seals the secrets of API-managed objects at rest; rotation: the old key moves to previousEncryptionKeys.
+  management: Defaulted(Type.Object({
+    encryptionKey: Type.Optional(Type.String({ minLength: 16, errorMessage: 'must be at least 16 characters (use ${env:…} or ${file:…})' })),
+    previousEncryptionKeys: Type.Array(Type.String({ minLength: 16 }), { default: [] }),
+    // PKCS#12 key derivation at most this many iterations (files sent through the API and the file's own).
+    pkcs12MaxIterations: Int(1, 10_000_000, 10_000),
+  }, strict)),
   network: Defaulted(Type.Object({
     // Where deliveries, test-sends and replays may connect; entries are checked in the cross-field rules.
     destinations: Defaulted(Type.Object({

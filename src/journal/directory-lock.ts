@@ -1,7 +1,7 @@
 // One writer per storage.dir. Two gateways appending to one journal would both answer 202 and
 // then cut each other's records, so the journal takes `<dir>/gateway.lock` at open and holds it
 // for the process's life. The file names its owner (PID, when that process started, host); a
-// lock whose owner is gone (killed, or its PID now belongs to another process) is taken over.
+// lock whose owner is gone (killed, a zombie, or its PID now belongs to another process) is taken over.
 import { linkSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -44,7 +44,7 @@ export class DirectoryLock {
     const mine: LockOwner = { pid: process.pid, processStart: processStart(process.pid), host: hostname(), since: new Date().toISOString() };
     // The lock appears with its content in one step (link), so nobody ever reads a half-written one.
     const draft = `${file}.${process.pid}.tmp`;
-    writeFileSync(draft, `${JSON.stringify(mine)}\n`);
+    writeFileSync(draft, `${JSON.stringify(mine)}\n`, { mode: 0o600 });
     try {
       for (let attempt = 0; attempt < 10; attempt++) {
         try {
@@ -129,16 +129,24 @@ function isRunning(owner: LockOwner): boolean {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
   }
+  const stat = processStat(owner.pid);
+  // A zombie (exited, not yet reaped by its parent) or dead process holds nothing.
+  if (stat?.state === 'Z' || stat?.state === 'X') return false;
   // A live PID may have been reused by another process since (in a container the gateway is often PID 1 every time).
-  const start = processStart(owner.pid);
-  return start === undefined || owner.processStart === undefined || start === owner.processStart;
+  return stat === undefined || owner.processStart === undefined || stat.start === owner.processStart;
 }
 
 function processStart(pid: number): string | undefined {
+  return processStat(pid)?.start;
+}
+
+/** The state (field 3) and start time (field 22) of /proc/<pid>/stat; undefined without /proc. */
+function processStat(pid: number): { state: string; start: string } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces) start at field 3; starttime is field 22.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    // Fields after the command name (which may hold spaces) start at field 3.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0]!, start: fields[19]! };
   } catch {
     return undefined;
   }

@@ -9,7 +9,7 @@ import type { Logger } from '../logger.js';
 import { CursorStore } from './cursor-store.js';
 import { DirectoryLock } from './directory-lock.js';
 import { FileJournalReader, type FoundDamage, type ReaderSource } from './file-journal-reader.js';
-import { fsyncDirectory } from './fsync-dir.js';
+import { fsyncDirectory, privateDirectoryMode, privateFileMode } from './fsync-dir.js';
 import { JournalFailedError, JournalFullError, type AppendBatch, type DropReport, type Journal, type JournalReader, type JournalStats } from './journal.js';
 import { MemoryTail, type TailBatch } from './memory-tail.js';
 import { asError } from '../util/as-error.js';
@@ -110,7 +110,7 @@ export class FileJournal implements Journal, ReaderSource {
   /** Takes storage.dir's lock (DirectoryInUseError if another process holds it), then recovers. */
   static async open(options: FileJournalOptions): Promise<FileJournal> {
     const journal = new FileJournal(options);
-    await mkdir(options.dir, { recursive: true });
+    await mkdir(options.dir, { recursive: true, mode: privateDirectoryMode });
     journal.lock = DirectoryLock.acquire(options.dir, options.logger);
     try {
       await journal.recover();
@@ -128,8 +128,8 @@ export class FileJournal implements Journal, ReaderSource {
 
   /** Reads only the last segment: start-up cost does not grow with the backlog. */
   private async recover(): Promise<void> {
-    await mkdir(this.journalDir, { recursive: true });
-    await mkdir(join(this.options.dir, 'cursors'), { recursive: true });
+    await mkdir(this.journalDir, { recursive: true, mode: privateDirectoryMode });
+    await mkdir(join(this.options.dir, 'cursors'), { recursive: true, mode: privateDirectoryMode });
     this.highWater = HighWaterMark.load(this.journalDir, this.logger);
     this.ledger = DamageLedger.load(this.journalDir, this.logger);
     this.segments = await listSegments(this.journalDir);
@@ -148,7 +148,7 @@ export class FileJournal implements Journal, ReaderSource {
       await this.handle?.close();
       await this.createSegment(lastSeq + 1);
     } else {
-      this.handle = await open(active.path, 'a');
+      this.handle = await open(active.path, 'a', privateFileMode);
     }
     this.lastSeq = this.durableSeq = lastSeq;
     this.totalBytes = this.segments.reduce((sum, segment) => sum + segment.bytes, 0);
@@ -224,7 +224,7 @@ export class FileJournal implements Journal, ReaderSource {
 
   /** Writes the segment magic at byte 0 (over a damaged one, or into an empty file). */
   private async rewriteMagic(path: string, flags: 'w' | 'r+'): Promise<void> {
-    const handle = await open(path, flags);
+    const handle = await open(path, flags, privateFileMode);
     try {
       await handle.write(segmentMagic, 0, segmentHeaderBytes, 0);
       await handle.sync();
@@ -248,7 +248,7 @@ export class FileJournal implements Journal, ReaderSource {
   private async createSegment(firstSeq: number): Promise<void> {
     const path = segmentPath(this.journalDir, firstSeq);
     // 'w': a file left by a roll that failed half-way is started again.
-    const handle = await open(path, 'w');
+    const handle = await open(path, 'w', privateFileMode);
     try {
       await handle.write(segmentMagic);
       await handle.datasync();
@@ -378,9 +378,9 @@ export class FileJournal implements Journal, ReaderSource {
       await repair.close();
     }
     const probe = join(this.journalDir, 'write-probe');
-    await writeFile(probe, Buffer.alloc(4096), { flush: true });
+    await writeFile(probe, Buffer.alloc(4096), { flush: true, mode: privateFileMode });
     await unlink(probe);
-    this.handle = await open(active.path, 'a');
+    this.handle = await open(active.path, 'a', privateFileMode);
   }
 
   private signalAppended(): void {

@@ -1,6 +1,10 @@
 import { open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
+/** Files under storage.dir hold events and secrets: this user only. */
+export const privateFileMode = 0o600;
+export const privateDirectoryMode = 0o700;
+
 /** Makes a created, renamed or deleted directory entry durable. */
 export async function fsyncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
@@ -14,8 +18,10 @@ export async function fsyncDirectory(dir: string): Promise<void> {
 /** Replaces `path` with `text` so a crash leaves the old or the new content, never half (temp file, fsync, rename, directory fsync). */
 export async function writeFileAtomic(path: string, text: string): Promise<void> {
   const temporary = `${path}.tmp`;
-  const handle = await open(temporary, 'w');
+  // Readable by this user only from the first byte: these files hold events and secrets.
+  const handle = await open(temporary, 'w', privateFileMode);
   try {
+    await handle.chmod(privateFileMode); // a temporary file left by a crash keeps its old mode otherwise
     await handle.writeFile(text);
     await handle.datasync();
   } finally {

@@ -191,7 +191,7 @@ export async function saveDamagedBytes(path: string, from: number, to: number): 
   const target = `${path}.${from}.corrupt`;
   const source = await open(path, 'r');
   try {
-    const copy = await open(target, 'wx');
+    const copy = await open(target, 'wx', 0o600);
     try {
       const chunk = Buffer.allocUnsafe(Math.min(chunkBytes, Math.max(1, to - from)));
       for (let at = from; at < to; ) {

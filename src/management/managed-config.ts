@@ -1,9 +1,7 @@
 // The running configuration is the file's objects plus those managed through the API (kept in a
 // ConfigStore), validated together. Changes run one at a time, so a check and its write see the
 // same state.
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { composeConfig, type LoadedConfig, type ObjectProblem } from '../config/load-config.js';
+import { composeConfig, type LoadedConfig, type ManagedMaterial, type ObjectProblem } from '../config/load-config.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import type { Logger } from '../logger.js';
 import type { ConfigStore, StoredObject } from '../store/config-store.js';
@@ -22,42 +20,14 @@ export class ManagedConfig {
     readonly store: ConfigStore,
     private file: LoadedConfig,
     private readonly logger: Logger,
-    /** Where managed key pairs and certificates are written as PEM files for the transports. */
-    private readonly materialDir: string,
   ) {}
-
-  /** The PEM files of a managed key pair (certificate, key) or certificate bundle. */
-  materialFiles(kind: 'key' | 'certificate', environment: string, id: string): { certFile: string; keyFile?: string } {
-    const dir = join(this.materialDir, kind === 'key' ? 'keys' : 'certificates', environment);
-    return kind === 'key' ? { certFile: join(dir, `${id}.cert.pem`), keyFile: join(dir, `${id}.key.pem`) } : { certFile: join(dir, `${id}.pem`) };
-  }
-
-  /** Writes a managed key pair's or certificate's PEM files (the private key readable by this user only). */
-  async writeMaterial(object: StoredObject): Promise<void> {
-    const files = this.materialFiles(object.kind as 'key' | 'certificate', object.environment, object.id);
-    await mkdir(join(files.certFile, '..'), { recursive: true, mode: 0o700 });
-    // A SIGNING key may come without a certificate.
-    if (typeof object.value.certificate === 'string') await writeFile(files.certFile, object.value.certificate, { mode: 0o600, flush: true });
-    if (files.keyFile !== undefined) await writeFile(files.keyFile, String(object.value.privateKey), { mode: 0o600, flush: true });
-  }
-
-  async removeMaterial(kind: 'key' | 'certificate', environment: string, id: string): Promise<void> {
-    const files = this.materialFiles(kind, environment, id);
-    await rm(files.certFile, { force: true });
-    if (files.keyFile !== undefined) await rm(files.keyFile, { force: true });
-  }
-
-  /** Every stored key pair and certificate as files (at start: the store is the truth, the files follow it). */
-  async writeAllMaterial(): Promise<void> {
-    for (const object of [...(await this.store.list('key')), ...(await this.store.list('certificate'))]) await this.writeMaterial(object);
-  }
 
   /**
    * The stored key pairs and certificates as the file's entries (paths to their PEM files). One whose
    * environment the file no longer has, or whose id the file took in that environment, is left out
    * and logged (once per composition): it stays in the store.
    */
-  private async material(log = false): Promise<{ keys: unknown[]; certificates: unknown[] }> {
+  private async material(log = false): Promise<ManagedMaterial> {
     const { config } = this.file;
     const environments = new Set(config.environments.map((environment) => environment.id));
     const usable = (object: StoredObject, fromFile: readonly { id: string; environment: string }[]) => {
@@ -65,11 +35,14 @@ export class ManagedConfig {
       if (problem !== undefined && log) this.logger.error({ environment: object.environment, kind: object.kind, id: object.id }, `managed ${object.kind} ${object.id} (environment ${object.environment}) is not used: ${problem}`);
       return problem === undefined;
     };
-    const keys = (await this.store.list('key')).filter((object) => usable(object, config.keys)).map((object) => {
-      const { certFile, keyFile } = this.materialFiles('key', object.environment, object.id);
-      return { id: object.id, environment: object.environment, usage: object.value.usage ?? 'OUTBOUND_MTLS', keyFile, ...(typeof object.value.certificate === 'string' ? { certFile } : {}) };
-    });
-    const certificates = (await this.store.list('certificate')).filter((object) => usable(object, config.certificates)).map((object) => ({ id: object.id, environment: object.environment, file: this.materialFiles('certificate', object.environment, object.id).certFile }));
+    // Their PEM text stays in memory (the running configuration), never in a file under storage.dir.
+    const keys = (await this.store.list('key')).filter((object) => usable(object, config.keys)).map((object) => ({
+      id: object.id,
+      environment: object.environment,
+      usage: object.value.usage ?? 'OUTBOUND_MTLS',
+      pem: { privateKey: String(object.value.privateKey), ...(typeof object.value.certificate === 'string' ? { certificate: object.value.certificate } : {}) },
+    }));
+    const certificates = (await this.store.list('certificate')).filter((object) => usable(object, config.certificates)).map((object) => ({ id: object.id, environment: object.environment, pem: String(object.value.certificate) }));
     return { keys, certificates };
   }
 

@@ -2,7 +2,7 @@
 // subscription as JSON lines, fsynced before the cursor moves past them. Nothing leaves silently.
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../journal/fsync-dir.js';
+import { privateDirectoryMode, privateFileMode, writeFileAtomic } from '../journal/fsync-dir.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import type { JournalRecord } from '../event.js';
 
@@ -75,8 +75,8 @@ export class DeadLetterStore implements DeadLetterArchive {
 
   private async append(letters: readonly DeadLetter[]): Promise<void> {
     if (letters.length === 0) return;
-    await mkdir(this.dir, { recursive: true });
-    const handle = await open(this.path(letters[0]!.subscription), 'a');
+    await mkdir(this.dir, { recursive: true, mode: privateDirectoryMode });
+    const handle = await open(this.path(letters[0]!.subscription), 'a', privateFileMode);
     try {
       await handle.write(letters.map((letter) => `${JSON.stringify(letter)}\n`).join(''));
       await handle.datasync();

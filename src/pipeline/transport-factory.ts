@@ -32,13 +32,14 @@ export function transportFactory(config: GatewayConfig, logger: Logger): Transpo
     fingerprint: (subscription) => JSON.stringify({ subscription, ...material(subscription) }),
     signingKey(subscription) {
       const key = material(subscription).signingKey;
-      return key === undefined ? undefined : loadSigningKey(key);
+      return key === undefined ? undefined : loadSigningKey(key, config.management.pkcs12MaxIterations);
     },
     create(subscription) {
       const { key, certificates } = material(subscription);
       const tls = {
-        loadTls: () => ({ trusted: certificates.flatMap(loadCertificates), clientKeyPair: key && loadKeyPair(key) }),
-        watchFiles: [...[key?.certFile, key?.keyFile, key?.pkcs12File].filter((file): file is string => file !== undefined), ...certificates.map((certificate) => certificate.file)],
+        loadTls: () => ({ trusted: certificates.flatMap((certificate) => loadCertificates(certificate)), clientKeyPair: key && loadKeyPair(key, new Date(), config.management.pkcs12MaxIterations) }),
+        // Managed material (PEM in memory) changes through the API, which restarts the pipeline.
+        watchFiles: [...(key?.pem === undefined ? [key?.certFile, key?.keyFile, key?.pkcs12File] : []), ...certificates.filter((certificate) => certificate.pem === undefined).map((certificate) => certificate.file)].filter((file): file is string => file !== undefined),
         onTlsReload: (outcome: { ok: true } | { ok: false; error: string }) => {
           if (outcome.ok) logger.info({ subscription: subscription.id }, 'TLS files changed; new connections use them');
           else logger.error({ subscription: subscription.id, error: outcome.error }, 'TLS files changed but cannot be used; keeping the previous ones');

@@ -12,7 +12,7 @@
 // log whole. A torn last line (a crash mid-append) is skipped when read.
 import { readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { writeFileAtomic } from '../journal/fsync-dir.js';
+import { privateFileMode, writeFileAtomic } from '../journal/fsync-dir.js';
 import { deferred, type Deferred } from '../util/deferred.js';
 import { SerialQueue } from '../util/serial-queue.js';
 
@@ -115,7 +115,7 @@ export class DedupeWindow {
     }
     if (lines === '') return;
     // Opened by path each time: a log moved or removed meanwhile is noticed, not written in the dark.
-    const log = await open(this.file, 'a', 0o600);
+    const log = await open(this.file, 'a', privateFileMode);
     try {
       await log.appendFile(lines);
       await log.datasync();

@@ -46,7 +46,7 @@ export function registerSourceRoutes(server: FastifyInstance, dependencies: Sour
     'am-webhook': amWebhookSource,
     pingone: pingOneSource(dependencies.limitBytes),
   };
-  mkdirSync(dependencies.dir, { recursive: true });
+  mkdirSync(dependencies.dir, { recursive: true, mode: 0o700 });
   const windows = new Map<string, DedupeWindow>();
   const windowOf = (source: SourceConfig) => {
     let window = windows.get(source.id);

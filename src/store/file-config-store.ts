@@ -125,7 +125,8 @@ function storedObjectProblem(object: unknown): string | undefined {
   if (typeof id !== 'string' || !idPattern.test(id)) return 'id is not an id';
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'value is not an object';
   if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) return 'version is not a positive integer';
-  if (kind === 'key' && typeof (value as Record<string, unknown>).privateKey !== 'string') return 'a key without its privateKey';
+  const privateKey = (value as Record<string, unknown>).privateKey;
+  if (kind === 'key' && typeof privateKey !== 'string' && typeof (privateKey as { $sealed?: unknown } | undefined)?.$sealed !== 'string') return 'a key without its privateKey';
   if (kind === 'certificate' && typeof (value as Record<string, unknown>).certificate !== 'string') return 'a certificate without its PEM text';
   return undefined;
 }

@@ -2,7 +2,7 @@
 // key matches its certificate, the certificate is within its validity, a PKCS#12 passphrase opens
 // the file. node-forge reads PKCS#12; node:crypto checks the pair (RSA and EC alike).
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { NotRegularFileError, readRegularFile } from '../util/read-regular-file.js';
 import { createRequire } from 'node:module';
 import type Forge from 'node-forge';
 
@@ -24,18 +24,21 @@ export class KeyMaterialError extends Error {}
 /** A key or certificate file's bytes; KeyMaterialError naming the file when it cannot be read. */
 export function readMaterial(file: string, what: string): Buffer {
   try {
-    return readFileSync(file);
+    return readRegularFile(file);
   } catch (error) {
-    throw new KeyMaterialError(`cannot read ${what} ${file} (${(error as NodeJS.ErrnoException).code ?? 'read error'})`);
+    throw new KeyMaterialError(`cannot read ${what} ${file} (${error instanceof NotRegularFileError ? error.message : ((error as NodeJS.ErrnoException).code ?? 'read error')})`);
   }
 }
 
 /** The key pair of a `keys[]` entry, checked; throws KeyMaterialError with a readable reason. */
-export function loadKeyPair(config: Pick<KeyConfig, 'certFile' | 'keyFile' | 'pkcs12File' | 'passphrase'>, now = new Date()): ClientKeyPair {
+export function loadKeyPair(config: Pick<KeyConfig, 'certFile' | 'keyFile' | 'pkcs12File' | 'passphrase' | 'pem'>, now = new Date(), maxIterations = defaultPkcs12MaxIterations): ClientKeyPair {
   let cert: string;
   let key: string;
-  if (config.pkcs12File !== undefined) {
-    ({ cert, key } = openPkcs12(readMaterial(config.pkcs12File, 'PKCS#12 file'), config.passphrase ?? ''));
+  if (config.pem !== undefined) {
+    if (config.pem.certificate === undefined) throw new KeyMaterialError('the key pair has no certificate');
+    ({ certificate: cert, privateKey: key } = config.pem as { certificate: string; privateKey: string });
+  } else if (config.pkcs12File !== undefined) {
+    ({ cert, key } = openPkcs12(readMaterial(config.pkcs12File, 'PKCS#12 file'), config.passphrase ?? '', maxIterations));
   } else {
     cert = readMaterial(config.certFile!, 'certificate file').toString('utf8');
     key = readMaterial(config.keyFile!, 'key file').toString('utf8');
@@ -68,9 +71,53 @@ export function parsePrivateKey(pem: string): KeyObject {
   }
 }
 
-/** The certificate and key of a PKCS#12 file, as PEM. */
-export function openPkcs12(der: Buffer, passphrase: string): { cert: string; key: string } {
+/** PKCS#12 key derivation at most this many iterations by default (OpenSSL writes 2,048, Java 10,000). */
+export const defaultPkcs12MaxIterations = 10_000;
+
+/**
+ * Every iteration count a PKCS#12 file shows before anything is decrypted: the MAC's and each
+ * encryption's (PBE and PBKDF2 parameters are a salt followed by the count), including those of
+ * bags inside the unencrypted content, which is DER inside an OCTET STRING.
+ */
+export function pkcs12Iterations(der: Buffer): number[] {
   const forge = loadForge();
+  const counts: number[] = [];
+  const visit = (node: Forge.asn1.Asn1, depth: number) => {
+    if (depth > 24) return;
+    if (Array.isArray(node.value)) {
+      node.value.forEach((child, index) => {
+        const previous = index > 0 ? (node.value as Forge.asn1.Asn1[])[index - 1] : undefined;
+        if (child.type === forge.asn1.Type.INTEGER && previous?.type === forge.asn1.Type.OCTETSTRING && typeof child.value === 'string') {
+          counts.push(child.value.length > 6 ? Number.MAX_SAFE_INTEGER : forge.util.createBuffer(child.value).getInt(child.value.length * 8));
+        }
+        visit(child, depth + 1);
+      });
+    } else if (node.type === forge.asn1.Type.OCTETSTRING && typeof node.value === 'string' && node.value.charCodeAt(0) === 0x30) {
+      try {
+        visit(forge.asn1.fromDer(node.value, true), depth + 1);
+      } catch {
+        // not DER: a salt, a digest or ciphertext
+      }
+    }
+  };
+  visit(forge.asn1.fromDer(der.toString('binary')), 0);
+  return counts;
+}
+
+/**
+ * The certificate and key of a PKCS#12 file, as PEM. A file asking for more than `maxIterations`
+ * of key derivation is refused before any: deriving 10^9 iterations would hold a core for minutes.
+ */
+export function openPkcs12(der: Buffer, passphrase: string, maxIterations = defaultPkcs12MaxIterations): { cert: string; key: string } {
+  const forge = loadForge();
+  let iterations: number[];
+  try {
+    iterations = pkcs12Iterations(der);
+  } catch {
+    throw new KeyMaterialError('cannot open the PKCS#12 file: it is not DER (a PKCS#12 file, base64-decoded)');
+  }
+  const most = Math.max(0, ...iterations);
+  if (most > maxIterations) throw new KeyMaterialError(`the PKCS#12 file asks for ${most > 1e12 ? 'more than 10^12' : most} key-derivation iterations; at most ${maxIterations} are accepted (management.pkcs12MaxIterations)`);
   let p12: Forge.pkcs12.Pkcs12Pfx;
   try {
     p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(der.toString('binary')), passphrase);
@@ -85,7 +132,8 @@ export function openPkcs12(der: Buffer, passphrase: string): { cert: string; key
 }
 
 /** The PEM certificates of a `certificates[]` entry (a CA bundle or one pinned server certificate). */
-export function loadCertificates(config: Pick<CertificateConfig, 'file'>): string[] {
+export function loadCertificates(config: Pick<CertificateConfig, 'file' | 'pem'>): string[] {
+  if (config.pem !== undefined) return checkCertificates(config.pem, 'the certificate');
   return checkCertificates(readMaterial(config.file, 'certificate file').toString('utf8'), config.file);
 }
 

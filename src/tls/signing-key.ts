@@ -49,7 +49,8 @@ export function signingKeyFromPem(pem: string): SigningKey {
  * The signing key of a `keys[]` entry with usage SIGNING, read and checked: a PEM private key
  * (with its certificate, when one is given, which must match and be valid) or a PKCS#12 file.
  */
-export function loadSigningKey(config: Pick<KeyConfig, 'certFile' | 'keyFile' | 'pkcs12File' | 'passphrase'>): SigningKey {
-  if (config.pkcs12File !== undefined || config.certFile !== undefined) return signingKeyFromPem(loadKeyPair(config).key);
+export function loadSigningKey(config: Pick<KeyConfig, 'certFile' | 'keyFile' | 'pkcs12File' | 'passphrase' | 'pem'>, maxIterations?: number): SigningKey {
+  if (config.pem !== undefined) return signingKeyFromPem(config.pem.certificate === undefined ? config.pem.privateKey : loadKeyPair(config).key);
+  if (config.pkcs12File !== undefined || config.certFile !== undefined) return signingKeyFromPem(loadKeyPair(config, new Date(), maxIterations).key);
   return signingKeyFromPem(readMaterial(config.keyFile!, 'key file').toString('utf8'));
 }

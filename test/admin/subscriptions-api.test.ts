@@ -216,7 +216,7 @@ test('dead letters: listed newest first, replayed once the destination is fixed 
   // A time range the subscription has delivered already is sent again; its cursor does not move.
   const before = sink.eventIds().length;
   const bad = await call('POST', `${subscriptions}/dl/replay`, { from: 'yesterday', to: rangeEnd });
-  assert.deepEqual([bad.status, bad.body.problems], [400, [{ path: '/from', message: 'must be an ISO-8601 date-time with a zone' }]]);
+  assert.deepEqual([bad.status, bad.body.problems], [400, [{ path: '/from', message: 'must be an ISO-8601 time with a zone, for example 2026-01-31T00:00:00Z' }]]);
   const replay = await call('POST', `${subscriptions}/dl/replay`, { from: rangeStart, to: rangeEnd });
   assert.equal(replay.status, 202);
   await until(async () => (await call('GET', `${subscriptions}/dl/replays/${String(replay.body.id)}`)).body.state === 'done', 10_000);
