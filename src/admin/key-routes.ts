@@ -103,7 +103,7 @@ export function registerKeyRoutes(server: FastifyInstance, admin: SubscriptionAd
                 pair = await openPkcs12OffThread(Buffer.from(body.pkcs12, 'base64'), typeof body.passphrase === 'string' ? body.passphrase : '', admin.running().management.pkcs12MaxIterations);
               } catch (error) {
                 if (!(error instanceof KeyMaterialError)) throw error;
-                problems.push({ path: '/passphrase', message: error.message });
+                problems.push({ path: /iterations|took longer|not DER/.test(error.message) ? '/pkcs12' : '/passphrase', message: error.message });
               }
             }
           } else if (typeof body.privateKey !== 'string') {

@@ -25,6 +25,8 @@ export interface TenantGatewayOptions {
   server?: string;
   /** Files to write in the directory before the start: relative path → content. */
   files?: Record<string, string>;
+  /** More environment variables for the process. */
+  env?: Record<string, string>;
   /** Waits for the listening line (default) or returns at once. */
   wait?: boolean;
 }
@@ -49,8 +51,7 @@ export async function startTenantGateway(t: TestContext, options: TenantGatewayO
     writeFileSync(join(dir, name), content);
   }
   const file = join(dir, 'gateway.yaml');
-  writeFileSync(
-    file,
+  const configText = (extra: string, sources = options.sources ?? '') =>
     `server:
   ingest: { listen: "127.0.0.1:0" }
   admin: { listen: "127.0.0.1:0" }
@@ -64,9 +65,11 @@ auth:
     - { name: collector, token: "${ingestToken}", scopes: [ingest] }
 sources:
   - { id: dev-keycloak, type: keycloak, environment: dev, secret: "\${file:dev-secret.txt}" }
-${options.sources ?? ''}${options.extra ?? ''}`,
-  );
-  const env = { ADMIN_TOKEN: rootToken };
+${sources}${extra}`;
+  writeFileSync(file, configText(options.extra ?? ''));
+  const env: Record<string, string> = { ADMIN_TOKEN: rootToken, ...options.env };
+  /** Writes the configuration file again with these `extra` and `sources` (before a restart or SIGHUP). */
+  const rewrite = (extra: string, sources?: string) => writeFileSync(file, configText(extra, sources));
   const start = async () => {
     gateway = GatewayProcess.start(file, env);
     const addresses = options.wait === false ? undefined : await gateway.listening();
@@ -92,8 +95,9 @@ ${options.sources ?? ''}${options.extra ?? ''}`,
     const response = await fetch(`${running.ingestUrl}/v1/environments/${environment}/events`, { method: 'POST', headers: { authorization: `Bearer ${ingestToken}`, 'content-type': 'application/json' }, body: JSON.stringify(events) });
     assert.equal(response.status, 202, await response.text());
   };
-  /** Stops the process (SIGTERM) and starts it again on the same directory. */
-  const restart = async () => {
+  /** Stops the process (SIGTERM) and starts it again on the same directory, with `moreEnv` set. */
+  const restart = async (moreEnv: Record<string, string> = {}) => {
+    Object.assign(env, moreEnv);
     gateway!.kill('SIGTERM');
     await gateway!.exited;
     running = await start();
@@ -102,6 +106,7 @@ ${options.sources ?? ''}${options.extra ?? ''}`,
   return {
     dir,
     file,
+    rewrite,
     call,
     postEvents,
     restart,
