@@ -188,6 +188,7 @@ export class Gateway {
       'server.requestTimeoutMs': config.server.requestTimeoutMs,
       'server.deliveryThread': config.server.deliveryThread,
       storage: config.storage,
+      'management.encryptionKey': [config.management.encryptionKey, config.management.previousEncryptionKeys],
     });
     const running = boundValues(this.started);
     for (const [key, value] of Object.entries(boundValues(next))) {

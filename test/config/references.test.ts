@@ -80,10 +80,10 @@ test('an unreadable file is an error naming the path and the reason', (t) => {
 });
 
 test('a path that cannot be read as a file is an error too', (t) => {
-  // Root reads any file whatever its mode, so a directory stands in for an unreadable file (EISDIR).
+  // Root reads any file whatever its mode, so a directory stands in for an unreadable file (not a regular file).
   const dir = tempDir(t);
   const { file, problems } = load(t, subscriptionWithHeader(`\${file:${dir}}`), {});
-  assert.deepEqual(problems, [`${file}:8 subscriptions[0].httpEndpoint.headers.Authorization: cannot read \${file:${dir}} (EISDIR)`]);
+  assert.deepEqual(problems, [`${file}:8 subscriptions[0].httpEndpoint.headers.Authorization: cannot read \${file:${dir}} (not a regular file)`]);
 });
 
 test('an unknown reference kind is an error', (t) => {
