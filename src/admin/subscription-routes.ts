@@ -137,7 +137,10 @@ export function registerSubscriptionRoutes(server: FastifyInstance, admin: Subsc
     if (id === undefined) return invalid(reply, [{ pointer: '/id', message: 'must be a string' }]);
     delete value.id;
     return admin.managed.serially(async () => {
-      if (find(envId, id) !== undefined || (await admin.managed.store.get('subscription', envId, id)) !== undefined) return fail(reply, 409, 'already_exists', `subscription ${id} already exists in environment ${envId}`);
+      // Subscription ids are the gateway's (cursors, dead letters and leases are kept under them): an id
+      // taken in another environment gets the same answer as one taken here, which never says where.
+      const taken = admin.running().subscriptions.some((subscription) => subscription.id === id) || (await admin.managed.store.list('subscription')).some((object) => object.id === id);
+      if (taken) return fail(reply, 409, 'already_exists', `subscription id ${id} is taken; choose another id (or leave id out for a generated one)`);
       if (inEnvironment(envId).length >= maxSubscriptionsPerEnvironment) return fail(reply, 403, 'limit_reached', `environment ${envId} already has ${maxSubscriptionsPerEnvironment} subscriptions, the most it may have`);
       const { value: complete, problems: secretProblems } = keepSecrets(value, undefined);
       const problems = secretProblems.length > 0 ? secretProblems : await admin.managed.check(envId, id, complete);

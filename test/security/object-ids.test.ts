@@ -37,6 +37,13 @@ test('two environments each have a corp-ca; each subscription uses its own; a re
   assert.doesNotMatch(devOnly.text, /"dev"|environment dev\b/);
   assert.equal((await gateway.call('GET', '/v1/environments/prod/certificates/other-only')).status, 404);
 
+  // Subscription ids are the gateway's: one taken in dev answers as one taken in prod, never naming dev.
+  assert.equal((await gateway.call('POST', '/v1/environments/dev/subscriptions', subscriptionTo('https://siem.example/d', { id: 'taken-in-dev' }), rootToken)).status, 201);
+  const takenElsewhere = await gateway.call('POST', '/v1/environments/prod/subscriptions', subscriptionTo('https://siem.example/p', { id: 'taken-in-dev' }));
+  const takenHere = await gateway.call('POST', '/v1/environments/prod/subscriptions', subscriptionTo('https://siem.example/p', { id: 'tls' }));
+  assert.deepEqual([takenElsewhere.status, takenHere.status], [409, 409]);
+  assert.equal(takenElsewhere.text.replace('taken-in-dev', 'ID'), takenHere.text.replace('tls', 'ID'));
+
   await gateway.restart();
   await gateway.postEvents('prod', [event('e-2')]);
   await until(() => sink.requests.length === 2, 10_000, 'delivery after the restart');
