@@ -81,9 +81,9 @@ export class Gateway {
     const storageDir = loaded.config.storage.dir;
     const backend = await openBackend(loaded.config, logger, metrics);
     const { journal } = backend;
+    tightenModes(storageDir, logger);
     // For logrotate and init scripts: `kill -HUP "$(cat <storage.dir>/gateway.pid)"`. The journal's
     // lock guarantees this process owns storage.dir.
-    tightenModes(storageDir, logger);
     const pidFile = join(storageDir, 'gateway.pid');
     writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o600 });
     // Subscriptions managed through the API join the file's: the running configuration is both.
@@ -310,7 +310,7 @@ function boundListener(server: FastifyInstance): ListenerAddress {
   return { host: address.address, port: address.port };
 }
 
-/** Before 0.2 managed key pairs were also written as PEM files under storage.dir: plaintext private keys. */
+/** Earlier versions also wrote managed key pairs as PEM files under storage.dir: plaintext private keys. */
 function removeOldKeyFiles(dir: string, logger: Logger): void {
   for (const name of ['keys', 'certificates']) {
     const path = join(dir, name);

@@ -75,7 +75,7 @@ export function composeConfig(loaded: LoadedConfig, managed: readonly unknown[],
   // API objects are the tenant's: `${env:…}` and `${file:…}` in them are never resolved (they would
   // read the operator's environment and files); a value that looks like one is refused.
   const resolvedManaged = managed.map((object, index) => {
-    for (const found of operatorReferences(object)) report(['subscriptions', fileCount + index, ...found], 'holds a ${env:…} or ${file:…} reference; references are read only from the configuration file. Send the value itself: secrets sent through the API are stored encrypted');
+    for (const found of operatorReferences(object)) report(['subscriptions', fileCount + index, ...found], 'holds a ${env:…} or ${file:…} reference; references are read only from the configuration file. Send the value itself: secrets sent through the API are write-only');
     return structuredClone(object);
   });
   const merged = { ...base, subscriptions: [...(base.subscriptions ?? []), ...resolvedManaged] };
