@@ -34,7 +34,7 @@ export class DeliveryLog {
     }
     this.close();
     if (path === undefined) return;
-    const destination = pino.destination({ dest: path, mkdir: true, sync: false });
+    const destination = pino.destination({ dest: path, mkdir: true, sync: false, mode: 0o600 });
     this.file = { path, destination, logger: createLogger(config.logging.level, destination) };
   }
 

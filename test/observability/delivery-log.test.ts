@@ -2,7 +2,7 @@
 // (reopened on SIGHUP, as logrotate needs), with secrets redacted; and the per-subscription gauges
 // while a destination is down.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { redactSecrets } from '../../src/observability/redact-secrets.js';
@@ -78,6 +78,7 @@ subscriptions:
   );
   assert.equal(typeof line!.durationMs, 'number');
   assert.doesNotMatch(readFileSync(file, 'utf8'), /secret-42/);
+  assert.equal(statSync(file).mode & 0o777, 0o600, 'the delivery log is this user\'s only');
   assert.equal(lines.filter((l) => l.msg === 'delivery').length, 0, 'the delivery log goes to the file instead of stdout');
 });
 
