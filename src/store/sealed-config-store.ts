@@ -10,7 +10,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { isSecretHeader } from '../config/secret-fields.js';
 import type { Logger } from '../logger.js';
-import type { ConfigStore, StoreChange, StoredKind, StoredObject } from './config-store.js';
+import { VersionConflictError, type ConfigStore, type StoreChange, type StoredKind, type StoredObject } from './config-store.js';
 
 interface SealingKey {
   id: string;
@@ -72,8 +72,13 @@ export class SealedConfigStore implements ConfigStore {
         const opened = store.open(object);
         if (opened === undefined || store.current === undefined) continue;
         if (!store.needsResealing(object)) continue;
-        await inner.put(kind, object.environment, object.id, store.seal(kind, opened.value), object.version);
-        resealed++;
+        try {
+          await inner.put(kind, object.environment, object.id, store.seal(kind, opened.value), object.version);
+          resealed++;
+        } catch (error) {
+          // Another gateway on the same bucket changed (or resealed) it first.
+          if (!(error instanceof VersionConflictError)) throw error;
+        }
       }
     }
     if (resealed > 0) logger.info({ objects: resealed }, `${resealed} managed objects had their secrets sealed again with the current management.encryptionKey`);
