@@ -84,12 +84,17 @@ function resolveFile(file: string, context: ReferenceContext, path: ConfigPath):
 
 const operatorReference = /\$\{\s*(env|file)\s*:/i;
 
+/** Whether `text` holds something like `${env:…}` or `${file:…}` (spaces and case aside). */
+export function holdsReference(text: string): boolean {
+  return operatorReference.test(text);
+}
+
 /**
  * The paths of every string in `value` (an object that came through the management API) that holds
  * something like `${env:…}` or `${file:…}`. Such values are never resolved; they are refused.
  */
 export function operatorReferences(value: unknown, path: (string | number)[] = []): ConfigPath[] {
-  if (typeof value === 'string') return operatorReference.test(value) ? [path] : [];
+  if (typeof value === 'string') return holdsReference(value) ? [path] : [];
   if (Array.isArray(value)) return value.flatMap((item, index) => operatorReferences(item, [...path, index]));
   if (value !== null && typeof value === 'object') return Object.entries(value).flatMap(([key, item]) => operatorReferences(item, [...path, key]));
   return [];

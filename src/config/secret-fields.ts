@@ -1,11 +1,14 @@
 // Which fields of a subscription are secrets: a basic-auth password, a signing secret, and header
-// values that are credentials (by name) or came from a `${env:…}` / `${file:…}` reference. The API
+// values that are credentials (by name) or hold a `${env:…}` / `${file:…}` reference. The API
 // never returns them; logs and kept answers mask their values.
+
+import { holdsReference } from './references.js';
 
 const credentialHeader = /^(authorization|proxy-authorization|cookie|api-key|x-api-key|x-license-key|x-insert-key)$|token|secret|passw|key|signature|auth/i;
 
 export function isSecretHeader(name: string, value: string | null): boolean {
-  return credentialHeader.test(name) || (typeof value === 'string' && value.includes('${'));
+  // A TEMPLATE placeholder such as `${username}` is not a secret; a reference of the file's may be.
+  return credentialHeader.test(name) || (typeof value === 'string' && holdsReference(value));
 }
 
 interface WithSecrets {

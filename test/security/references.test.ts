@@ -60,6 +60,11 @@ test('API objects: references are refused with a 400 naming the field, never res
   assert.equal(key.status, 400, key.text);
   assert.ok(key.body.problems!.some((problem) => problem.path === '/passphrase' && /reference/.test(problem.message)), key.text);
 
+  // A TEMPLATE placeholder in a header is the tenant's text, not a secret: it reads back as written.
+  const template = await gateway.call('POST', base, subscriptionTo(`${sink.url}/t`, { id: 'templated', format: 'TEMPLATE', template: { body: '{"u":"${username}"}', contentType: 'application/json' }, httpEndpoint: { url: `${sink.url}/t`, headers: { 'X-User': '${username}' } } }));
+  assert.equal(template.status, 201, template.text);
+  assert.equal(((await gateway.call('GET', `${base}/templated`)).body.httpEndpoint as { headers: Record<string, string> }).headers['X-User'], '${username}');
+
   // What the sink saw through test-send, live delivery and a replay of the good one: nothing secret.
   assert.equal((await gateway.call('POST', `${base}/good/test`)).status, 200);
   await gateway.postEvents('prod', [event('e-1'), event('e-2')]);
