@@ -47,7 +47,13 @@ export class DedupeWindow {
     } catch {
       // no file yet, or an unreadable one: start empty (a redelivery may then be stored twice)
     }
-    for (const [id, at] of parseLog(text)) if (at > now - windowMs) this.seenAt.set(id, at);
+    // In time order (a log is appended in time order; a clock stepped back could break it, which
+    // only makes expiry stop early: an id then lives a little longer than its window).
+    for (const [id, at] of parseLog(text).sort((a, b) => a[1] - b[1])) {
+      if (at <= now - windowMs) continue;
+      this.seenAt.delete(id);
+      this.seenAt.set(id, at);
+    }
     // Rewritten whole at the first save: the old single-document form, or expired lines.
     this.failing = text !== '';
   }
@@ -75,6 +81,8 @@ export class DedupeWindow {
       if (other !== undefined) pending.add(other);
       if (this.has(id, now)) continue;
       fresh.add(id);
+      // Deleted first so the map stays in time order (an expired id claimed again moves to the end).
+      this.seenAt.delete(id);
       this.seenAt.set(id, now);
       this.inFlight.set(id, stored.promise);
     }
@@ -93,7 +101,11 @@ export class DedupeWindow {
 
   /** Makes stored ids survive a restart; resolves once saved or reported. */
   save(ids: Iterable<string>, now: number): Promise<void> {
-    for (const [id, at] of this.seenAt) if (at <= now - this.windowMs) this.seenAt.delete(id);
+    // The map is in time order: expiry stops at the first live id, so it costs what expired, not the window.
+    for (const [id, at] of this.seenAt) {
+      if (at > now - this.windowMs) break;
+      this.seenAt.delete(id);
+    }
     const lines = [...ids].map((id) => `${JSON.stringify([id, this.seenAt.get(id) ?? now])}\n`).join('');
     return this.saves.run(() => this.write(lines)).then(
       () => {
