@@ -49,3 +49,21 @@ test('a failed save is reported once, fails nothing, and does not stop later sav
   rmSync(dir);
   renameSync(join(root, 'sources.saved'), dir);
 });
+
+test('ids expire after the window, in time order; an expired id seen again is fresh and lives its new window', async (t) => {
+  const file = join(tempDir(t), 'kc.dedupe.json');
+  const window = new DedupeWindow(file, 1_000, 0);
+  await add(window, ['a', 'b'], 0);
+  await add(window, ['c'], 500);
+  assert.deepEqual([...window.claim(['a', 'c', 'a'], 900).fresh], [], 'within the window, and a repeat in one call');
+  // At 1,200 a and b have expired, c has not: a is fresh again and now the newest.
+  const again = window.claim(['a', 'b', 'c'], 1_200);
+  assert.deepEqual([...again.fresh], ['a', 'b']);
+  window.settle(again);
+  await window.save(again.fresh, 1_200);
+  // At 1,600 c expires; a and b (seen again at 1,200) still hold.
+  assert.deepEqual([...window.claim(['a', 'b', 'c'], 1_600).fresh], ['c']);
+  // A restart reads the log back in time order.
+  const restarted = new DedupeWindow(file, 1_000, 1_700);
+  assert.ok(restarted.has('a', 1_700) && restarted.has('b', 1_700) && !restarted.has('c', 1_700));
+});
