@@ -38,7 +38,7 @@ import { SubscriptionPipeline } from './pipeline/subscription-pipeline.js';
 import type { SendResult } from './pipeline/transport.js';
 import { transportFactory } from './pipeline/transport-factory.js';
 import { boundAddress, createListener } from './server/create-listener.js';
-import { tightenModes } from './util/private-modes.js';
+import { privateFileMode, tightenModes } from './util/private-modes.js';
 
 export class Gateway {
   private stopping = false;
@@ -85,7 +85,7 @@ export class Gateway {
     // For logrotate and init scripts: `kill -HUP "$(cat <storage.dir>/gateway.pid)"`. The journal's
     // lock guarantees this process owns storage.dir.
     const pidFile = join(storageDir, 'gateway.pid');
-    writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o600 });
+    writeFileSync(pidFile, `${process.pid}\n`, { mode: privateFileMode });
     // Subscriptions managed through the API join the file's: the running configuration is both.
     removeOldKeyFiles(join(storageDir, 'managed'), logger);
     const managed = new ManagedConfig(backend.store, loaded, logger);

@@ -2,6 +2,7 @@
 // deeper than any object of the API is a 400 naming where (not a 500 from a recursion further on),
 // and a `__proto__` or `constructor.prototype` key is a 400 naming that key, never merged anywhere.
 import type { FastifyInstance } from 'fastify';
+import { jsonPointer } from '../config/config-path.js';
 
 /** Deeper than any subscription, key or replay body can be (a template is a string). */
 export const maxBodyDepth = 32;
@@ -18,21 +19,19 @@ export class AdminBodyError extends Error {
   }
 }
 
-const pointer = (path: readonly (string | number)[]) => path.map((part) => `/${String(part).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
-
 /** The first problem of a parsed body, walked without recursion. */
 export function bodyProblem(value: unknown): AdminBodyError | undefined {
   const pending: { value: unknown; path: (string | number)[] }[] = [{ value, path: [] }];
   while (pending.length > 0) {
     const { value: current, path } = pending.pop()!;
     if (typeof current !== 'object' || current === null) continue;
-    if (path.length >= maxBodyDepth) return new AdminBodyError(`the body is nested deeper than ${maxBodyDepth} levels`, pointer(path));
+    if (path.length >= maxBodyDepth) return new AdminBodyError(`the body is nested deeper than ${maxBodyDepth} levels`, jsonPointer(path));
     if (Array.isArray(current)) {
       current.forEach((item, index) => pending.push({ value: item, path: [...path, index] }));
       continue;
     }
     for (const [key, item] of Object.entries(current)) {
-      if (key === '__proto__' || (key === 'prototype' && path.at(-1) === 'constructor')) return new AdminBodyError(`the key "${key}" is never accepted`, pointer([...path, key]));
+      if (key === '__proto__' || (key === 'prototype' && path.at(-1) === 'constructor')) return new AdminBodyError(`the key "${key}" is never accepted`, jsonPointer([...path, key]));
       pending.push({ value: item, path: [...path, key] });
     }
   }

@@ -9,6 +9,7 @@
 import { randomUUID, X509Certificate } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { GatewayConfig } from '../config/gateway-config.js';
+import { jsonPointer } from '../config/config-path.js';
 import { operatorReferences } from '../config/references.js';
 import { Id } from '../config/schema.js';
 import { checkCertificates, checkKeyPair, KeyMaterialError } from '../tls/key-material.js';
@@ -84,7 +85,7 @@ export function registerKeyRoutes(server: FastifyInstance, admin: SubscriptionAd
       if (typeof body !== 'object' || body === null || Array.isArray(body)) return invalid(reply, kind, [{ path: '', message: 'must be an object' }]);
       const allowed = kind === 'key' ? ['id', 'usage', 'certificate', 'privateKey', 'pkcs12', 'passphrase'] : ['id', 'certificate'];
       const problems = Object.keys(body).filter((name) => !allowed.includes(name)).map((name) => ({ path: `/${name}`, message: `unknown key (allowed here: ${allowed.join(', ')})` }));
-      for (const path of operatorReferences(body)) problems.push({ path: path.map((part) => `/${String(part)}`).join(''), message: 'holds a ${env:…} or ${file:…} reference; references are read only from the configuration file. Send the value itself' });
+      for (const path of operatorReferences(body)) problems.push({ path: jsonPointer(path), message: 'holds a ${env:…} or ${file:…} reference; references are read only from the configuration file. Send the value itself' });
       const id = body.id === undefined ? randomUUID() : body.id;
       if (typeof id !== 'string' || !idPattern.test(id)) problems.push({ path: '/id', message: 'must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit' });
       let value: Record<string, unknown> | undefined;
@@ -103,7 +104,7 @@ export function registerKeyRoutes(server: FastifyInstance, admin: SubscriptionAd
                 pair = await openPkcs12OffThread(Buffer.from(body.pkcs12, 'base64'), typeof body.passphrase === 'string' ? body.passphrase : '', admin.running().management.pkcs12MaxIterations);
               } catch (error) {
                 if (!(error instanceof KeyMaterialError)) throw error;
-                problems.push({ path: /iterations|took longer|not DER/.test(error.message) ? '/pkcs12' : '/passphrase', message: error.message });
+                problems.push({ path: error.inFile ? '/pkcs12' : '/passphrase', message: error.message });
               }
             }
           } else if (typeof body.privateKey !== 'string') {

@@ -14,6 +14,11 @@ export function formatPath(path: ConfigPath): string {
   return out === '' ? '(top level)' : out;
 }
 
+/** Path segments → a JSON pointer (`/httpEndpoint/headers/X~1Y`), as the API's problems name fields. */
+export function jsonPointer(path: ConfigPath): string {
+  return path.map((part) => `/${String(part).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+}
+
 /** Ajv's JSON pointer (`/subscriptions/0/id`) → path segments. */
 export function pathFromPointer(pointer: string): (string | number)[] {
   if (pointer === '') return [];

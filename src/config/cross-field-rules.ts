@@ -26,8 +26,8 @@ export function checkCrossFieldRules(config: RawConfig, report: RuleReporter, bo
   checkListeners(config, report);
   const policy = checkNetwork(config, report, boundListeners);
   const environments = uniqueIds(config.environments, ['environments'], 'environment', report);
-  uniqueIdsPerEnvironment(config.keys, ['keys'], 'key', report);
-  uniqueIdsPerEnvironment(config.certificates, ['certificates'], 'certificate', report);
+  uniqueIds(config.keys, ['keys'], 'key', report, true);
+  uniqueIds(config.certificates, ['certificates'], 'certificate', report, true);
   uniqueIds(config.sources, ['sources'], 'source', report);
   uniqueIds(config.subscriptions, ['subscriptions'], 'subscription', report);
   checkTokens(config, environments, report);
@@ -95,25 +95,19 @@ function safePath(url: string): string {
   }
 }
 
-function uniqueIds(items: readonly { id: string }[], path: ConfigPath, what: string, report: RuleReporter): Set<string> {
+/**
+ * The ids of `items`, each reported where it repeats. `perEnvironment`: ids repeat only within one
+ * environment (key pairs and certificates: two environments may each have a `corp-ca`).
+ */
+function uniqueIds(items: readonly { id: string; environment?: string }[], path: ConfigPath, what: string, report: RuleReporter, perEnvironment = false): Set<string> {
   const seen = new Map<string, number>();
   items.forEach((item, index) => {
-    const first = seen.get(item.id);
-    if (first === undefined) seen.set(item.id, index);
-    else report.problem([...path, index, 'id'], `duplicate ${what} id "${item.id}" (first at ${String(path[0])}[${first}])`);
-  });
-  return new Set(seen.keys());
-}
-
-/** Key pairs and certificates belong to an environment: two environments may each have a `corp-ca`. */
-function uniqueIdsPerEnvironment(items: readonly { id: string; environment: string }[], path: ConfigPath, what: string, report: RuleReporter): void {
-  const seen = new Map<string, number>();
-  items.forEach((item, index) => {
-    const key = `${item.environment}/${item.id}`;
+    const key = perEnvironment ? `${item.environment}/${item.id}` : item.id;
     const first = seen.get(key);
     if (first === undefined) seen.set(key, index);
-    else report.problem([...path, index, 'id'], `duplicate ${what} id "${item.id}" in environment "${item.environment}" (first at ${String(path[0])}[${first}])`);
+    else report.problem([...path, index, 'id'], `duplicate ${what} id "${item.id}"${perEnvironment ? ` in environment "${item.environment}"` : ''} (first at ${String(path[0])}[${first}])`);
   });
+  return new Set(seen.keys());
 }
 
 function checkStorage({ storage }: RawConfig, report: RuleReporter): void {

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, isMap, isSeq, parseDocument } from 'yaml';
-import { formatPath, type ConfigPath } from './config-path.js';
+import { formatPath, jsonPointer, type ConfigPath } from './config-path.js';
 import { checkCrossFieldRules } from './cross-field-rules.js';
 import { defaultEventsPerPayload, defaultHttpsFormat } from './defaults.js';
 import type { GatewayConfig, Subscription } from './gateway-config.js';
@@ -69,7 +69,7 @@ export function composeConfig(loaded: LoadedConfig, managed: readonly unknown[],
     const index = path[0] === 'subscriptions' && typeof path[1] === 'number' ? path[1] - fileCount : -1;
     // The file was valid alone: a problem is one of a managed object's, or both of theirs (a shared id).
     const at = index >= 0 ? index : managed.length - 1;
-    const pointer = index >= 0 ? path.slice(2).map((part) => `/${String(part).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('') : '';
+    const pointer = index >= 0 ? jsonPointer(path.slice(2)) : '';
     problems.set(at, [...(problems.get(at) ?? []), { pointer, message: index >= 0 ? message : `${formatPath(path)}: ${message}` }]);
   };
   // API objects are the tenant's: `${env:…}` and `${file:…}` in them are never resolved (they would

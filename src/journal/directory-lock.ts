@@ -6,6 +6,7 @@ import { linkSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../logger.js';
+import { privateFileMode } from '../util/private-modes.js';
 
 interface LockOwner {
   pid: number;
@@ -44,7 +45,7 @@ export class DirectoryLock {
     const mine: LockOwner = { pid: process.pid, processStart: processStart(process.pid), host: hostname(), since: new Date().toISOString() };
     // The lock appears with its content in one step (link), so nobody ever reads a half-written one.
     const draft = `${file}.${process.pid}.tmp`;
-    writeFileSync(draft, `${JSON.stringify(mine)}\n`, { mode: 0o600 });
+    writeFileSync(draft, `${JSON.stringify(mine)}\n`, { mode: privateFileMode });
     try {
       for (let attempt = 0; attempt < 10; attempt++) {
         try {

@@ -1,9 +1,6 @@
 import { open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
-
-/** Files under storage.dir hold events and secrets: this user only. */
-export const privateFileMode = 0o600;
-export const privateDirectoryMode = 0o700;
+import { privateFileMode } from '../util/private-modes.js';
 
 /** Makes a created, renamed or deleted directory entry durable. */
 export async function fsyncDirectory(dir: string): Promise<void> {

@@ -3,6 +3,7 @@
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeBatch, plausibleHeader, type RecordHeader, type StoredBatch } from './record-codec.js';
+import { privateFileMode } from '../util/private-modes.js';
 
 export const segmentMagic = Buffer.from('SGJRNL01', 'latin1');
 export const segmentHeaderBytes = segmentMagic.length;
@@ -191,7 +192,7 @@ export async function saveDamagedBytes(path: string, from: number, to: number): 
   const target = `${path}.${from}.corrupt`;
   const source = await open(path, 'r');
   try {
-    const copy = await open(target, 'wx', 0o600);
+    const copy = await open(target, 'wx', privateFileMode);
     try {
       const chunk = Buffer.allocUnsafe(Math.min(chunkBytes, Math.max(1, to - from)));
       for (let at = from; at < to; ) {

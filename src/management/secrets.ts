@@ -1,5 +1,6 @@
 // Write-only secrets of a subscription object (which fields: config/secret-fields.ts). Responses
 // never carry them; a PUT that leaves one out (or sends `null` for a header) keeps the stored value.
+import { jsonPointer } from '../config/config-path.js';
 import { isSecretHeader } from '../config/secret-fields.js';
 
 type Headers = Record<string, string | null>;
@@ -33,8 +34,6 @@ function destinationOrigin(object: Record<string, unknown> | undefined): string 
   }
 }
 
-const pointerTo = (...parts: string[]) => parts.map((part) => `/${part.replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
-
 /**
  * `next` with the secrets it left out taken from `stored`. Problems name a null header with no
  * stored value to keep, and every kept secret when the destination (scheme, host or port) changed:
@@ -60,7 +59,7 @@ export function keepSecrets(next: Record<string, unknown>, stored: Record<string
     for (const name of Object.keys(headers)) {
       if (headers[name] !== null) continue;
       const kept = storedHeaders?.[name];
-      const pointer = pointerTo('httpEndpoint', 'headers', name);
+      const pointer = jsonPointer(['httpEndpoint', 'headers', name]);
       if (typeof kept === 'string') keep(pointer, () => (headers[name] = kept));
       else problems.push({ pointer, message: 'is null, but there is no stored value to keep; give the value' });
     }

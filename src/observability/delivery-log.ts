@@ -9,6 +9,7 @@ import { redactSecrets } from './redact-secrets.js';
 import { responseSummary } from './response-summary.js';
 import { secretValues } from '../config/secret-fields.js';
 import { asWritten, destinationForLog, type ResolvedReferences } from '../config/written-form.js';
+import { privateFileMode } from '../util/private-modes.js';
 
 type FileDestination = ReturnType<typeof pino.destination>;
 
@@ -34,7 +35,7 @@ export class DeliveryLog {
     }
     this.close();
     if (path === undefined) return;
-    const destination = pino.destination({ dest: path, mkdir: true, sync: false, mode: 0o600 });
+    const destination = pino.destination({ dest: path, mkdir: true, sync: false, mode: privateFileMode });
     this.file = { path, destination, logger: createLogger(config.logging.level, destination) };
   }
 

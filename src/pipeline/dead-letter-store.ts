@@ -2,7 +2,8 @@
 // subscription as JSON lines, fsynced before the cursor moves past them. Nothing leaves silently.
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { privateDirectoryMode, privateFileMode, writeFileAtomic } from '../journal/fsync-dir.js';
+import { writeFileAtomic } from '../journal/fsync-dir.js';
+import { privateDirectoryMode, privateFileMode } from '../util/private-modes.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import type { JournalRecord } from '../event.js';
 

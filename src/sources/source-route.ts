@@ -16,6 +16,7 @@ import { DedupeWindow } from './dedupe-window.js';
 import { keycloakSource } from './keycloak.js';
 import { pingOneSource } from './pingone.js';
 import { SourceRejection, type SourceType } from './source-types.js';
+import { privateDirectoryMode } from '../util/private-modes.js';
 
 export interface SourceRouteDependencies {
   sources: () => readonly SourceConfig[];
@@ -46,7 +47,7 @@ export function registerSourceRoutes(server: FastifyInstance, dependencies: Sour
     'am-webhook': amWebhookSource,
     pingone: pingOneSource(dependencies.limitBytes),
   };
-  mkdirSync(dependencies.dir, { recursive: true, mode: 0o700 });
+  mkdirSync(dependencies.dir, { recursive: true, mode: privateDirectoryMode });
   const windows = new Map<string, DedupeWindow>();
   const windowOf = (source: SourceConfig) => {
     let window = windows.get(source.id);

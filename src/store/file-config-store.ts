@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../journal/fsync-dir.js';
 import type { Logger } from '../logger.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import { VersionConflictError, type ConfigStore, type StoreChange, type StoredKind, type StoredObject } from './config-store.js';
+import { privateDirectoryMode } from '../util/private-modes.js';
 
 const key = (kind: StoredKind, environment: string, id: string) => `${kind}/${environment}/${id}`;
 
@@ -26,7 +27,7 @@ export class FileConfigStore implements ConfigStore {
    * moved aside (and named in the log), an entry that is not a stored object is left out and named.
    */
   static async open(dir: string, logger: Logger): Promise<FileConfigStore> {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await mkdir(dir, { recursive: true, mode: privateDirectoryMode });
     const store = new FileConfigStore(join(dir, 'managed.json'));
     let text: string | undefined;
     try {

@@ -19,7 +19,15 @@ export interface ClientKeyPair {
   subject: string;
 }
 
-export class KeyMaterialError extends Error {}
+export class KeyMaterialError extends Error {
+  constructor(
+    message: string,
+    /** The PKCS#12 file itself is the problem (not DER, too many iterations), not its passphrase. */
+    readonly inFile = false,
+  ) {
+    super(message);
+  }
+}
 
 /** A key or certificate file's bytes; KeyMaterialError naming the file when it cannot be read. */
 export function readMaterial(file: string, what: string): Buffer {
@@ -114,10 +122,10 @@ export function openPkcs12(der: Buffer, passphrase: string, maxIterations = defa
   try {
     iterations = pkcs12Iterations(der);
   } catch {
-    throw new KeyMaterialError('cannot open the PKCS#12 file: it is not DER (a PKCS#12 file, base64-decoded)');
+    throw new KeyMaterialError('cannot open the PKCS#12 file: it is not DER (a PKCS#12 file, base64-decoded)', true);
   }
   const most = Math.max(0, ...iterations);
-  if (most > maxIterations) throw new KeyMaterialError(`the PKCS#12 file asks for ${most > 1e12 ? 'more than 10^12' : most} key-derivation iterations; at most ${maxIterations} are accepted (management.pkcs12MaxIterations)`);
+  if (most > maxIterations) throw new KeyMaterialError(`the PKCS#12 file asks for ${most > 1e12 ? 'more than 10^12' : most} key-derivation iterations; at most ${maxIterations} are accepted (management.pkcs12MaxIterations)`, true);
   let p12: Forge.pkcs12.Pkcs12Pfx;
   try {
     p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(der.toString('binary')), passphrase);

@@ -9,13 +9,13 @@ export function openPkcs12OffThread(der: Buffer, passphrase: string, maxIteratio
     const worker = new Worker(new URL('./pkcs12-worker.js', import.meta.url), { workerData: { der, passphrase, maxIterations } });
     const timer = setTimeout(() => {
       void worker.terminate();
-      reject(new KeyMaterialError(`opening the PKCS#12 file took longer than ${timeoutMs / 1000} s; it was stopped`));
+      reject(new KeyMaterialError(`opening the PKCS#12 file took longer than ${timeoutMs / 1000} s; it was stopped`, true));
     }, timeoutMs);
-    worker.once('message', (answer: { ok: true; pair: { cert: string; key: string } } | { ok: false; message: string; material: boolean }) => {
+    worker.once('message', (answer: { ok: true; pair: { cert: string; key: string } } | { ok: false; message: string; material: boolean; inFile: boolean }) => {
       clearTimeout(timer);
       void worker.terminate();
       if (answer.ok) resolve(answer.pair);
-      else reject(answer.material ? new KeyMaterialError(answer.message) : new Error(answer.message));
+      else reject(answer.material ? new KeyMaterialError(answer.message, answer.inFile) : new Error(answer.message));
     });
     worker.once('error', (error) => {
       clearTimeout(timer);

@@ -6,5 +6,5 @@ const { der, passphrase, maxIterations } = workerData as { der: Uint8Array; pass
 try {
   parentPort!.postMessage({ ok: true, pair: openPkcs12(Buffer.from(der), passphrase, maxIterations) });
 } catch (error) {
-  parentPort!.postMessage({ ok: false, message: (error as Error).message, material: error instanceof KeyMaterialError });
+  parentPort!.postMessage({ ok: false, message: (error as Error).message, material: error instanceof KeyMaterialError, inFile: error instanceof KeyMaterialError && error.inFile });
 }

@@ -5,8 +5,9 @@ import { chmodSync, lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../logger.js';
 
-const fileMode = 0o600;
-const directoryMode = 0o700;
+/** Files under storage.dir hold events and secrets: this user's only. */
+export const privateFileMode = 0o600;
+export const privateDirectoryMode = 0o700;
 
 /** Tightens what is looser than 0600 / 0700 under `dir`; returns the paths it changed. */
 export function tightenModes(dir: string, logger: Logger): string[] {
@@ -19,7 +20,7 @@ export function tightenModes(dir: string, logger: Logger): string[] {
       return; // removed meanwhile
     }
     if (stat.isSymbolicLink()) return; // never follow a link out of storage.dir
-    const wanted = stat.isDirectory() ? directoryMode : fileMode;
+    const wanted = stat.isDirectory() ? privateDirectoryMode : privateFileMode;
     if ((stat.mode & 0o077) !== 0) {
       chmodSync(path, (stat.mode & 0o700) | wanted);
       changed.push(path);
