@@ -1,5 +1,5 @@
 // ACTIVITY: the canonical PingOne activity object, as stored (after redaction).
-import type { ActivityEvent } from '../src/event.js';
+import type { ActivityEvent } from '../src/event/activity-event.js';
 import type { Formatter } from '../src/pipeline/formatter.js';
 
 export const activityFormatter: Formatter = {

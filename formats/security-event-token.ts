@@ -6,7 +6,7 @@
 // `events` has exactly one member (as the Shared Signals Framework requires). Action types with a
 // standard meaning get the OpenID CAEP or RISC event type and its members; every other action
 // type gets `urn:siem-gateway:event-type:<ACTION.TYPE>` with the whole (redacted) event as value.
-import type { ActivityEvent } from '../src/event.js';
+import type { ActivityEvent } from '../src/event/activity-event.js';
 import type { FormatContext, Formatter, SecurityEventSettings } from '../src/pipeline/formatter.js';
 import { valueAt } from './session-properties.js';
 

@@ -8,8 +8,8 @@
 //      custom session properties and the rest of PingAM's list (`Locale`, `AuthLevel`, …) work too.
 // Host and HostName are never taken from `_original`: they carry the client's IP address, which
 // leaves only when the subscription exposes it (the redacted event then has source.ipAddress).
-import type { ActivityEvent } from '../src/event.js';
-import { amDefaultFieldMap, amEventTypes } from '../src/pingam-session.js';
+import type { ActivityEvent } from '../src/event/activity-event.js';
+import { amDefaultFieldMap, amEventTypes } from '../src/event/pingam-session.js';
 
 /** PingAM session property → where the canonical event keeps it (first present wins). */
 // A Map: a placeholder named `constructor` or `__proto__` must find nothing.

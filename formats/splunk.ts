@@ -1,7 +1,7 @@
 // SPLUNK: one HTTP Event Collector envelope per event (protocols.md §5.3). `time` is recordedAt in
 // epoch seconds with millisecond precision, as HEC expects (not milliseconds).
 import { hostname } from 'node:os';
-import type { ActivityEvent } from '../src/event.js';
+import type { ActivityEvent } from '../src/event/activity-event.js';
 import type { FormatContext, Formatter } from '../src/pipeline/formatter.js';
 
 export const splunkDefaults = { source: 'siem-gateway', sourcetype: 'pingone:activity' } as const;

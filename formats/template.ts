@@ -1,7 +1,7 @@
 // TEMPLATE: one request per event, its body, URL path and header values written by the operator
 // with PingAM's `${name}` placeholders (names: formats/session-properties.ts), each value escaped
 // for where it lands (src/pipeline/placeholder-template.ts).
-import type { ActivityEvent } from '../src/event.js';
+import type { ActivityEvent } from '../src/event/activity-event.js';
 import type { FormatContext, Formatter } from '../src/pipeline/formatter.js';
 import type { RequestTarget } from '../src/pipeline/transport.js';
 import { fillTemplate } from '../src/pipeline/placeholder-template.js';

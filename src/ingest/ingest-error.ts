@@ -1,14 +1,7 @@
 // Every refusal of the events API: its status, a fixed reason (the metrics label) and a message.
+import type { EventProblem } from '../event/event-problem.js';
 
-export interface EventProblem {
-  /** Position of the event in the request (0-based), when known. */
-  index?: number;
-  /** NDJSON line (1-based), when the body is NDJSON. */
-  line?: number;
-  /** JSON pointer into the event. */
-  path: string;
-  message: string;
-}
+export type { EventProblem };
 
 /** Every reason a request can be refused for: the values of siem_gateway_ingest_rejected_total{reason}. */
 export const rejectReasons = [

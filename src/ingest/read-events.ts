@@ -5,12 +5,12 @@ import { isUtf8 } from 'node:buffer';
 import { Transform, pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import split2 from 'split2';
-import type { ActivityEvent } from '../event.js';
-import type { RawPayload } from '../journal/record-codec.js';
+import type { ActivityEvent } from '../event/activity-event.js';
+import type { RawPayload } from '../event/payload.js';
 import { IngestError, maxReportedProblems, type EventProblem } from './ingest-error.js';
 import { jsonErrorOffset } from './json-error-offset.js';
-import { scanJson, type ScannedEvent } from './json-validator.js';
-import { maxJsonDepth, nestsDeeperThan, validateEvent } from './validate-event.js';
+import { scanJson, type ScannedEvent } from '../event/json-validator.js';
+import { maxJsonDepth, nestsDeeperThan, validateEvent } from '../event/validate-event.js';
 
 export type BodyFormat = 'json' | 'ndjson';
 

@@ -1,9 +1,9 @@
 // The journal contract (DESIGN.md): the embedded FileJournal implements it now; a NATS JetStream
 // journal can later. Appends are durable when they resolve; readers see only durable records.
 import type { StartAt } from '../config/gateway-config.js';
-import type { ActivityEvent, JournalRecord } from '../event.js';
-import type { ScannedEvent } from '../ingest/json-validator.js';
-import type { RawPayload } from './record-codec.js';
+import type { ActivityEvent, JournalRecord } from '../event/activity-event.js';
+import type { ScannedEvent } from '../event/json-validator.js';
+import type { RawPayload } from '../event/payload.js';
 
 export interface Journal {
   /** Stores one batch of events in order; resolves after it is durable. Rejects with JournalFullError or JournalFailedError. */

@@ -7,7 +7,7 @@
 //   body:   f64 LE first seq | f64 LE receivedAt | u32 LE event count | u8 payload format
 //           | u8 environment length | environment (latin1) | payload (UTF-8 JSON)
 import { crc32 } from 'node:zlib';
-import type { ActivityEvent } from '../event.js';
+import type { PayloadFormat, RawPayload } from '../event/payload.js';
 
 export const recordPrefixBytes = 8;
 const fixedBodyBytes = 22;
@@ -16,16 +16,8 @@ export const recordHeaderBytes = recordPrefixBytes + fixedBodyBytes;
 /** Larger than any accepted request (maxBodyKB ≤ 64 MiB): a bigger length means corruption. */
 export const maxRecordBodyBytes = 80 * 1024 * 1024;
 
-/** How the payload holds its events. */
-export type PayloadFormat = 'array' | 'object' | 'ndjson';
 const formatCodes: Record<PayloadFormat, number> = { array: 0, object: 1, ndjson: 2 };
 const formatNames: PayloadFormat[] = ['array', 'object', 'ndjson'];
-
-export interface RawPayload {
-  format: PayloadFormat;
-  /** UTF-8 JSON holding exactly the appended events, in order. */
-  bytes: Buffer;
-}
 
 export interface StoredBatch {
   firstSeq: number;
@@ -112,15 +104,4 @@ export function plausibleHeader(buffer: Buffer, offset: number, afterSeq: number
   if (buffer.length - offset < recordPrefixBytes + fixedBodyBytes + environmentBytes) return undefined;
   const environment = buffer.toString('latin1', offset + 30, offset + 30 + environmentBytes);
   return { size: recordPrefixBytes + bodyLength, firstSeq, count, environment };
-}
-
-/** The events of a stored batch, parsed; throws when the payload does not hold `count` of them. */
-export function parsePayload(batch: Pick<StoredBatch, 'format' | 'payload' | 'count'>): ActivityEvent[] {
-  const text = batch.payload.toString('utf8');
-  let events: ActivityEvent[];
-  if (batch.format === 'array') events = JSON.parse(text) as ActivityEvent[];
-  else if (batch.format === 'object') events = [JSON.parse(text) as ActivityEvent];
-  else events = text.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as ActivityEvent);
-  if (events.length !== batch.count) throw new Error(`the payload holds ${events.length} events, the header says ${batch.count}`);
-  return events;
 }

@@ -3,7 +3,7 @@
 // with a cursor of its own that never touches the subscription's. The job is done when that cursor
 // reaches the last record.
 import type { StartAt } from '../config/gateway-config.js';
-import type { JournalRecord } from '../event.js';
+import type { JournalRecord } from '../event/activity-event.js';
 import type { AppendBatch, Journal, JournalReader, JournalStats } from '../journal/journal.js';
 import { deferred } from '../util/deferred.js';
 

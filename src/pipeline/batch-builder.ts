@@ -2,7 +2,7 @@
 // the encoded, uncompressed body bytes (prefix, separators and suffix included). A single event
 // larger than the byte limit goes alone, flagged oversize.
 import type { Subscription } from '../config/gateway-config.js';
-import type { JournalRecord } from '../event.js';
+import type { JournalRecord } from '../event/activity-event.js';
 import { bodySize, joinBody, type BodyShape } from './body-shape.js';
 import { itemBytes, type EncodedBatch, type Item } from './transport.js';
 

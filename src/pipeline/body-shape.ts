@@ -1,7 +1,7 @@
 // How items become a body, with every size known before the body exists: a prefix, the items with
 // a separator between them, a suffix. JSON_ARRAY (compact or pretty) and ND_JSON over HTTPS;
 // JSON_DOC and RFC_LOGLINE (each item framed as a syslog line) over TCP.
-import type { JournalRecord } from '../event.js';
+import type { JournalRecord } from '../event/activity-event.js';
 import type { Formatter, FormatContext, HttpsEncoding } from './formatter.js';
 import type { Item } from './transport.js';
 import { syslogFramer, type SyslogFraming } from './syslog-line.js';

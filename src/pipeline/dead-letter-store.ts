@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../journal/fsync-dir.js';
 import { privateDirectoryMode, privateFileMode } from '../util/private-modes.js';
 import { SerialQueue } from '../util/serial-queue.js';
-import type { JournalRecord } from '../event.js';
+import type { JournalRecord } from '../event/activity-event.js';
 
 export interface DeadLetter {
   time: string;

@@ -2,7 +2,7 @@
 // across lists, an absent or empty optional list matches all. Action types are exact names or `*`
 // globs; never regular expressions from the configuration.
 import type { Subscription } from '../config/gateway-config.js';
-import type { ActivityEvent, JournalRecord } from '../event.js';
+import type { ActivityEvent, JournalRecord } from '../event/activity-event.js';
 
 export type EventFilter = (event: ActivityEvent) => boolean;
 export type RecordFilter = (record: JournalRecord) => boolean;

@@ -1,7 +1,7 @@
 // The Formatter contract: one output shape (SPEC §4.1), implemented in formats/*. A formatter
 // turns one (already filtered and redacted) event into one JSON value; an encoder puts those
 // values into a body. Formatters import only this file and the event type.
-import type { ActivityEvent } from '../event.js';
+import type { ActivityEvent } from '../event/activity-event.js';
 import type { ParsedTemplate } from './placeholder-template.js';
 import type { RequestTarget } from './transport.js';
 

@@ -1,8 +1,8 @@
 // source.ipAddress and source.userAgent leave only when the subscription exposes them (SPEC §4).
 // The stored event is shared by every reader, so it is never modified: a redacted copy is returned.
 import type { Subscription } from '../config/gateway-config.js';
-import type { ActivityEvent } from '../event.js';
-import type { RawEvent } from '../journal/stored-record.js';
+import type { ActivityEvent } from '../event/activity-event.js';
+import type { RawEvent } from '../event/activity-event.js';
 
 export type Redactor = (event: ActivityEvent) => ActivityEvent;
 

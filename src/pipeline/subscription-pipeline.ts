@@ -3,7 +3,7 @@
 // nothing with other pipelines but the journal, so a slow destination slows only itself.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Subscription } from '../config/gateway-config.js';
-import type { JournalRecord } from '../event.js';
+import type { JournalRecord } from '../event/activity-event.js';
 import type { Journal, JournalReader } from '../journal/journal.js';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';

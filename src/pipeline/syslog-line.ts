@@ -6,7 +6,7 @@
 // is a failure. TIMESTAMP: recordedAt. MSGID: the action type. STRUCTURED-DATA: the subscription's
 // payloadFormat.tcp.additionalAttributes. MSG: the formatted event (compact JSON).
 import { hostname } from 'node:os';
-import type { JournalRecord } from '../event.js';
+import type { JournalRecord } from '../event/activity-event.js';
 
 const facility = 10;
 const severity = { informational: 6, warning: 4 } as const;

@@ -1,6 +1,6 @@
 // The Transport contract (DESIGN.md), implemented in transports/*: send one encoded batch and say
 // what happened. HTTP statuses are results, not exceptions.
-import type { JournalRecord } from '../event.js';
+import type { JournalRecord } from '../event/activity-event.js';
 
 export interface EncodedBatch {
   /** Stable for retries: `<subscription>:<first seq>-<last seq>`. */

@@ -4,9 +4,9 @@
 // header admits it (default `Authorization: Bearer <token>`). `fieldMap` maps template field
 // names to canonical paths; the default session properties are mapped without one.
 import { randomUUID } from 'node:crypto';
-import type { ActivityEvent } from '../event.js';
+import type { ActivityEvent } from '../event/activity-event.js';
 import { sameSecret } from '../auth/token-authenticator.js';
-import { amDefaultFieldMap, amEventTypes } from '../pingam-session.js';
+import { amDefaultFieldMap, amEventTypes } from '../event/pingam-session.js';
 import { header, isObject, jsonObject, originalWithout, SourceRejection, type SourceRequest, type SourceType } from './source-types.js';
 
 const contentType = (request: SourceRequest) => (header(request, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();

@@ -3,7 +3,7 @@
 // `X-Hub-Signature: sha256=<hex>` (Asgardeo) or `x-wso2-event-signature: sha256=<hex>` (WSO2 IS),
 // the HMAC-SHA256 of the raw body. `jti` is the event id, `iat` (milliseconds) its time, and the
 // one key under `events` its type. Fixtures: ../shared/reference/fixtures §2.
-import type { ActivityEvent } from '../event.js';
+import type { ActivityEvent } from '../event/activity-event.js';
 import { compact, header, hmacMatches, isObject, jsonObject, originalWithout, SourceRejection, text, type SourceType } from './source-types.js';
 
 const prefix = 'https://schemas.identity.wso2.org/events/';

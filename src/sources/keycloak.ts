@@ -5,7 +5,7 @@
 //   access.LOGIN           → KEYCLOAK.ACCESS.LOGIN
 //   admin.USER-CREATE      → KEYCLOAK.ADMIN.USER.CREATE
 //   anything else          → KEYCLOAK.<TYPE> (custom `system.*` types), counted as unknown
-import type { ActivityEvent } from '../event.js';
+import type { ActivityEvent } from '../event/activity-event.js';
 import { compact, header, hmacMatches, isObject, jsonObject, originalWithout, SourceRejection, text, type SourceType } from './source-types.js';
 
 /** The action type of a Keycloak event type, and whether its form is one Keycloak documents. */

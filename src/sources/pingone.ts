@@ -4,7 +4,7 @@
 // events API's own reader (the same all-or-nothing rules and limits).
 import { Readable } from 'node:stream';
 import { sameSecret } from '../auth/token-authenticator.js';
-import type { ActivityEvent } from '../event.js';
+import type { ActivityEvent } from '../event/activity-event.js';
 import { IngestError } from '../ingest/ingest-error.js';
 import { readEvents } from '../ingest/read-events.js';
 import { header, SourceRejection, type SourceType } from './source-types.js';

@@ -4,7 +4,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { SourceConfig } from '../config/gateway-config.js';
-import type { ActivityEvent } from '../event.js';
+import type { ActivityEvent } from '../event/activity-event.js';
 
 export type SourceRejectReason = 'missing_signature' | 'bad_signature' | 'unauthorized' | 'malformed' | 'unsupported_media_type' | 'too_large' | 'invalid_event';
 

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { dateTimeProblem } from '../../src/ingest/validate-event.js';
+import { dateTimeProblem } from '../../src/event/validate-event.js';
 
 const two = (n: number) => String(n).padStart(2, '0');
 

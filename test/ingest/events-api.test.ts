@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { describe, test } from 'node:test';
-import type { ActivityEvent, JournalRecord } from '../../src/event.js';
+import type { ActivityEvent, JournalRecord } from '../../src/event/activity-event.js';
 import { join } from 'node:path';
 import { FileJournal } from '../../src/journal/file-journal.js';
 import { captureLogger } from '../helpers/capture-logger.js';

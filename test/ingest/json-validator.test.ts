@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { maxReportedProblems } from '../../src/ingest/ingest-error.js';
-import { scanJson } from '../../src/ingest/json-validator.js';
-import { maxJsonDepth, nestsDeeperThan, validateEvent } from '../../src/ingest/validate-event.js';
+import { scanJson } from '../../src/event/json-validator.js';
+import { maxJsonDepth, nestsDeeperThan, validateEvent } from '../../src/event/validate-event.js';
 
 /** What JSON.parse plus the object validators say about `text`. */
 function reference(text: string) {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, closeSync, openSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import type { ActivityEvent, JournalRecord } from '../../src/event.js';
+import type { ActivityEvent, JournalRecord } from '../../src/event/activity-event.js';
 import { FileJournal, type FileJournalOptions } from '../../src/journal/file-journal.js';
 import { JournalFullError, batchOf, type DropReport } from '../../src/journal/journal.js';
 import { captureLogger } from '../helpers/capture-logger.js';

@@ -3,9 +3,9 @@
 // exactly what a reader of the journal itself sees, from its memory tail and from the segment files.
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import type { JournalRecord } from '../../src/event.js';
-import { scanJson, type ScannedEvent } from '../../src/ingest/json-validator.js';
-import { maxJsonDepth } from '../../src/ingest/validate-event.js';
+import type { JournalRecord } from '../../src/event/activity-event.js';
+import { scanJson, type ScannedEvent } from '../../src/event/json-validator.js';
+import { maxJsonDepth } from '../../src/event/validate-event.js';
 import { FileJournal } from '../../src/journal/file-journal.js';
 import { JournalMirror, mirroredBatch } from '../../src/journal/journal-mirror.js';
 import { batchOf, type AppendBatch, type DropReport, type JournalReader } from '../../src/journal/journal.js';

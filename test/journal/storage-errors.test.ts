@@ -6,7 +6,7 @@ import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { request } from 'undici';
-import type { JournalRecord } from '../../src/event.js';
+import type { JournalRecord } from '../../src/event/activity-event.js';
 import { FileJournal } from '../../src/journal/file-journal.js';
 import { captureLogger } from '../helpers/capture-logger.js';
 import { GatewayProcess } from '../helpers/gateway-process.js';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import type { ActivityEvent } from '../../src/event.js';
+import type { ActivityEvent } from '../../src/event/activity-event.js';
 import { batchOf } from '../../src/journal/journal.js';
 import type { EncodedBatch } from '../../src/pipeline/transport.js';
 import { activityFormatter } from '../../formats/activity.js';

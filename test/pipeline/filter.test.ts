@@ -1,7 +1,7 @@
 // Filter truth tables for every rule of SPEC §4.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { ActivityEvent } from '../../src/event.js';
+import type { ActivityEvent } from '../../src/event/activity-event.js';
 import { actionTypeMatcher, compileFilter } from '../../src/pipeline/filter.js';
 
 const base = { ipAddressExposed: false, userAgentExposed: false };

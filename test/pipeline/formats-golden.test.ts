@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { ActivityEvent } from '../../src/event.js';
+import type { ActivityEvent } from '../../src/event/activity-event.js';
 import { batchOf } from '../../src/journal/journal.js';
 import { pipelineFixture, subscriptionFrom } from '../helpers/pipeline-fixture.js';
 

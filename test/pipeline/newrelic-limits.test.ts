@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { newRelicFormatter } from '../../formats/newrelic.js';
-import type { ActivityEvent } from '../../src/event.js';
+import type { ActivityEvent } from '../../src/event/activity-event.js';
 import type { FormatContext } from '../../src/pipeline/formatter.js';
 
 const context = (api: 'logs' | 'events', encoding: 'JSON_ARRAY' | 'ND_JSON' = 'JSON_ARRAY'): FormatContext => ({ environment: 'prod', encoding, newRelic: { api } });

@@ -1,7 +1,7 @@
 // source.ipAddress and source.userAgent are removed unless exposed; the stored event never changes.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ActivityEvent } from '../../src/event.js';
+import type { ActivityEvent } from '../../src/event/activity-event.js';
 import { compileRedactor } from '../../src/pipeline/redact.js';
 
 const stored = (): ActivityEvent => ({ id: 'e', recordedAt: '2026-11-23T10:15:00Z', action: { type: 'X' }, source: { ipAddress: '203.0.113.7', userAgent: 'curl/8', region: 'eu' } });

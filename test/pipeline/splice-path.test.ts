@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { activityFormatter } from '../../formats/activity.js';
 import { splunkFormatter } from '../../formats/splunk.js';
-import { recordsOf } from '../../src/journal/stored-record.js';
+import { recordsOf } from '../../src/event/stored-record.js';
 import type { FormatContext } from '../../src/pipeline/formatter.js';
 import { compileRedactor, redactRawEvent } from '../../src/pipeline/redact.js';
 

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test, type TestContext } from 'node:test';
-import type { JournalRecord } from '../../src/event.js';
+import type { JournalRecord } from '../../src/event/activity-event.js';
 import { asgardeoActionTypes } from '../../src/sources/asgardeo.js';
 import { sample, scrape, startGateway } from '../helpers/in-process-gateway.js';
 

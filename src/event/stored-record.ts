@@ -2,25 +2,10 @@
 // action type, recordedAt and "source" member. The event object is parsed only if something asks
 // for it (a filter on nested fields, a format that rebuilds the event); otherwise the pipeline
 // splices the client's own bytes into the output.
-import type { ActivityEvent, JournalRecord } from '../event.js';
-import { capturedText, scanJson, type ScannedEvent } from '../ingest/json-validator.js';
-import { maxJsonDepth } from '../ingest/validate-event.js';
-import { parsePayload, type PayloadFormat } from './record-codec.js';
-
-/** Where an event's JSON sits in its batch, and what the pipeline reads from it without parsing. */
-export interface RawEvent {
-  bytes: Buffer;
-  start: number;
-  end: number;
-  actionType: string;
-  recordedAt: string;
-  /** The top-level source member, when there is exactly one. */
-  source?: { keyStart: number; valueStart: number; valueEnd: number };
-  /** True when the bytes can go into any output as they are: one line, at most one source member. */
-  spliceable: boolean;
-  /** The event's JSON bytes per redaction, as views of `bytes` and new pieces (filled by the pipeline, shared by its subscriptions). */
-  redacted?: (readonly Buffer[])[];
-}
+import type { ActivityEvent, JournalRecord, RawEvent } from './activity-event.js';
+import { capturedText, scanJson, type ScannedEvent } from './json-validator.js';
+import { maxJsonDepth } from './validate-event.js';
+import { parsePayload, type PayloadFormat } from './payload.js';
 
 export class StoredRecord implements JournalRecord {
   private parsed: ActivityEvent | undefined;

@@ -3,7 +3,7 @@
 // hot path allocates almost nothing; events are parsed once, later, where they are formatted.
 // One loop with local state (no recursion, no closures) so V8 compiles it tight.
 // Differentially tested against JSON.parse (test/ingest/json-validator.test.ts).
-import type { EventProblem } from './ingest-error.js';
+import type { EventProblem } from './event-problem.js';
 import { article, dateTimeProblem } from './validate-event.js';
 
 export type ScanResult =

@@ -1,6 +1,6 @@
 // The fields every event must have (SPEC §1): id, recordedAt, action.type. Everything else is
 // optional and kept verbatim.
-import type { EventProblem } from './ingest-error.js';
+import type { EventProblem } from './event-problem.js';
 
 export const maxJsonDepth = 64;
 const isoDateTime = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):?(\d{2}))$/;

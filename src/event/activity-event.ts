@@ -1,6 +1,5 @@
 // The canonical event (SPEC §1): the PingOne audit activity object. Only the fields the gateway
 // itself relies on are typed; every other field is kept verbatim.
-import type { RawEvent } from './journal/stored-record.js';
 export interface ActivityEvent {
   id: string;
   recordedAt: string;
@@ -18,4 +17,19 @@ export interface JournalRecord {
   event: ActivityEvent;
   /** The event's stored bytes and what was read from them without parsing, when available. */
   readonly raw?: RawEvent;
+}
+
+/** Where an event's JSON sits in its batch, and what the pipeline reads from it without parsing. */
+export interface RawEvent {
+  bytes: Buffer;
+  start: number;
+  end: number;
+  actionType: string;
+  recordedAt: string;
+  /** The top-level source member, when there is exactly one. */
+  source?: { keyStart: number; valueStart: number; valueEnd: number };
+  /** True when the bytes can go into any output as they are: one line, at most one source member. */
+  spliceable: boolean;
+  /** The event's JSON bytes per redaction, as views of `bytes` and new pieces (filled by the pipeline, shared by its subscriptions). */
+  redacted?: (readonly Buffer[])[];
 }
