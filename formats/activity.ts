@@ -1,6 +1,6 @@
 // ACTIVITY: the canonical PingOne activity object, as stored (after redaction).
 import type { ActivityEvent } from '../src/event/activity-event.js';
-import type { Formatter } from '../src/pipeline/formatter.js';
+import type { Formatter } from '../src/contracts/formatter.js';
 
 export const activityFormatter: Formatter = {
   name: 'ACTIVITY',

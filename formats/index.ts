@@ -1,5 +1,5 @@
 // The format registry: adding a SIEM shape is one file in formats/ and one line here.
-import type { Formatter } from '../src/pipeline/formatter.js';
+import type { Formatter } from '../src/contracts/formatter.js';
 import { activityFormatter } from './activity.js';
 import { newRelicFormatter } from './newrelic.js';
 import { securityEventTokenFormatter } from './security-event-token.js';

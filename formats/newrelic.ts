@@ -4,7 +4,7 @@
 //   events:            Event API objects, {"eventType":"PingOneActivity","timestamp":…, flat attributes}
 // Attributes are the event flattened to `a.b.c` keys within New Relic's limits.
 import type { ActivityEvent } from '../src/event/activity-event.js';
-import type { FormatContext, Formatter } from '../src/pipeline/formatter.js';
+import type { FormatContext, Formatter } from '../src/contracts/formatter.js';
 import { flattenAttributes, flattenAttributesText } from './flatten-attributes.js';
 import { flattenEventBytes } from './newrelic-bytes.js';
 

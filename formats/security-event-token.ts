@@ -7,7 +7,7 @@
 // standard meaning get the OpenID CAEP or RISC event type and its members; every other action
 // type gets `urn:siem-gateway:event-type:<ACTION.TYPE>` with the whole (redacted) event as value.
 import type { ActivityEvent } from '../src/event/activity-event.js';
-import type { FormatContext, Formatter, SecurityEventSettings } from '../src/pipeline/formatter.js';
+import type { FormatContext, Formatter, SecurityEventSettings } from '../src/contracts/formatter.js';
 import { valueAt } from './session-properties.js';
 
 const caep = 'https://schemas.openid.net/secevent/caep/event-type/';

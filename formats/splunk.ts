@@ -2,7 +2,7 @@
 // epoch seconds with millisecond precision, as HEC expects (not milliseconds).
 import { hostname } from 'node:os';
 import type { ActivityEvent } from '../src/event/activity-event.js';
-import type { FormatContext, Formatter } from '../src/pipeline/formatter.js';
+import type { FormatContext, Formatter } from '../src/contracts/formatter.js';
 
 export const splunkDefaults = { source: 'siem-gateway', sourcetype: 'pingone:activity' } as const;
 const machine = hostname();

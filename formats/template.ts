@@ -2,9 +2,9 @@
 // with PingAM's `${name}` placeholders (names: formats/session-properties.ts), each value escaped
 // for where it lands (src/pipeline/placeholder-template.ts).
 import type { ActivityEvent } from '../src/event/activity-event.js';
-import type { FormatContext, Formatter } from '../src/pipeline/formatter.js';
-import type { RequestTarget } from '../src/pipeline/transport.js';
-import { fillTemplate } from '../src/pipeline/placeholder-template.js';
+import type { FormatContext, Formatter } from '../src/contracts/formatter.js';
+import type { RequestTarget } from '../src/contracts/transport.js';
+import { fillTemplate } from '../src/config/placeholder-template.js';
 import { eventLookup } from './session-properties.js';
 
 function templateOf(context: FormatContext) {

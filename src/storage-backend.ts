@@ -5,10 +5,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GatewayConfig } from './config/gateway-config.js';
-import { DirectoryLock } from './journal/directory-lock.js';
+import { DirectoryLock } from './util/directory-lock.js';
 import { FileJournal } from './journal/file-journal.js';
 import { JetStreamJournal } from './journal/jetstream-journal.js';
-import type { DropReport } from './journal/journal.js';
+import type { DropReport } from './contracts/journal.js';
 import { NatsLink } from './jetstream/nats-connection.js';
 import type { Logger } from './logger.js';
 import type { GatewayMetrics } from './observability/metrics.js';
@@ -16,7 +16,7 @@ import { DeadLetterStore } from './pipeline/dead-letter-store.js';
 import { JetStreamDeadLetters } from './pipeline/jetstream-dead-letters.js';
 import { FileConfigStore } from './store/file-config-store.js';
 import { JetStreamConfigStore } from './store/jetstream-config-store.js';
-import type { ConfigStore } from './store/config-store.js';
+import type { ConfigStore } from './contracts/config-store.js';
 import { SealedConfigStore } from './store/sealed-config-store.js';
 
 export type Backend =

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { buildConnector, Pool } from 'undici';
 import { DestinationRefusedError, isDestinationRefused, type DestinationPolicy } from '../src/network/destination-policy.js';
-import type { EncodedBatch, SendResult, TlsDetails, Transport } from '../src/pipeline/transport.js';
+import type { EncodedBatch, SendResult, TlsDetails, Transport } from '../src/contracts/transport.js';
 import { WatchedTlsMaterial, describeError, type TlsMaterialOptions } from './tls-material.js';
 import { signatureHeaders, type Signing } from './webhook-signature.js';
 

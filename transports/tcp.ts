@@ -10,7 +10,7 @@
 // Half-closed and silent peers are found by 'end', write errors and TCP keep-alive.
 import { connect as connectTcp, isIP, type Socket } from 'node:net';
 import { connect as connectTls, type TLSSocket } from 'node:tls';
-import type { EncodedBatch, SendResult, TlsDetails, Transport } from '../src/pipeline/transport.js';
+import type { EncodedBatch, SendResult, TlsDetails, Transport } from '../src/contracts/transport.js';
 import { DestinationRefusedError, isDestinationRefused, type DestinationPolicy } from '../src/network/destination-policy.js';
 import { SerialQueue } from '../src/util/serial-queue.js';
 import { WatchedTlsMaterial, describeError, type TlsMaterialOptions } from './tls-material.js';

@@ -4,7 +4,7 @@
 import { unwatchFile, watchFile } from 'node:fs';
 import { isIP } from 'node:net';
 import { DestinationRefusedError, type DestinationPolicy } from '../src/network/destination-policy.js';
-import type { TlsDetails } from '../src/pipeline/transport.js';
+import type { TlsDetails } from '../src/contracts/transport.js';
 import { connect as connectTls, createSecureContext, rootCertificates, type ConnectionOptions, type SecureContext } from 'node:tls';
 
 export interface TlsMaterial {

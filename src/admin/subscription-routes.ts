@@ -16,8 +16,8 @@ import type { ManagedConfig } from '../management/managed-config.js';
 import { changedFields, keepSecrets, withoutSecrets } from '../management/secrets.js';
 import type { RecordSource } from '../management/replay-journal.js';
 import type { ReplayJobs } from '../management/replay-jobs.js';
-import type { DeadLetterArchive } from '../pipeline/dead-letter-store.js';
-import { VersionConflictError, type StoredObject } from '../store/config-store.js';
+import type { DeadLetterArchive } from '../contracts/dead-letters.js';
+import { VersionConflictError, type StoredObject } from '../contracts/config-store.js';
 
 /** PingOne's limit. */
 export const maxSubscriptionsPerEnvironment = 50;

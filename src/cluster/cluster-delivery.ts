@@ -7,7 +7,7 @@ import type { JetStreamJournal } from '../journal/jetstream-journal.js';
 import type { Logger } from '../logger.js';
 import type { DeliveryLog } from '../observability/delivery-log.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
-import type { DeadLetterArchive } from '../pipeline/dead-letter-store.js';
+import type { DeadLetterArchive } from '../contracts/dead-letters.js';
 import type { Delivery, DeliveryStatus, SubscriptionState } from '../pipeline/delivery.js';
 import { observedRegistry } from '../pipeline/local-delivery.js';
 import type { PipelineRegistry } from '../pipeline/pipeline-registry.js';

@@ -3,10 +3,9 @@
 // that could be a secret.
 import type { ConfigPath } from './config-path.js';
 import { defaultHttpsFormat } from './defaults.js';
-import { isStructuredDataName } from '../pipeline/syslog-line.js';
-import { jsonErrorOffset } from '../ingest/json-error-offset.js';
-import { fillWithStandIns, hasPlaceholders, parseTemplate, splitUrlTemplate, TemplateSyntaxError, type Landing, type ParsedTemplate } from '../pipeline/placeholder-template.js';
-import { parseDestinationUrl, parseListenAddress, parseStartAt } from './parse-values.js';
+import { jsonErrorOffset } from '../util/json-error-offset.js';
+import { fillWithStandIns, hasPlaceholders, parseTemplate, splitUrlTemplate, TemplateSyntaxError, type Landing, type ParsedTemplate } from './placeholder-template.js';
+import { isStructuredDataName, parseDestinationUrl, parseListenAddress, parseStartAt } from './parse-values.js';
 import type { RawConfig, RawSubscription } from './schema.js';
 import { destinationEntryProblem, destinationPolicyOf, type DestinationPolicy, type ListenerAddress } from '../network/destination-policy.js';
 

@@ -58,3 +58,8 @@ export function parseDestinationUrl(text: string, protocol: 'HTTPS' | 'TCP_IP'):
   if (protocol === 'TCP_IP' && (url.pathname !== '' && url.pathname !== '/' || url.search !== '')) return fail('must be scheme://host:port with no path or query');
   return ok({ url, plaintext: url.protocol === 'http:' || url.protocol === 'tcp:' });
 }
+
+/** An SD-PARAM name: printable US-ASCII without '=', space, ']' and '"', 1 to 32 characters. */
+export function isStructuredDataName(name: string): boolean {
+  return /^[\x21-\x7e]{1,32}$/.test(name) && !/[= \]"]/.test(name);
+}

@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { allows, type TokenAuthenticator } from '../auth/token-authenticator.js';
-import { JournalFailedError, JournalFullError, type Journal } from '../journal/journal.js';
+import { JournalFailedError, JournalFullError, type Journal } from '../contracts/journal.js';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { IngestError } from './ingest-error.js';

@@ -8,7 +8,7 @@ import split2 from 'split2';
 import type { ActivityEvent } from '../event/activity-event.js';
 import type { RawPayload } from '../event/payload.js';
 import { IngestError, maxReportedProblems, type EventProblem } from './ingest-error.js';
-import { jsonErrorOffset } from './json-error-offset.js';
+import { jsonErrorOffset } from '../util/json-error-offset.js';
 import { scanJson, type ScannedEvent } from '../event/json-validator.js';
 import { maxJsonDepth, nestsDeeperThan, validateEvent } from '../event/validate-event.js';
 

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../logger.js';
-import { writeFileAtomic } from './fsync-dir.js';
+import { writeFileAtomic } from '../util/fsync-dir.js';
 
 /** Bytes of a segment that hold no readable record, and the seqs they cost. */
 export interface DamagedRange {

@@ -3,7 +3,7 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { JournalRecord } from '../event/activity-event.js';
 import type { DamagedRange } from './damage-ledger.js';
-import type { JournalReader } from './journal.js';
+import type { JournalReader } from '../contracts/journal.js';
 import { UnreadableBatchError, type MemoryTail } from './memory-tail.js';
 import { recordsOf } from '../event/stored-record.js';
 import { SegmentFileReader, type SegmentInfo } from './segment-file.js';

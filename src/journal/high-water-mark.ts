@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../logger.js';
-import { writeFileAtomic } from './fsync-dir.js';
+import { writeFileAtomic } from '../util/fsync-dir.js';
 
 const reserveStep = 100_000;
 

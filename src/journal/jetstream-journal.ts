@@ -21,7 +21,7 @@ import { maxJsonDepth } from '../event/validate-event.js';
 import { apiErrorCode, fromSubjectToken, subjectToken, type NatsLink } from '../jetstream/nats-connection.js';
 import type { Logger } from '../logger.js';
 import { abortable } from '../util/abortable.js';
-import { JournalFailedError, JournalFullError, type AppendBatch, type DropReport, type Journal, type JournalReader, type JournalStats } from './journal.js';
+import { JournalFailedError, JournalFullError, type AppendBatch, type DropReport, type Journal, type JournalReader, type JournalStats } from '../contracts/journal.js';
 import { recordsOf } from '../event/stored-record.js';
 
 export interface JetStreamJournalOptions {

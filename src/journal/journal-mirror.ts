@@ -9,7 +9,7 @@ import type { JournalRecord } from '../event/activity-event.js';
 import { abortable } from '../util/abortable.js';
 import { deferred } from '../util/deferred.js';
 import { FileJournalReader, type FoundDamage, type ReaderSource } from './file-journal-reader.js';
-import type { AppendBatch, Journal, JournalReader, JournalStats } from './journal.js';
+import type { AppendBatch, Journal, JournalReader, JournalStats } from '../contracts/journal.js';
 import { MemoryTail, type TailBatch } from './memory-tail.js';
 import { packScan, unpackScan } from './packed-scan.js';
 import type { PayloadFormat } from '../event/payload.js';

@@ -4,7 +4,7 @@
 import { composeConfig, type LoadedConfig, type ManagedMaterial, type ObjectProblem } from '../config/load-config.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import type { Logger } from '../logger.js';
-import type { ConfigStore, StoredObject } from '../store/config-store.js';
+import type { ConfigStore, StoredObject } from '../contracts/config-store.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import { checkCertificates, KeyMaterialError, parsePrivateKey } from '../tls/key-material.js';
 

@@ -6,8 +6,9 @@ import { formatters } from '../../formats/index.js';
 import type { Subscription } from '../config/gateway-config.js';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
-import type { DeadLetter, DeadLetterArchive } from '../pipeline/dead-letter-store.js';
-import { SubscriptionPipeline, type AttemptReport } from '../pipeline/subscription-pipeline.js';
+import type { DeadLetter, DeadLetterArchive } from '../contracts/dead-letters.js';
+import type { AttemptReport } from '../contracts/transport.js';
+import { SubscriptionPipeline } from '../pipeline/subscription-pipeline.js';
 import type { TransportFactory } from '../pipeline/transport-factory.js';
 import { recordList, ReplayJournal, type RecordSource } from './replay-journal.js';
 

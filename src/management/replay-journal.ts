@@ -4,7 +4,7 @@
 // reaches the last record.
 import type { StartAt } from '../config/gateway-config.js';
 import type { JournalRecord } from '../event/activity-event.js';
-import type { AppendBatch, Journal, JournalReader, JournalStats } from '../journal/journal.js';
+import type { AppendBatch, Journal, JournalReader, JournalStats } from '../contracts/journal.js';
 import { deferred } from '../util/deferred.js';
 
 /** Where the records come from: a reader from a seq on, as the real journal gives one. */

@@ -3,8 +3,7 @@
 import { pino } from 'pino';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import { createLogger, type Logger } from '../logger.js';
-import { attemptOutcome } from '../pipeline/retry-policy.js';
-import type { AttemptReport } from '../pipeline/subscription-pipeline.js';
+import type { AttemptReport } from '../contracts/transport.js';
 import { redactSecrets } from './redact-secrets.js';
 import { responseSummary } from './response-summary.js';
 import { secretValues } from '../config/secret-fields.js';
@@ -58,7 +57,7 @@ export class DeliveryLog {
     this.file = undefined;
   }
 
-  record({ batch, attempt, result, durationMs }: AttemptReport): void {
+  record({ batch, attempt, result, outcome, durationMs }: AttemptReport): void {
     (this.file?.logger ?? this.logger).info(
       {
         subscription: batch.subscriptionId,
@@ -72,7 +71,7 @@ export class DeliveryLog {
         attempt,
         status: result.status,
         durationMs,
-        outcome: attemptOutcome(result),
+        outcome,
         ...(result.error === undefined ? {} : { error: this.masked(result.error) }),
         // What the destination said ({"text":"Invalid token","code":4}) is what an operator needs.
         ...(result.ok || result.bodyExcerpt === undefined ? {} : { response: responseSummary(result.bodyExcerpt, (text) => this.masked(text)) }),

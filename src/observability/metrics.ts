@@ -1,7 +1,7 @@
 // Prometheus metrics (prefix siem_gateway_). Labels stay bounded: configured environment and
 // subscription ids, fixed reason names; never event data, request paths or URLs.
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValue } from 'prom-client';
-import type { JournalStats } from '../journal/journal.js';
+import type { JournalStats } from '../contracts/journal.js';
 import { RunHistogram } from './run-histogram.js';
 
 /** What each configured subscription looks like at scrape time. */

@@ -4,7 +4,7 @@
 import type { Subscription } from '../config/gateway-config.js';
 import type { JournalRecord } from '../event/activity-event.js';
 import { bodySize, joinBody, type BodyShape } from './body-shape.js';
-import { itemBytes, type EncodedBatch, type Item } from './transport.js';
+import { itemBytes, type EncodedBatch, type Item } from '../contracts/transport.js';
 
 export interface PayloadLimit {
   maxEvents: number;

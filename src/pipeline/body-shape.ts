@@ -2,8 +2,8 @@
 // a separator between them, a suffix. JSON_ARRAY (compact or pretty) and ND_JSON over HTTPS;
 // JSON_DOC and RFC_LOGLINE (each item framed as a syslog line) over TCP.
 import type { JournalRecord } from '../event/activity-event.js';
-import type { Formatter, FormatContext, HttpsEncoding } from './formatter.js';
-import type { Item } from './transport.js';
+import type { Formatter, FormatContext, HttpsEncoding } from '../contracts/formatter.js';
+import type { Item } from '../contracts/transport.js';
 import { syslogFramer, type SyslogFraming } from './syslog-line.js';
 
 export interface BodyShape {

@@ -2,36 +2,11 @@
 // subscription as JSON lines, fsynced before the cursor moves past them. Nothing leaves silently.
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../journal/fsync-dir.js';
+import { writeFileAtomic } from '../util/fsync-dir.js';
 import { privateDirectoryMode, privateFileMode } from '../util/private-modes.js';
 import { SerialQueue } from '../util/serial-queue.js';
-import type { JournalRecord } from '../event/activity-event.js';
+import type { DeadLetter, DeadLetterArchive } from '../contracts/dead-letters.js';
 
-export interface DeadLetter {
-  time: string;
-  subscription: string;
-  environment: string;
-  seq: number;
-  status?: number;
-  reason: string;
-  response?: string;
-  event: JournalRecord['event'];
-}
-
-/** Where a pipeline puts what it cannot deliver: resolves once the letters are durable. */
-export interface DeadLetterSink {
-  add(letters: readonly DeadLetter[]): Promise<void>;
-}
-
-/** Where dead letters are kept and read back: files under storage.dir, or a JetStream stream. */
-export interface DeadLetterArchive extends DeadLetterSink {
-  /** The dead letters of a subscription, oldest first (an unreadable one is skipped and counted). */
-  list(subscriptionId: string): Promise<{ letters: DeadLetter[]; unreadable: number }>;
-  /** Removes the letters `remove` picks; returns how many. */
-  rewrite(subscriptionId: string, remove: (letter: DeadLetter) => boolean): Promise<number>;
-  /** Removes a deleted subscription's dead letters. */
-  remove(subscriptionId: string): Promise<void>;
-}
 
 export class DeadLetterStore implements DeadLetterArchive {
   constructor(private readonly dir: string) {}

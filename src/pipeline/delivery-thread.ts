@@ -10,7 +10,7 @@ import type { FoundDamage } from '../journal/file-journal-reader.js';
 import { mirroredBatch } from '../journal/journal-mirror.js';
 import { ownListeners } from '../network/own-listeners.js';
 import { ThreadChannel } from '../util/thread-channel.js';
-import type { DeadLetter } from './dead-letter-store.js';
+import type { DeadLetter } from '../contracts/dead-letters.js';
 import type { Delivery, DeliveryOptions, DeliveryStatus, SubscriptionState } from './delivery.js';
 import type { DeliveryWorkerData } from './delivery-worker.js';
 

@@ -11,7 +11,7 @@ import { createLogger } from '../logger.js';
 import { DeliveryLog } from '../observability/delivery-log.js';
 import { GatewayMetrics } from '../observability/metrics.js';
 import { ThreadChannel } from '../util/thread-channel.js';
-import type { DeadLetter } from './dead-letter-store.js';
+import type { DeadLetter } from '../contracts/dead-letters.js';
 import { PipelineRegistry } from './pipeline-registry.js';
 import { transportFactory } from './transport-factory.js';
 import type { ListenerAddress } from '../network/destination-policy.js';

@@ -8,7 +8,7 @@ import type { FileJournal } from '../journal/file-journal.js';
 import type { Logger } from '../logger.js';
 import type { DeliveryLog } from '../observability/delivery-log.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
-import type { DeadLetterArchive } from './dead-letter-store.js';
+import type { DeadLetterArchive } from '../contracts/dead-letters.js';
 import { DeliveryThread } from './delivery-thread.js';
 import { LocalDelivery } from './local-delivery.js';
 import type { DeliveryStatus, SubscriptionState } from './pipeline-registry.js';

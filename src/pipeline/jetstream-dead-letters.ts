@@ -4,7 +4,7 @@
 // subscription's consumer is acknowledged past it.
 import { RetentionPolicy, StorageType, type JsMsg } from '@nats-io/jetstream';
 import { apiErrorCode, subjectToken, type NatsLink } from '../jetstream/nats-connection.js';
-import type { DeadLetter, DeadLetterArchive } from './dead-letter-store.js';
+import type { DeadLetter, DeadLetterArchive } from '../contracts/dead-letters.js';
 
 export class JetStreamDeadLetters implements DeadLetterArchive {
   private constructor(

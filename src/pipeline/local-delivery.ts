@@ -1,7 +1,7 @@
 // The subscription pipelines in the main thread, beside ingest (server.deliveryThread: off).
 import type { GatewayConfig } from '../config/gateway-config.js';
 import type { Delivery, DeliveryOptions, DeliveryStatus, SubscriptionState } from './delivery.js';
-import type { Journal } from '../journal/journal.js';
+import type { Journal } from '../contracts/journal.js';
 import { PipelineRegistry } from './pipeline-registry.js';
 import { transportFactory } from './transport-factory.js';
 

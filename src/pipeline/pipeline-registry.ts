@@ -5,15 +5,15 @@
 // 1 s, doubling to 60 s while the failures go on.
 import { formatters } from '../../formats/index.js';
 import type { Subscription } from '../config/gateway-config.js';
-import type { Journal, JournalStats } from '../journal/journal.js';
+import type { Journal, JournalStats } from '../contracts/journal.js';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics, SubscriptionStatus } from '../observability/metrics.js';
 import type { Clock } from '../util/clock.js';
-import type { DeadLetterSink } from './dead-letter-store.js';
-import { SubscriptionPipeline, type AttemptReport } from './subscription-pipeline.js';
-import { attemptOutcome, type AttemptOutcome } from './retry-policy.js';
+import type { DeadLetterSink } from '../contracts/dead-letters.js';
+import type { AttemptOutcome, AttemptReport } from '../contracts/transport.js';
+import { SubscriptionPipeline } from './subscription-pipeline.js';
 import type { TransportFactory } from './transport-factory.js';
-import type { Transport } from './transport.js';
+import type { Transport } from '../contracts/transport.js';
 import type { SigningKey } from '../tls/signing-key.js';
 
 export interface RegistryOptions {
@@ -144,12 +144,12 @@ export class PipelineRegistry {
   }
 
   /** The last attempt and a minute of deliveries, for the status route. */
-  private noteAttempt(id: string, { result, batch }: AttemptReport): void {
+  private noteAttempt(id: string, { result, batch, outcome }: AttemptReport): void {
     const now = this.clock();
     const activity = this.activity.get(id) ?? { recent: [], delivered: [] };
     this.activity.set(id, activity);
     const error = result.error === undefined ? undefined : (this.options.mask?.(result.error) ?? result.error);
-    activity.last = { time: new Date(now).toISOString(), ...(result.status === undefined ? {} : { status: result.status }), outcome: attemptOutcome(result), ...(error === undefined ? {} : { error }), events: batch.events };
+    activity.last = { time: new Date(now).toISOString(), ...(result.status === undefined ? {} : { status: result.status }), outcome, ...(error === undefined ? {} : { error }), events: batch.events };
     activity.recent = [activity.last, ...activity.recent].slice(0, recentAttempts);
     if (result.ok) activity.delivered.push({ at: now, events: batch.events });
     while (activity.delivered.length > 0 && activity.delivered[0]!.at < now - 60_000) activity.delivered.shift();

@@ -1,4 +1,5 @@
 // SPEC §4.5: what a failed attempt means, and how long to wait before the next one.
+import type { AttemptOutcome } from '../contracts/transport.js';
 
 export type FailureAction = 'split' | 'retry';
 
@@ -8,9 +9,7 @@ export function onFailure(status: number | undefined): FailureAction {
   return status === 400 || status === 413 || status === 422 ? 'split' : 'retry';
 }
 
-export type AttemptOutcome = 'delivered' | 'refused' | 'failed' | 'destination_refused';
-
-/** An attempt as metrics, the status route and the delivery log name it. */
+/** What an attempt's result counts as. */
 export function attemptOutcome(result: { ok: boolean; status?: number; destinationRefused?: boolean }): AttemptOutcome {
   if (result.ok) return 'delivered';
   if (result.destinationRefused) return 'destination_refused';

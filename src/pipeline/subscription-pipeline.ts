@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Subscription } from '../config/gateway-config.js';
 import type { JournalRecord } from '../event/activity-event.js';
-import type { Journal, JournalReader } from '../journal/journal.js';
+import type { Journal, JournalReader } from '../contracts/journal.js';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { abortable } from '../util/abortable.js';
@@ -14,15 +14,15 @@ import { deferred } from '../util/deferred.js';
 import { BatchBuilder, payloadLimit, type PayloadLimit } from './batch-builder.js';
 import { bodyShape, perRequestShape, tcpBodyShape, type BodyShape } from './body-shape.js';
 import { compileRecordFilter, type RecordFilter } from './filter.js';
-import type { FormatContext, Formatter, RequestTemplate, SecurityEventSettings } from './formatter.js';
-import { hasPlaceholders, parseTemplate, splitUrlTemplate } from './placeholder-template.js';
+import type { FormatContext, Formatter, RequestTemplate, SecurityEventSettings } from '../contracts/formatter.js';
+import { hasPlaceholders, parseTemplate, splitUrlTemplate } from '../config/placeholder-template.js';
 import { compileRedactor, redactRawEvent, type Redactor } from './redact.js';
 import { encodeBatch } from './batch-builder.js';
-import type { DeadLetter, DeadLetterSink } from './dead-letter-store.js';
+import type { DeadLetter, DeadLetterSink } from '../contracts/dead-letters.js';
 import { responseSummary } from '../observability/response-summary.js';
 import { redactSecrets } from '../observability/redact-secrets.js';
 import { attemptOutcome, backoffMs, hecAcceptedPrefix, onFailure, setErrorDetail } from './retry-policy.js';
-import type { EncodedBatch, Item, SendResult, Transport } from './transport.js';
+import type { AttemptReport, EncodedBatch, Item, SendResult, Transport } from '../contracts/transport.js';
 
 export interface PipelineOptions {
   subscription: Subscription;
@@ -48,14 +48,6 @@ export interface PipelineOptions {
   mask?: (text: string) => string;
   /** Format SET: the key that signs its tokens (alg, kid, sign). */
   signingKey?: Pick<SecurityEventSettings, 'alg' | 'kid' | 'sign'>;
-}
-
-/** What happened to one attempt, for logs and metrics. */
-export interface AttemptReport {
-  batch: EncodedBatch;
-  attempt: number;
-  result: SendResult;
-  durationMs: number;
 }
 
 /** A cursor that only moved past filtered events is saved at most this often. */
@@ -399,7 +391,7 @@ export class SubscriptionPipeline {
       const started = this.clock.now();
       const result = await transport.send(batch, this.sends.signal);
       const durationMs = this.clock.now() - started;
-      this.options.onAttempt?.({ batch, attempt, result, durationMs });
+      this.options.onAttempt?.({ batch, attempt, result, outcome: attemptOutcome(result), durationMs });
       // A refused batch is split and settled now, not retried: only a retryable failure means failing.
       this.retrying = !result.ok && !result.destinationRefused && onFailure(result.status) === 'retry';
       this.noteOutage(batch, result);

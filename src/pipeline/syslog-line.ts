@@ -20,11 +20,6 @@ function headerField(text: string | undefined, max: number): string {
   return clean === '' ? '-' : clean;
 }
 
-/** An SD-PARAM name: printable US-ASCII without '=', space, ']' and '"', 1 to 32 characters. */
-export function isStructuredDataName(name: string): boolean {
-  return /^[\x21-\x7e]{1,32}$/.test(name) && !/[= \]"]/.test(name);
-}
-
 function structuredData(attributes: Record<string, string> | undefined): string {
   const entries = Object.entries(attributes ?? {});
   if (entries.length === 0) return '-';

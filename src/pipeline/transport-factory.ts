@@ -9,7 +9,7 @@ import { ownListeners } from '../network/own-listeners.js';
 import { loadCertificates, loadKeyPair } from '../tls/key-material.js';
 import { loadSigningKey, type SigningKey } from '../tls/signing-key.js';
 import { version } from '../version.js';
-import type { Transport } from './transport.js';
+import type { Transport } from '../contracts/transport.js';
 
 export interface TransportFactory {
   create(subscription: Subscription): Transport;

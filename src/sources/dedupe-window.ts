@@ -12,7 +12,7 @@
 // log whole. A torn last line (a crash mid-append) is skipped when read.
 import { readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { writeFileAtomic } from '../journal/fsync-dir.js';
+import { writeFileAtomic } from '../util/fsync-dir.js';
 import { privateFileMode } from '../util/private-modes.js';
 import { deferred, type Deferred } from '../util/deferred.js';
 import { SerialQueue } from '../util/serial-queue.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { SourceConfig } from '../config/gateway-config.js';
-import { batchOf, JournalFailedError, JournalFullError, type Journal } from '../journal/journal.js';
+import { batchOf, JournalFailedError, JournalFullError, type Journal } from '../contracts/journal.js';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { amWebhookSource } from './am-webhook.js';

@@ -5,7 +5,7 @@
 import { Kvm, type KV, type KvEntry } from '@nats-io/kv';
 import { apiErrorCode, fromSubjectToken, subjectToken, type NatsLink } from '../jetstream/nats-connection.js';
 import type { Logger } from '../logger.js';
-import { VersionConflictError, type ConfigStore, type StoreChange, type StoredKind, type StoredObject } from './config-store.js';
+import { VersionConflictError, type ConfigStore, type StoreChange, type StoredKind, type StoredObject } from '../contracts/config-store.js';
 
 const kinds: readonly StoredKind[] = ['subscription', 'key', 'certificate'];
 const keyOf = (kind: StoredKind, environment: string, id: string) => `${kind}.${subjectToken(environment)}.${subjectToken(id)}`;

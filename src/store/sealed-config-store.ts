@@ -10,7 +10,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { isSecretHeader } from '../config/secret-fields.js';
 import type { Logger } from '../logger.js';
-import { VersionConflictError, type ConfigStore, type StoreChange, type StoredKind, type StoredObject } from './config-store.js';
+import { VersionConflictError, type ConfigStore, type StoreChange, type StoredKind, type StoredObject } from '../contracts/config-store.js';
 
 interface SealingKey {
   id: string;

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { batchOf, JournalFullError, type DropReport } from '../../src/journal/journal.js';
+import { batchOf, JournalFullError, type DropReport } from '../../src/contracts/journal.js';
 import { JetStreamJournal } from '../../src/journal/jetstream-journal.js';
 import { NatsLink } from '../../src/jetstream/nats-connection.js';
 import { captureLogger } from '../helpers/capture-logger.js';

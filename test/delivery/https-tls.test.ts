@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { parseConfigText } from '../../src/config/load-config.js';
 import { transportFactory } from '../../src/pipeline/transport-factory.js';
-import type { EncodedBatch } from '../../src/pipeline/transport.js';
+import type { EncodedBatch } from '../../src/contracts/transport.js';
 import { captureLogger } from '../helpers/capture-logger.js';
 import { createCa, toPkcs12, type TestCa } from '../helpers/certificates.js';
 import { HttpSink } from '../helpers/http-sink.js';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { parseConfigText } from '../../src/config/load-config.js';
 import type { ActivityEvent } from '../../src/event/activity-event.js';
-import { batchOf } from '../../src/journal/journal.js';
+import { batchOf } from '../../src/contracts/journal.js';
 import { hecAcceptedPrefix } from '../../src/pipeline/retry-policy.js';
 import { transportFactory } from '../../src/pipeline/transport-factory.js';
 import { parseRetryAfter } from '../../transports/https.js';

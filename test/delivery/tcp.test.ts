@@ -11,7 +11,7 @@ import { test, type TestContext } from 'node:test';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { EncodedBatch } from '../../src/pipeline/transport.js';
+import type { EncodedBatch } from '../../src/contracts/transport.js';
 import { TcpTransport } from '../../transports/tcp.js';
 import { createCa } from '../helpers/certificates.js';
 import { freePort } from '../helpers/free-port.js';

@@ -1,5 +1,5 @@
 // A transport that keeps every batch it is given (until delivery lands, and for pipeline tests).
-import type { EncodedBatch, SendResult, Transport } from '../../src/pipeline/transport.js';
+import type { EncodedBatch, SendResult, Transport } from '../../src/contracts/transport.js';
 
 export class RecordingTransport implements Transport {
   readonly batches: EncodedBatch[] = [];

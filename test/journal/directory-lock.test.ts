@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { DirectoryInUseError } from '../../src/journal/directory-lock.js';
+import { DirectoryInUseError } from '../../src/util/directory-lock.js';
 import { FileJournal } from '../../src/journal/file-journal.js';
 import { captureLogger } from '../helpers/capture-logger.js';
 import { GatewayProcess, runCli } from '../helpers/gateway-process.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import type { ActivityEvent, JournalRecord } from '../../src/event/activity-event.js';
 import { FileJournal, type FileJournalOptions } from '../../src/journal/file-journal.js';
-import { JournalFullError, batchOf, type DropReport } from '../../src/journal/journal.js';
+import { JournalFullError, batchOf, type DropReport } from '../../src/contracts/journal.js';
 import { captureLogger } from '../helpers/capture-logger.js';
 import { tempDir } from '../helpers/temp-dir.js';
 

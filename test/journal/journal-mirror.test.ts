@@ -8,7 +8,7 @@ import { scanJson, type ScannedEvent } from '../../src/event/json-validator.js';
 import { maxJsonDepth } from '../../src/event/validate-event.js';
 import { FileJournal } from '../../src/journal/file-journal.js';
 import { JournalMirror, mirroredBatch } from '../../src/journal/journal-mirror.js';
-import { batchOf, type AppendBatch, type DropReport, type JournalReader } from '../../src/journal/journal.js';
+import { batchOf, type AppendBatch, type DropReport, type JournalReader } from '../../src/contracts/journal.js';
 import { captureLogger } from '../helpers/capture-logger.js';
 import { tempDir } from '../helpers/temp-dir.js';
 

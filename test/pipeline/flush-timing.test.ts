@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ActivityEvent } from '../../src/event/activity-event.js';
-import { batchOf } from '../../src/journal/journal.js';
+import { batchOf } from '../../src/contracts/journal.js';
 import { ManualClock, until } from '../helpers/manual-clock.js';
 import { pipelineFixture, subscriptionFrom } from '../helpers/pipeline-fixture.js';
 

@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { ActivityEvent } from '../../src/event/activity-event.js';
-import { batchOf } from '../../src/journal/journal.js';
+import { batchOf } from '../../src/contracts/journal.js';
 import { pipelineFixture, subscriptionFrom } from '../helpers/pipeline-fixture.js';
 
 const goldenDir = fileURLToPath(new URL('../../../test/golden/', import.meta.url));

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { newRelicFormatter } from '../../formats/newrelic.js';
 import type { ActivityEvent } from '../../src/event/activity-event.js';
-import type { FormatContext } from '../../src/pipeline/formatter.js';
+import type { FormatContext } from '../../src/contracts/formatter.js';
 
 const context = (api: 'logs' | 'events', encoding: 'JSON_ARRAY' | 'ND_JSON' = 'JSON_ARRAY'): FormatContext => ({ environment: 'prod', encoding, newRelic: { api } });
 const wide: ActivityEvent = {

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { eventLookup, webhookEventType } from '../../formats/session-properties.js';
 import type { ActivityEvent } from '../../src/event/activity-event.js';
-import { fillTemplate, fillWithStandIns, parseTemplate, splitUrlTemplate, TemplateSyntaxError } from '../../src/pipeline/placeholder-template.js';
+import { fillTemplate, fillWithStandIns, parseTemplate, splitUrlTemplate, TemplateSyntaxError } from '../../src/config/placeholder-template.js';
 
 const fill = (text: string, landing: Parameters<typeof parseTemplate>[1], values: Record<string, unknown>) => fillTemplate(parseTemplate(text, landing), (name) => values[name]);
 

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { activityFormatter } from '../../formats/activity.js';
 import { splunkFormatter } from '../../formats/splunk.js';
 import { recordsOf } from '../../src/event/stored-record.js';
-import type { FormatContext } from '../../src/pipeline/formatter.js';
+import type { FormatContext } from '../../src/contracts/formatter.js';
 import { compileRedactor, redactRawEvent } from '../../src/pipeline/redact.js';
 
 const context: FormatContext = { environment: 'prod', encoding: 'ND_JSON', splunk: { host: 'gw', index: 'audit' }, newRelic: { api: 'logs' } };

@@ -6,7 +6,7 @@ import { linkSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../logger.js';
-import { privateFileMode } from '../util/private-modes.js';
+import { privateFileMode } from './private-modes.js';
 
 interface LockOwner {
   pid: number;

@@ -73,3 +73,15 @@ export interface TlsDetails {
   authorizationError?: string;
   error?: string;
 }
+
+/** An attempt as metrics, the status route and the delivery log name it. */
+export type AttemptOutcome = 'delivered' | 'refused' | 'failed' | 'destination_refused';
+
+/** What happened to one attempt, for logs and metrics. */
+export interface AttemptReport {
+  batch: EncodedBatch;
+  attempt: number;
+  result: SendResult;
+  outcome: AttemptOutcome;
+  durationMs: number;
+}

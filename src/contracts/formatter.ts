@@ -2,7 +2,7 @@
 // turns one (already filtered and redacted) event into one JSON value; an encoder puts those
 // values into a body. Formatters import only this file and the event type.
 import type { ActivityEvent } from '../event/activity-event.js';
-import type { ParsedTemplate } from './placeholder-template.js';
+import type { ParsedTemplate } from '../config/placeholder-template.js';
 import type { RequestTarget } from './transport.js';
 
 export type HttpsEncoding = 'JSON_ARRAY' | 'ND_JSON';

@@ -1,6 +1,6 @@
 import { open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { privateFileMode } from '../util/private-modes.js';
+import { privateFileMode } from './private-modes.js';
 
 /** Makes a created, renamed or deleted directory entry durable. */
 export async function fsyncDirectory(dir: string): Promise<void> {
