@@ -5,8 +5,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Writable } from 'node:stream';
 import type { GatewayConfig } from '../config/gateway-config.js';
-import { JournalMirror, type MirroredBatch } from '../journal/journal-mirror.js';
-import type { SegmentInfo } from '../journal/segment-file.js';
+import { JournalMirror, type MirroredBatch } from '../backends/file/journal-mirror.js';
+import type { SegmentInfo } from '../backends/file/segment-file.js';
 import { createLogger } from '../logger.js';
 import { DeliveryLog } from '../observability/delivery-log.js';
 import { GatewayMetrics } from '../observability/metrics.js';

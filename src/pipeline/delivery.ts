@@ -4,7 +4,7 @@
 // and second heap cost more CPU per event than the parallelism gives back (README, Performance).
 import { availableParallelism } from 'node:os';
 import type { GatewayConfig } from '../config/gateway-config.js';
-import type { FileJournal } from '../journal/file-journal.js';
+import type { FileJournal } from '../backends/file/file-journal.js';
 import type { Logger } from '../logger.js';
 import type { DeliveryLog } from '../observability/delivery-log.js';
 import type { GatewayMetrics } from '../observability/metrics.js';

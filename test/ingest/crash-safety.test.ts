@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Agent, request } from 'undici';
 import type { JournalRecord } from '../../src/event/activity-event.js';
-import { FileJournal } from '../../src/journal/file-journal.js';
+import { FileJournal } from '../../src/backends/file/file-journal.js';
 import { captureLogger } from '../helpers/capture-logger.js';
 import { GatewayProcess } from '../helpers/gateway-process.js';
 import { tempDir } from '../helpers/temp-dir.js';

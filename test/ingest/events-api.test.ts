@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, test } from 'node:test';
 import type { ActivityEvent, JournalRecord } from '../../src/event/activity-event.js';
 import { join } from 'node:path';
-import { FileJournal } from '../../src/journal/file-journal.js';
+import { FileJournal } from '../../src/backends/file/file-journal.js';
 import { captureLogger } from '../helpers/capture-logger.js';
 import { devToken, ingestToken, opsToken, sample, scrape, startGateway } from '../helpers/in-process-gateway.js';
 

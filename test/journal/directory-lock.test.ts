@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { DirectoryInUseError } from '../../src/util/directory-lock.js';
-import { FileJournal } from '../../src/journal/file-journal.js';
+import { FileJournal } from '../../src/backends/file/file-journal.js';
 import { captureLogger } from '../helpers/capture-logger.js';
 import { GatewayProcess, runCli } from '../helpers/gateway-process.js';
 import { ingestToken, postEvents } from '../helpers/in-process-gateway.js';

@@ -5,7 +5,7 @@ import { appendFileSync, closeSync, openSync, readdirSync, readFileSync, statSyn
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import type { ActivityEvent, JournalRecord } from '../../src/event/activity-event.js';
-import { FileJournal, type FileJournalOptions } from '../../src/journal/file-journal.js';
+import { FileJournal, type FileJournalOptions } from '../../src/backends/file/file-journal.js';
 import { JournalFullError, batchOf, type DropReport } from '../../src/contracts/journal.js';
 import { captureLogger } from '../helpers/capture-logger.js';
 import { tempDir } from '../helpers/temp-dir.js';

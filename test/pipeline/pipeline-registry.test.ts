@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseConfigText } from '../../src/config/load-config.js';
 import type { ActivityEvent } from '../../src/event/activity-event.js';
-import { FileJournal } from '../../src/journal/file-journal.js';
+import { FileJournal } from '../../src/backends/file/file-journal.js';
 import { batchOf } from '../../src/contracts/journal.js';
 import { PipelineRegistry } from '../../src/pipeline/pipeline-registry.js';
 import { captureLogger } from '../helpers/capture-logger.js';

@@ -4,8 +4,8 @@
 // no saved cursor can point past events it never saw.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Logger } from '../logger.js';
-import { writeFileAtomic } from '../util/fsync-dir.js';
+import type { Logger } from '../../logger.js';
+import { writeFileAtomic } from '../../util/fsync-dir.js';
 
 const reserveStep = 100_000;
 

@@ -1,7 +1,7 @@
 // The ingest scan of a payload (where each event and its action type, recordedAt and source sit)
 // as one Int32Array, so it can cross to the delivery thread without a structured clone of objects
 // and the reader there need not scan the bytes again.
-import type { ScannedEvent } from '../event/json-validator.js';
+import type { ScannedEvent } from '../../event/json-validator.js';
 
 const stride = 12;
 

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fsyncDirectory, writeFileAtomic } from '../util/fsync-dir.js';
+import { fsyncDirectory, writeFileAtomic } from '../../util/fsync-dir.js';
 
 interface Waiter {
   seq: number;

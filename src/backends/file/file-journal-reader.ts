@@ -1,11 +1,11 @@
 // A reader over the journal: from the in-memory tail when it is caught up, from segment files
 // when it lags. It only ever returns durable records, in seq order.
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import type { JournalRecord } from '../event/activity-event.js';
+import type { JournalRecord } from '../../event/activity-event.js';
 import type { DamagedRange } from './damage-ledger.js';
-import type { JournalReader } from '../contracts/journal.js';
+import type { JournalReader } from '../../contracts/journal.js';
 import { UnreadableBatchError, type MemoryTail } from './memory-tail.js';
-import { recordsOf } from '../event/stored-record.js';
+import { recordsOf } from '../../event/stored-record.js';
 import { SegmentFileReader, type SegmentInfo } from './segment-file.js';
 
 /** Damage a reader met in the file at `path`. */

@@ -2,8 +2,8 @@
 // held as the bytes that were stored; its records are made once, by the first reader that needs
 // them (without parsing the events), and every other reader shares them (immutable). Bounded by
 // payload bytes; the oldest batches go first.
-import type { JournalRecord } from '../event/activity-event.js';
-import { recordsOf, type BatchSource } from '../event/stored-record.js';
+import type { JournalRecord } from '../../event/activity-event.js';
+import { recordsOf, type BatchSource } from '../../event/stored-record.js';
 
 /** A stored batch as the tail holds it; its records are made on first read and then shared. */
 export interface TailBatch extends BatchSource {

@@ -4,15 +4,15 @@
 // Readers here serve caught-up subscriptions from the mirror's own memory tail and lagging ones
 // from the segment files, through the page cache, exactly as a FileJournalReader does there.
 // Cursors, damage and what the readers hold go back to the owner.
-import type { StartAt } from '../config/gateway-config.js';
-import type { JournalRecord } from '../event/activity-event.js';
-import { abortable } from '../util/abortable.js';
-import { deferred } from '../util/deferred.js';
+import type { StartAt } from '../../config/gateway-config.js';
+import type { JournalRecord } from '../../event/activity-event.js';
+import { abortable } from '../../util/abortable.js';
+import { deferred } from '../../util/deferred.js';
 import { FileJournalReader, type FoundDamage, type ReaderSource } from './file-journal-reader.js';
-import type { AppendBatch, Journal, JournalReader, JournalStats } from '../contracts/journal.js';
+import type { AppendBatch, Journal, JournalReader, JournalStats } from '../../contracts/journal.js';
 import { MemoryTail, type TailBatch } from './memory-tail.js';
 import { packScan, unpackScan } from './packed-scan.js';
-import type { PayloadFormat } from '../event/payload.js';
+import type { PayloadFormat } from '../../event/payload.js';
 import { segmentHolding, type SegmentInfo } from './segment-file.js';
 
 /** A durable batch as it crosses threads: its bytes in a buffer of their own (transferred, not cloned). */

@@ -3,7 +3,7 @@
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeBatch, plausibleHeader, type RecordHeader, type StoredBatch } from './record-codec.js';
-import { privateFileMode } from '../util/private-modes.js';
+import { privateFileMode } from '../../util/private-modes.js';
 
 export const segmentMagic = Buffer.from('SGJRNL01', 'latin1');
 export const segmentHeaderBytes = segmentMagic.length;

@@ -7,7 +7,7 @@
 //   body:   f64 LE first seq | f64 LE receivedAt | u32 LE event count | u8 payload format
 //           | u8 environment length | environment (latin1) | payload (UTF-8 JSON)
 import { crc32 } from 'node:zlib';
-import type { PayloadFormat, RawPayload } from '../event/payload.js';
+import type { PayloadFormat, RawPayload } from '../../event/payload.js';
 
 export const recordPrefixBytes = 8;
 const fixedBodyBytes = 22;

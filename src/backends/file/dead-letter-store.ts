@@ -2,10 +2,10 @@
 // subscription as JSON lines, fsynced before the cursor moves past them. Nothing leaves silently.
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../util/fsync-dir.js';
-import { privateDirectoryMode, privateFileMode } from '../util/private-modes.js';
-import { SerialQueue } from '../util/serial-queue.js';
-import type { DeadLetter, DeadLetterArchive } from '../contracts/dead-letters.js';
+import { writeFileAtomic } from '../../util/fsync-dir.js';
+import { privateDirectoryMode, privateFileMode } from '../../util/private-modes.js';
+import { SerialQueue } from '../../util/serial-queue.js';
+import type { DeadLetter, DeadLetterArchive } from '../../contracts/dead-letters.js';
 
 
 export class DeadLetterStore implements DeadLetterArchive {

@@ -2,8 +2,8 @@
 // moved aside once, and each subscription's loss is counted once, across readers and restarts.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Logger } from '../logger.js';
-import { writeFileAtomic } from '../util/fsync-dir.js';
+import type { Logger } from '../../logger.js';
+import { writeFileAtomic } from '../../util/fsync-dir.js';
 
 /** Bytes of a segment that hold no readable record, and the seqs they cost. */
 export interface DamagedRange {

@@ -4,11 +4,11 @@
 import { readFileSync, renameSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../util/fsync-dir.js';
-import type { Logger } from '../logger.js';
-import { SerialQueue } from '../util/serial-queue.js';
-import { VersionConflictError, type ConfigStore, type StoreChange, type StoredKind, type StoredObject } from '../contracts/config-store.js';
-import { privateDirectoryMode } from '../util/private-modes.js';
+import { writeFileAtomic } from '../../util/fsync-dir.js';
+import type { Logger } from '../../logger.js';
+import { SerialQueue } from '../../util/serial-queue.js';
+import { VersionConflictError, type ConfigStore, type StoreChange, type StoredKind, type StoredObject } from '../../contracts/config-store.js';
+import { privateDirectoryMode } from '../../util/private-modes.js';
 
 const key = (kind: StoredKind, environment: string, id: string) => `${kind}/${environment}/${id}`;
 
