@@ -22,7 +22,7 @@ import type { LoadedConfig } from './config/load-config.js';
 import { ManagedConfig } from './management/managed-config.js';
 import { ReplayJobs } from './management/replay-jobs.js';
 import type { StoreChange } from './contracts/config-store.js';
-import { openBackend, type Backend } from './storage-backend.js';
+import { openBackend, type Backend } from './backends/index.js';
 import { ClusterDelivery } from './cluster/cluster-delivery.js';
 import { registerEventsRoute, type IngestSettings } from './ingest/events-route.js';
 import { registerJwksRoute } from './ingest/jwks-route.js';

@@ -3,7 +3,7 @@
 // configured, not from when an owner showed up), but runs pipelines only for the subscriptions it
 // holds the lease of. The leases decide; this class keeps the pipelines in step with them.
 import type { GatewayConfig } from '../config/gateway-config.js';
-import type { JetStreamJournal } from '../journal/jetstream-journal.js';
+import type { JetStreamJournal } from '../backends/jetstream/jetstream-journal.js';
 import type { Logger } from '../logger.js';
 import type { DeliveryLog } from '../observability/delivery-log.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
@@ -13,7 +13,7 @@ import { observedRegistry } from '../pipeline/local-delivery.js';
 import type { PipelineRegistry } from '../pipeline/pipeline-registry.js';
 import { transportFactory } from '../pipeline/transport-factory.js';
 import { SerialQueue } from '../util/serial-queue.js';
-import { SubscriptionLeases } from './subscription-leases.js';
+import { SubscriptionLeases } from '../backends/jetstream/subscription-leases.js';
 
 export interface ClusterDeliveryOptions {
   journal: JetStreamJournal;

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { batchOf, JournalFullError, type DropReport } from '../../src/contracts/journal.js';
-import { JetStreamJournal } from '../../src/journal/jetstream-journal.js';
-import { NatsLink } from '../../src/jetstream/nats-connection.js';
+import { JetStreamJournal } from '../../src/backends/jetstream/jetstream-journal.js';
+import { NatsLink } from '../../src/backends/jetstream/nats-connection.js';
 import { captureLogger } from '../helpers/capture-logger.js';
 import { NatsServer } from '../helpers/nats-server.js';
 

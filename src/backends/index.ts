@@ -4,20 +4,20 @@
 // own either way (locked by one gateway): the PID file, key files, source dedupe windows.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { GatewayConfig } from './config/gateway-config.js';
-import { DirectoryLock } from './util/directory-lock.js';
-import { FileJournal } from './backends/file/file-journal.js';
-import { JetStreamJournal } from './journal/jetstream-journal.js';
-import type { DropReport } from './contracts/journal.js';
+import type { GatewayConfig } from '../config/gateway-config.js';
+import { DirectoryLock } from '../util/directory-lock.js';
+import { FileJournal } from './file/file-journal.js';
+import { JetStreamJournal } from './jetstream/jetstream-journal.js';
+import type { DropReport } from '../contracts/journal.js';
 import { NatsLink } from './jetstream/nats-connection.js';
-import type { Logger } from './logger.js';
-import type { GatewayMetrics } from './observability/metrics.js';
-import { DeadLetterStore } from './backends/file/dead-letter-store.js';
-import { JetStreamDeadLetters } from './pipeline/jetstream-dead-letters.js';
-import { FileConfigStore } from './backends/file/file-config-store.js';
-import { JetStreamConfigStore } from './store/jetstream-config-store.js';
-import type { ConfigStore } from './contracts/config-store.js';
-import { SealedConfigStore } from './store/sealed-config-store.js';
+import type { Logger } from '../logger.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
+import { DeadLetterStore } from './file/dead-letter-store.js';
+import { JetStreamDeadLetters } from './jetstream/jetstream-dead-letters.js';
+import { FileConfigStore } from './file/file-config-store.js';
+import { JetStreamConfigStore } from './jetstream/jetstream-config-store.js';
+import type { ConfigStore } from '../contracts/config-store.js';
+import { SealedConfigStore } from './sealed-config-store.js';
 
 export type Backend =
   | { kind: 'file'; journal: FileJournal; store: ConfigStore; deadLetters: DeadLetterStore; close(): Promise<void> }

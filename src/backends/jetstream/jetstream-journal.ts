@@ -14,15 +14,15 @@
 // (max_age one hour later) as a backstop for when no gateway runs.
 import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, type ConsumerConfig, type ConsumerInfo, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
-import type { StartAt } from '../config/gateway-config.js';
-import type { JournalRecord } from '../event/activity-event.js';
-import { capturedText, scanJson, type ScannedEvent } from '../event/json-validator.js';
-import { maxJsonDepth } from '../event/validate-event.js';
-import { apiErrorCode, fromSubjectToken, subjectToken, type NatsLink } from '../jetstream/nats-connection.js';
-import type { Logger } from '../logger.js';
-import { abortable } from '../util/abortable.js';
-import { JournalFailedError, JournalFullError, type AppendBatch, type DropReport, type Journal, type JournalReader, type JournalStats } from '../contracts/journal.js';
-import { recordsOf } from '../event/stored-record.js';
+import type { StartAt } from '../../config/gateway-config.js';
+import type { JournalRecord } from '../../event/activity-event.js';
+import { capturedText, scanJson, type ScannedEvent } from '../../event/json-validator.js';
+import { maxJsonDepth } from '../../event/validate-event.js';
+import { apiErrorCode, fromSubjectToken, subjectToken, type NatsLink } from './nats-connection.js';
+import type { Logger } from '../../logger.js';
+import { abortable } from '../../util/abortable.js';
+import { JournalFailedError, JournalFullError, type AppendBatch, type DropReport, type Journal, type JournalReader, type JournalStats } from '../../contracts/journal.js';
+import { recordsOf } from '../../event/stored-record.js';
 
 export interface JetStreamJournalOptions {
   link: NatsLink;

@@ -3,8 +3,8 @@
 // every gateway lists, replays and removes it. A letter is stored (publish acknowledged) before the
 // subscription's consumer is acknowledged past it.
 import { RetentionPolicy, StorageType, type JsMsg } from '@nats-io/jetstream';
-import { apiErrorCode, subjectToken, type NatsLink } from '../jetstream/nats-connection.js';
-import type { DeadLetter, DeadLetterArchive } from '../contracts/dead-letters.js';
+import { apiErrorCode, subjectToken, type NatsLink } from './nats-connection.js';
+import type { DeadLetter, DeadLetterArchive } from '../../contracts/dead-letters.js';
 
 export class JetStreamDeadLetters implements DeadLetterArchive {
   private constructor(

@@ -13,9 +13,9 @@
 // delivered twice.
 import { createHash } from 'node:crypto';
 import { Kvm, type KV } from '@nats-io/kv';
-import { fromSubjectToken, subjectToken, type NatsLink } from '../jetstream/nats-connection.js';
-import type { Logger } from '../logger.js';
-import { SerialQueue } from '../util/serial-queue.js';
+import { fromSubjectToken, subjectToken, type NatsLink } from './nats-connection.js';
+import type { Logger } from '../../logger.js';
+import { SerialQueue } from '../../util/serial-queue.js';
 
 export interface LeaseOptions {
   link: NatsLink;

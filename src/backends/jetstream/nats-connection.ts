@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, JetStreamApiError, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import type { GatewayConfig } from '../config/gateway-config.js';
-import type { Logger } from '../logger.js';
+import type { GatewayConfig } from '../../config/gateway-config.js';
+import type { Logger } from '../../logger.js';
 
 export type JetStreamSettings = NonNullable<GatewayConfig['storage']['jetstream']>;
 

@@ -3,9 +3,9 @@
 // revision is the object's version (the ETag), so If-Match is the bucket's compare-and-set, and
 // every process's watch sees every change, whichever gateway made it.
 import { Kvm, type KV, type KvEntry } from '@nats-io/kv';
-import { apiErrorCode, fromSubjectToken, subjectToken, type NatsLink } from '../jetstream/nats-connection.js';
-import type { Logger } from '../logger.js';
-import { VersionConflictError, type ConfigStore, type StoreChange, type StoredKind, type StoredObject } from '../contracts/config-store.js';
+import { apiErrorCode, fromSubjectToken, subjectToken, type NatsLink } from './nats-connection.js';
+import type { Logger } from '../../logger.js';
+import { VersionConflictError, type ConfigStore, type StoreChange, type StoredKind, type StoredObject } from '../../contracts/config-store.js';
 
 const kinds: readonly StoredKind[] = ['subscription', 'key', 'certificate'];
 const keyOf = (kind: StoredKind, environment: string, id: string) => `${kind}.${subjectToken(environment)}.${subjectToken(id)}`;
