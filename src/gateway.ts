@@ -22,8 +22,8 @@ import type { LoadedConfig } from './config/load-config.js';
 import { ManagedConfig } from './management/managed-config.js';
 import { ReplayJobs } from './management/replay-jobs.js';
 import type { StoreChange } from './contracts/config-store.js';
-import { openBackend, type Backend } from './backends/index.js';
-import { ClusterDelivery } from './cluster/cluster-delivery.js';
+import { openBackend } from './backends/index.js';
+import type { StorageBackend } from './contracts/storage-backend.js';
 import { registerEventsRoute, type IngestSettings } from './ingest/events-route.js';
 import { registerJwksRoute } from './ingest/jwks-route.js';
 import { rejectReasons } from './ingest/ingest-error.js';
@@ -33,7 +33,8 @@ import { DeliveryLog } from './observability/delivery-log.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { responseSummary, shownResponseChars } from './observability/response-summary.js';
 import type { DeadLetterArchive } from './contracts/dead-letters.js';
-import { startDelivery, type Delivery } from './pipeline/delivery.js';
+import type { Delivery } from './pipeline/delivery.js';
+import { startDelivery } from './pipeline/start-delivery.js';
 import { SubscriptionPipeline } from './pipeline/subscription-pipeline.js';
 import type { SendResult } from './contracts/transport.js';
 import { transportFactory } from './pipeline/transport-factory.js';
@@ -42,7 +43,7 @@ import { privateFileMode, tightenModes } from './util/private-modes.js';
 
 export class Gateway {
   private stopping = false;
-  readonly journal: Backend['journal'];
+  readonly journal: StorageBackend['journal'];
   /** The configuration the listeners and the journal were bound with. */
   private readonly started: GatewayConfig;
   readonly jobs: ReplayJobs;
@@ -52,7 +53,7 @@ export class Gateway {
   private constructor(
     private config: GatewayConfig,
     private readonly logger: Logger,
-    private readonly backend: Backend,
+    private readonly backend: StorageBackend,
     readonly metrics: GatewayMetrics,
     private readonly delivery: Delivery,
     private readonly deliveryLog: DeliveryLog,
@@ -100,13 +101,13 @@ export class Gateway {
     let ingest: FastifyInstance | undefined;
     let admin: FastifyInstance | undefined;
     try {
-      delivery = backend.kind === 'file' ? await startDelivery({ journal: backend.journal, deadLetters, logger, metrics, deliveryLog }, config) : await ClusterDelivery.start({ journal: backend.journal, deadLetters, logger, metrics, deliveryLog }, config);
+      delivery = await startDelivery(backend, { journal, deadLetters, logger, metrics, deliveryLog }, config);
       const pipelines = delivery;
       ingest = createListener(config.server.ingest, config.server, (reason) => metrics.ingestRejected.inc({ reason }));
       admin = createListener(config.server.admin, config.server, undefined, adminBodyLimitBytes);
       const gateway = new Gateway(config, logger, backend, metrics, delivery, deliveryLog, ingest, admin, managed, deadLetters);
       // With a shared store, a change made through another gateway arrives here: applied the same way.
-      if (backend.kind === 'jetstream') backend.store.watch((change) => void gateway.changedElsewhere(change));
+      if (backend.ownership) backend.store.watch((change) => void gateway.changedElsewhere(change));
       registerEventsRoute(ingest, { settings: () => gateway.ingestSettings, journal, metrics, logger });
       registerJwksRoute(ingest, { config: () => gateway.config, logger });
       registerSourceRoutes(ingest, { sources: () => gateway.config.sources, limitBytes: () => gateway.ingestSettings.limitBytes, journal, metrics, logger, dir: join(storageDir, 'sources') });

@@ -1,5 +1,5 @@
-// The journal contract (DESIGN.md): the embedded FileJournal implements it now; a NATS JetStream
-// journal can later. Appends are durable when they resolve; readers see only durable records.
+// The journal contract (DESIGN.md): each storage backend implements it (src/backends/*/).
+// Appends are durable when they resolve; readers see only durable records.
 import type { StartAt } from '../config/gateway-config.js';
 import type { ActivityEvent, JournalRecord } from '../event/activity-event.js';
 import type { ScannedEvent } from '../event/json-validator.js';
@@ -26,6 +26,12 @@ export interface Journal {
   removeCursor(subscriptionId: string): Promise<void>;
   stats(): JournalStats;
   close(): Promise<void>;
+}
+
+/** The journal a backend keeps (not a mirror or a replay's view of it): it also finds seqs by time. */
+export interface BackendJournal extends Journal {
+  /** The seq just before the first record accepted at or after `at` (ms since the epoch); the journal's end when there is none. */
+  seqBefore(at: number): Promise<number>;
 }
 
 /** Events to append: the JSON that holds exactly them, stored as is (no re-serialisation). */

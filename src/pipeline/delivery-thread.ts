@@ -1,13 +1,13 @@
-// The main thread's side of the delivery thread (delivery-worker.ts): starts it, feeds it every
-// durable batch and segment change of the journal, answers its requests (cursors, damage, dead
-// letters, log lines) and forwards the gateway's (configuration, status, metrics, stop). If the
+// The main thread's side of the delivery thread (delivery-worker.ts): starts it, carries the
+// messages between the journal and its mirror there (the backend's JournalSharing), answers the
+// thread's requests (dead letters, log lines) and forwards the gateway's (configuration, status,
+// metrics, stop). If the
 // thread dies, it is logged and started again; the pipelines resume from their saved cursors.
 import { Worker } from 'node:worker_threads';
 import { pino } from 'pino';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
-import type { GatewayConfig, StartAt } from '../config/gateway-config.js';
-import type { FoundDamage } from '../backends/file/file-journal-reader.js';
-import { mirroredBatch } from '../backends/file/journal-mirror.js';
+import type { GatewayConfig } from '../config/gateway-config.js';
+import type { JournalSharing } from '../contracts/journal-sharing.js';
 import { ownListeners } from '../network/own-listeners.js';
 import { ThreadChannel } from '../util/thread-channel.js';
 import type { DeadLetter } from '../contracts/dead-letters.js';
@@ -16,6 +16,10 @@ import type { DeliveryWorkerData } from './delivery-worker.js';
 
 const restartDelayMs = 1_000;
 
+export interface DeliveryThreadOptions extends DeliveryOptions {
+  sharing: JournalSharing;
+}
+
 export class DeliveryThread implements Delivery {
   private worker!: Worker;
   private channel!: ThreadChannel;
@@ -23,10 +27,10 @@ export class DeliveryThread implements Delivery {
   private stopping = false;
   private started!: Promise<void>;
 
-  private constructor(private readonly options: DeliveryOptions) {}
+  private constructor(private readonly options: DeliveryThreadOptions) {}
 
   /** Starts the thread with `config`'s subscriptions running. */
-  static async start(options: DeliveryOptions, config: GatewayConfig): Promise<DeliveryThread> {
+  static async start(options: DeliveryThreadOptions, config: GatewayConfig): Promise<DeliveryThread> {
     const thread = new DeliveryThread(options);
     thread.config = config;
     await thread.spawn();
@@ -35,23 +39,12 @@ export class DeliveryThread implements Delivery {
   }
 
   private async spawn(): Promise<void> {
-    const { journal, deadLetters, logger } = this.options;
-    // The snapshot and the follower are taken in one step: no batch falls between them.
-    const start = journal.follow({
-      durable: (tails, activeSegmentBytes) => {
-        const batches = [];
-        const transfer = [];
-        for (const tail of tails) {
-          const mirrored = mirroredBatch(tail);
-          batches.push(mirrored.batch);
-          transfer.push(...mirrored.transfer);
-        }
-        this.channel.notify('durable', { batches, activeSegmentBytes }, transfer);
-      },
-      // Posting copies them: the thread's list does not move with the journal's.
-      segments: (segments) => this.channel.notify('segments', segments),
+    const { sharing, deadLetters, logger } = this.options;
+    const start = sharing.share({
+      notify: (name, data, transfer) => this.channel.notify('journal', { name, data }, transfer),
+      call: () => Promise.reject(new Error('the journal mirror is not asked')),
     });
-    const data: DeliveryWorkerData = { config: this.config, level: logger.level, start };
+    const data: DeliveryWorkerData = { config: this.config, level: logger.level, journal: { module: sharing.mirrorModule, start } };
     const worker = new Worker(new URL('./delivery-worker.js', import.meta.url), { workerData: data });
     const stream = (logger as unknown as Record<symbol, { write(line: string): void }>)[pino.symbols.streamSym]!;
     let ready!: () => void;
@@ -60,11 +53,7 @@ export class DeliveryThread implements Delivery {
     const channel = new ThreadChannel(worker, {
       ready: () => ready(),
       log: (line: string) => stream.write(line),
-      openCursor: ({ subscriptionId, environment, startAt }: { subscriptionId: string; environment: string; startAt: StartAt }) => journal.openCursor(subscriptionId, environment, startAt),
-      commit: ({ subscriptionId, upTo }: { subscriptionId: string; upTo: number }) => journal.commit(subscriptionId, upTo),
-      releaseCursor: (subscriptionId: string) => journal.releaseCursor(subscriptionId),
-      reportDamage: ({ damage, subscriptionId, fromSeq }: { damage: FoundDamage; subscriptionId: string | undefined; fromSeq: number }) => journal.reportDamage(damage, subscriptionId, fromSeq),
-      noteHeld: ({ subscriptionId, seq }: { subscriptionId: string; seq: number }) => journal.noteHeld(subscriptionId, seq),
+      journal: ({ name, data }: { name: string; data: unknown }) => sharing.answers[name]!(data),
       addDeadLetters: (letters: DeadLetter[]) => deadLetters.add(letters),
     });
     this.channel = channel;
@@ -75,7 +64,7 @@ export class DeliveryThread implements Delivery {
       channel.failAll(new Error('the delivery thread stopped'));
       channel.close();
       if (this.stopping || this.worker !== worker) return;
-      journal.follow(undefined);
+      sharing.unshare();
       // One that never came up fails the start instead (a broken install, not a passing fault).
       if (!wasOnline) return;
       logger.error({ exitCode: code }, `the delivery thread stopped (exit code ${code}); it restarts in ${restartDelayMs / 1000} s and its subscriptions resume from their saved cursors`);
@@ -121,7 +110,7 @@ export class DeliveryThread implements Delivery {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    this.options.journal.follow(undefined);
+    this.options.sharing.unshare();
     await this.started.catch(() => undefined);
     await this.channel.call('stop').catch(() => undefined);
     await this.worker.terminate();

@@ -1,12 +1,11 @@
 // The delivery thread (a worker_thread): every subscription pipeline runs here, so formatting,
 // batching and sending use the second core while the main thread ingests. It reads the journal
-// through a JournalMirror (see there); cursors, dead letters and log lines go back to the main
-// thread, which owns the files. Its metrics are merged into the main thread's at scrape time.
+// through the mirror its backend provides (src/contracts/journal-sharing.ts); the mirror's
+// requests, dead letters and log lines go back to the main thread, which owns the storage. Its metrics are merged into the main thread's at scrape time.
 import { parentPort, workerData } from 'node:worker_threads';
 import { Writable } from 'node:stream';
 import type { GatewayConfig } from '../config/gateway-config.js';
-import { JournalMirror, type MirroredBatch } from '../backends/file/journal-mirror.js';
-import type { SegmentInfo } from '../backends/file/segment-file.js';
+import type { OpenMirror } from '../contracts/journal-sharing.js';
 import { createLogger } from '../logger.js';
 import { DeliveryLog } from '../observability/delivery-log.js';
 import { GatewayMetrics } from '../observability/metrics.js';
@@ -20,7 +19,8 @@ import { setOwnListeners } from '../network/own-listeners.js';
 export interface DeliveryWorkerData {
   config: GatewayConfig;
   level: string;
-  start: { segments: readonly SegmentInfo[]; durableSeq: number };
+  /** The backend's mirror module and what the mirror starts from. */
+  journal: { module: string; start: unknown };
 }
 
 const data = workerData as DeliveryWorkerData;
@@ -37,16 +37,12 @@ const logger = createLogger(data.level, lines);
 const metrics = new GatewayMetrics({ processMetrics: false });
 const deliveryLog = new DeliveryLog(logger);
 deliveryLog.configure(data.config);
-const journal = new JournalMirror(
-  {
-    openCursor: (subscriptionId, environment, startAt) => channel.call('openCursor', { subscriptionId, environment, startAt }),
-    commit: (subscriptionId, upTo) => channel.call('commit', { subscriptionId, upTo }),
-    releaseCursor: (subscriptionId) => channel.notify('releaseCursor', subscriptionId),
-    reportDamage: (damage, subscriptionId, fromSeq) => channel.notify('reportDamage', { damage, subscriptionId, fromSeq }),
-    noteHeld: (subscriptionId, seq) => channel.notify('noteHeld', { subscriptionId, seq }),
-  },
-  data.start,
-);
+const { openMirror } = (await import(data.journal.module)) as { openMirror: OpenMirror };
+const mirror = openMirror(data.journal.start, {
+  call: (name, payload) => channel.call('journal', { name, data: payload }),
+  notify: (name, payload) => channel.notify('journal', { name, data: payload }),
+});
+const { journal } = mirror;
 const registry = new PipelineRegistry({
   journal,
   transports: transportFactory(data.config, logger),
@@ -60,8 +56,7 @@ const registry = new PipelineRegistry({
 metrics.observeSubscriptions(() => registry.statuses());
 
 const channel: ThreadChannel = new ThreadChannel(port, {
-  durable: ({ batches, activeSegmentBytes }: { batches: MirroredBatch[]; activeSegmentBytes: number }) => journal.received(batches, activeSegmentBytes),
-  segments: (segments: SegmentInfo[]) => journal.segmentsChanged(segments),
+  journal: ({ name, data }: { name: string; data: unknown }) => mirror.heard(name, data),
   apply: async ({ config, level, listeners }: { config: GatewayConfig; level: string; listeners: ListenerAddress[] }) => {
     logger.level = level;
     setOwnListeners(listeners);

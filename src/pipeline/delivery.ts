@@ -1,16 +1,12 @@
-// Where the subscription pipelines run: in the main thread (LocalDelivery) or in a thread of their
-// own (DeliveryThread). The gateway sees one contract either way. `server.deliveryThread: auto`
-// picks the thread only with 4 cores or more: measured on 2 cores, the thread's copies, messages
-// and second heap cost more CPU per event than the parallelism gives back (README, Performance).
-import { availableParallelism } from 'node:os';
+// Where the subscription pipelines run: in the main thread (LocalDelivery), in a thread of their
+// own (DeliveryThread) or, with several gateways on shared storage, for the subscriptions this
+// process owns (LeasedDelivery). The gateway sees this one contract; start-delivery.ts chooses.
 import type { GatewayConfig } from '../config/gateway-config.js';
-import type { FileJournal } from '../backends/file/file-journal.js';
+import type { Journal } from '../contracts/journal.js';
 import type { Logger } from '../logger.js';
 import type { DeliveryLog } from '../observability/delivery-log.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { DeadLetterArchive } from '../contracts/dead-letters.js';
-import { DeliveryThread } from './delivery-thread.js';
-import { LocalDelivery } from './local-delivery.js';
 import type { DeliveryStatus, SubscriptionState } from './pipeline-registry.js';
 
 export type { DeliveryStatus, SubscriptionState };
@@ -30,16 +26,9 @@ export interface Delivery {
 }
 
 export interface DeliveryOptions {
-  journal: FileJournal;
+  journal: Journal;
   deadLetters: DeadLetterArchive;
   logger: Logger;
   metrics: GatewayMetrics;
   deliveryLog: DeliveryLog;
-}
-
-/** Starts delivering `config`'s subscriptions, in a thread of their own when `server.deliveryThread` says so. */
-export function startDelivery(options: DeliveryOptions, config: GatewayConfig): Promise<Delivery> {
-  const mode = config.server.deliveryThread;
-  const threaded = mode === 'on' || (mode === 'auto' && availableParallelism() >= 4);
-  return threaded ? DeliveryThread.start(options, config) : LocalDelivery.start(options, config);
 }

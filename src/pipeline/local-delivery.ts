@@ -1,12 +1,11 @@
 // The subscription pipelines in the main thread, beside ingest (server.deliveryThread: off).
 import type { GatewayConfig } from '../config/gateway-config.js';
 import type { Delivery, DeliveryOptions, DeliveryStatus, SubscriptionState } from './delivery.js';
-import type { Journal } from '../contracts/journal.js';
 import { PipelineRegistry } from './pipeline-registry.js';
 import { transportFactory } from './transport-factory.js';
 
 /** The registry of this thread's pipelines, its attempts in the delivery log, its statuses in the metrics. */
-export function observedRegistry({ journal, deadLetters, logger, metrics, deliveryLog }: Omit<DeliveryOptions, 'journal'> & { journal: Journal }, config: GatewayConfig): PipelineRegistry {
+export function observedRegistry({ journal, deadLetters, logger, metrics, deliveryLog }: DeliveryOptions, config: GatewayConfig): PipelineRegistry {
   const registry = new PipelineRegistry({
     journal,
     transports: transportFactory(config, logger),

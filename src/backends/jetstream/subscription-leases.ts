@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import { Kvm, type KV } from '@nats-io/kv';
 import { fromSubjectToken, subjectToken, type NatsLink } from './nats-connection.js';
+import type { SubscriptionOwnership } from '../../contracts/subscription-ownership.js';
 import type { Logger } from '../../logger.js';
 import { SerialQueue } from '../../util/serial-queue.js';
 
@@ -30,7 +31,7 @@ interface Held {
   renewedAt: number;
 }
 
-export class SubscriptionLeases {
+export class SubscriptionLeases implements SubscriptionOwnership {
   private readonly held = new Map<string, Held>();
   private wanted: readonly string[] = [];
   private owners = new Map<string, string>();
@@ -60,8 +61,12 @@ export class SubscriptionLeases {
     return Math.min(1_000, Math.floor(this.options.ttlMs / 3));
   }
 
-  private get me(): string {
+  get processName(): string {
     return this.options.link.processName;
+  }
+
+  private get me(): string {
+    return this.processName;
   }
 
   /** The enabled subscriptions, which need an owner; the others' leases are handed back. */

@@ -1,55 +1,41 @@
-// Delivery when several gateways share one JetStream journal: every process knows every
-// subscription (and makes sure each has its durable consumer, so "latest" means from when it was
-// configured, not from when an owner showed up), but runs pipelines only for the subscriptions it
-// holds the lease of. The leases decide; this class keeps the pipelines in step with them.
+// Delivery when several gateways share one storage (JetStream): every process knows every
+// subscription (and makes sure each has its cursor, so "latest" means from when it was configured,
+// not from when an owner showed up), but runs pipelines only for the subscriptions it owns. The
+// backend's ownership (leases) decides; this class keeps the pipelines in step with it.
 import type { GatewayConfig } from '../config/gateway-config.js';
-import type { JetStreamJournal } from '../backends/jetstream/jetstream-journal.js';
-import type { Logger } from '../logger.js';
-import type { DeliveryLog } from '../observability/delivery-log.js';
-import type { GatewayMetrics } from '../observability/metrics.js';
-import type { DeadLetterArchive } from '../contracts/dead-letters.js';
-import type { Delivery, DeliveryStatus, SubscriptionState } from '../pipeline/delivery.js';
-import { observedRegistry } from '../pipeline/local-delivery.js';
-import type { PipelineRegistry } from '../pipeline/pipeline-registry.js';
-import { transportFactory } from '../pipeline/transport-factory.js';
+import type { OpenOwnership, SubscriptionOwnership } from '../contracts/subscription-ownership.js';
 import { SerialQueue } from '../util/serial-queue.js';
-import { SubscriptionLeases } from '../backends/jetstream/subscription-leases.js';
+import type { Delivery, DeliveryOptions, DeliveryStatus, SubscriptionState } from './delivery.js';
+import { observedRegistry } from './local-delivery.js';
+import type { PipelineRegistry } from './pipeline-registry.js';
+import { transportFactory } from './transport-factory.js';
 
-export interface ClusterDeliveryOptions {
-  journal: JetStreamJournal;
-  deadLetters: DeadLetterArchive;
-  logger: Logger;
-  metrics: GatewayMetrics;
-  deliveryLog: DeliveryLog;
+export interface LeasedDeliveryOptions extends DeliveryOptions {
+  ownership: OpenOwnership;
 }
 
-export class ClusterDelivery implements Delivery {
+export class LeasedDelivery implements Delivery {
   private config: GatewayConfig;
-  private leases!: SubscriptionLeases;
+  private leases!: SubscriptionOwnership;
   private readonly queue = new SerialQueue();
   private readonly cursorsOpened = new Set<string>();
   private stopping = false;
 
   private constructor(
     private readonly registry: PipelineRegistry,
-    private readonly options: ClusterDeliveryOptions,
+    private readonly options: LeasedDeliveryOptions,
     config: GatewayConfig,
   ) {
     this.config = config;
   }
 
-  static async start(options: ClusterDeliveryOptions, config: GatewayConfig): Promise<ClusterDelivery> {
-    const { journal, logger, metrics } = options;
+  static async start(options: LeasedDeliveryOptions, config: GatewayConfig): Promise<LeasedDelivery> {
+    const { metrics } = options;
     const registry = observedRegistry(options, config);
-    const delivery = new ClusterDelivery(registry, options, config);
-    delivery.leases = await SubscriptionLeases.open({
-      link: journal.link,
-      logger,
-      ttlMs: config.storage.jetstream!.leaseTtlSeconds * 1000,
-      onOwnedChange: () => delivery.follow(),
-    });
+    const delivery = new LeasedDelivery(registry, options, config);
+    delivery.leases = await options.ownership(() => delivery.follow());
     metrics.observeOwnership(() => ({
-      process: journal.link.processName,
+      process: delivery.leases.processName,
       owned: delivery.config.subscriptions.filter((subscription) => delivery.leases.owned.has(subscription.id)),
       members: delivery.leases.liveMembers.length,
     }));
@@ -85,7 +71,7 @@ export class ClusterDelivery implements Delivery {
 
   /** This process's name and each subscription's owner, for /readyz and the status route. */
   ownership(): { process: string; owners: Record<string, string | undefined> } {
-    return { process: this.options.journal.link.processName, owners: Object.fromEntries(this.config.subscriptions.map((subscription) => [subscription.id, this.leases.ownerOf(subscription.id)])) };
+    return { process: this.leases.processName, owners: Object.fromEntries(this.config.subscriptions.map((subscription) => [subscription.id, this.leases.ownerOf(subscription.id)])) };
   }
 
   status(id: string): Promise<DeliveryStatus> {
