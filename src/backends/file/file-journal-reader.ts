@@ -2,16 +2,11 @@
 // when it lags. It only ever returns durable records, in seq order.
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { JournalRecord } from '../../event/activity-event.js';
-import type { DamagedRange } from './damage-ledger.js';
+import type { FoundDamage } from './damage-ledger.js';
 import type { JournalReader } from '../../contracts/journal.js';
 import { UnreadableBatchError, type MemoryTail } from './memory-tail.js';
 import { recordsOf } from '../../event/stored-record.js';
 import { SegmentFileReader, type SegmentInfo } from './segment-file.js';
-
-/** Damage a reader met in the file at `path`. */
-export interface FoundDamage extends DamagedRange {
-  path: string;
-}
 
 /** What a reader needs from the journal. */
 export interface ReaderSource {

@@ -5,7 +5,7 @@
 import type { StartAt } from '../../config/gateway-config.js';
 import type { JournalLine, JournalSharing, OpenMirror } from '../../contracts/journal-sharing.js';
 import type { FileJournal } from './file-journal.js';
-import type { FoundDamage } from './file-journal-reader.js';
+import type { FoundDamage } from './damage-ledger.js';
 import { JournalMirror, mirroredBatch, type MirroredBatch } from './journal-mirror.js';
 import type { SegmentInfo } from './segment-file.js';
 

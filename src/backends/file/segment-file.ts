@@ -3,6 +3,7 @@
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeBatch, plausibleHeader, type RecordHeader, type StoredBatch } from './record-codec.js';
+import { fsyncDirectory } from '../../util/fsync-dir.js';
 import { privateFileMode } from '../../util/private-modes.js';
 
 export const segmentMagic = Buffer.from('SGJRNL01', 'latin1');
@@ -211,4 +212,73 @@ export async function saveDamagedBytes(path: string, from: number, to: number): 
     await source.close();
   }
   return target;
+}
+
+export type BatchSummary = Pick<StoredBatch, 'firstSeq' | 'count' | 'environment'>;
+
+/** What each intact stored batch of a segment holds (seqs and environment). */
+export async function batchesOf(segment: SegmentInfo): Promise<BatchSummary[]> {
+  const batches: BatchSummary[] = [];
+  await forEachBatch(segment, ({ firstSeq, count, environment }) => {
+    batches.push({ firstSeq, count, environment });
+    return false;
+  });
+  return batches;
+}
+
+/** Calls `visit` for each intact stored batch of a segment (stepping over damage) until it returns true. */
+export async function forEachBatch(segment: SegmentInfo, visit: (batch: StoredBatch) => boolean): Promise<void> {
+  const reader = await SegmentFileReader.open(segment.path, segment.firstSeq - 1);
+  if (reader === 'short') return;
+  try {
+    for (;;) {
+      const read = await reader.read(256, segment.bytes);
+      for (const batch of read.batches) if (visit(batch)) return;
+      if (read.state === 'end' || (read.state === 'corrupt' && (await reader.skipDamage(segment.bytes)) === undefined)) return;
+    }
+  } finally {
+    await reader.close();
+  }
+}
+
+/** Creates a new segment file holding only its magic, synced with its directory entry. */
+export async function createSegmentFile(journalDir: string, firstSeq: number): Promise<{ path: string; handle: FileHandle }> {
+  const path = segmentPath(journalDir, firstSeq);
+  // 'w': a file left by a roll that failed half-way is started again.
+  const handle = await open(path, 'w', privateFileMode);
+  try {
+    await handle.write(segmentMagic);
+    await handle.datasync();
+    await fsyncDirectory(journalDir);
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  return { path, handle };
+}
+
+/** The seq just before the first record in `segments` accepted at or after `at` (`durableSeq` if none). */
+export async function seqBefore(segments: readonly SegmentInfo[], at: number, durableSeq: number): Promise<number> {
+  for (const segment of segments) {
+    if (segment.lastWriteMs < at) continue;
+    let found: number | undefined;
+    await forEachBatch(segment, (batch) => {
+      if (batch.receivedAt < at || batch.firstSeq > durableSeq) return false;
+      found = batch.firstSeq - 1;
+      return true;
+    });
+    if (found !== undefined) return found;
+  }
+  return durableSeq;
+}
+
+/** Writes every buffer, in order, finishing a short write. */
+export async function writeAll(handle: FileHandle, buffers: Buffer[]): Promise<void> {
+  let total = 0;
+  for (const buffer of buffers) total += buffer.length;
+  let { bytesWritten } = await handle.writev(buffers);
+  if (bytesWritten === total) return;
+  // A short write is rare on files; finish it from one joined buffer.
+  const all = Buffer.concat(buffers);
+  while (bytesWritten < total) bytesWritten += (await handle.write(all, bytesWritten, total - bytesWritten)).bytesWritten;
 }
