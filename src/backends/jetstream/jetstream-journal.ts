@@ -12,17 +12,15 @@
 // counts each step's purged messages against the subscriptions that had not acknowledged them).
 // A sweep does the same for storage.maxAgeHours. The stream's own max_bytes and max_age stay set
 // (max_age one hour later) as a backstop for when no gateway runs.
-import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, type ConsumerConfig, type ConsumerInfo, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, type ConsumerConfig, type ConsumerInfo } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import type { StartAt } from '../../config/gateway-config.js';
-import type { JournalRecord } from '../../event/activity-event.js';
 import { capturedText, scanJson, type ScannedEvent } from '../../event/json-validator.js';
 import { maxJsonDepth } from '../../event/validate-event.js';
 import { apiErrorCode, fromSubjectToken, subjectToken, type NatsLink } from './nats-connection.js';
 import type { Logger } from '../../logger.js';
-import { abortable } from '../../util/abortable.js';
 import { JournalFailedError, JournalFullError, type AppendBatch, type DropReport, type Journal, type JournalReader, type JournalStats } from '../../contracts/journal.js';
-import { recordsOf } from '../../event/stored-record.js';
+import { DurableReader, eventsPrefix, ReplayReader } from './jetstream-readers.js';
 
 export interface JetStreamJournalOptions {
   link: NatsLink;
@@ -341,11 +339,6 @@ export class JetStreamJournal implements Journal {
 
 const consumerPrefix = 'sub-';
 
-/** Subjects of the events: `<stream>.events.<environment>`. */
-function eventsPrefix(stream: string): string {
-  return `${stream}.events.`;
-}
-
 /** The acknowledged position: before the first ack, the seq before the one the consumer started at. */
 function floorOf(info: ConsumerInfo): number {
   return info.ack_floor.consumer_seq > 0 ? info.ack_floor.stream_seq : Math.max(0, (info.config.opt_start_seq ?? 1) - 1);
@@ -367,129 +360,4 @@ function messagesOf(batch: AppendBatch): OutgoingMessage[] {
     scanned = found;
   }
   return scanned.map((event) => ({ id: event.id === undefined ? undefined : capturedText(bytes, event.id), bytes: bytes.subarray(event.start, event.end) }));
-}
-
-/** A journal record from one stored message. */
-function recordOf(message: { seq: number; subject: string; data: Uint8Array; timestampMs: number }, prefixLength: number): JournalRecord {
-  const payload = Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength);
-  return recordsOf({ firstSeq: message.seq, count: 1, environment: fromSubjectToken(message.subject.slice(prefixLength)), receivedAt: message.timestampMs, format: 'object', payload })[0]!;
-}
-
-/**
- * Messages pushed by a consume() callback, taken by read() in order. Redeliveries (seq at or
- * below what was already handed out) are skipped: this process still holds those.
- */
-abstract class QueuedReader implements JournalReader {
-  protected readonly queue: { seq: number; record: JournalRecord; message?: JsMsg }[] = [];
-  private wake: (() => void) | undefined;
-  private failure: Error | undefined;
-  protected messages: ConsumerMessages | undefined;
-  protected closed = false;
-  private started: Promise<void> | undefined;
-  nextSeq: number;
-
-  constructor(
-    protected readonly stream: string,
-    afterSeq: number,
-  ) {
-    this.nextSeq = afterSeq + 1;
-  }
-
-  protected abstract start(): Promise<void>;
-
-  protected push(message: JsMsg): void {
-    if (message.seq < this.nextSeq || (this.queue.length > 0 && message.seq <= this.queue[this.queue.length - 1]!.seq)) return;
-    try {
-      const record = recordOf({ seq: message.seq, subject: message.subject, data: message.data, timestampMs: Math.floor(message.info.timestampNanos / 1e6) }, eventsPrefix(this.stream).length);
-      this.queue.push({ seq: message.seq, record, message });
-    } catch (error) {
-      this.fail(new Error(`the message at seq ${message.seq} does not hold one valid event: ${(error as Error).message}`));
-    }
-    this.wake?.();
-  }
-
-  protected fail(error: Error): void {
-    this.failure ??= error;
-    this.wake?.();
-  }
-
-  protected held(_message: JsMsg): void {}
-
-  async read(max: number, signal?: AbortSignal): Promise<JournalRecord[]> {
-    const wait = <T>(promise: Promise<T>) => (signal === undefined ? promise : abortable(promise, signal));
-    this.started ??= this.start();
-    await wait(this.started);
-    while (this.queue.length === 0) {
-      if (this.failure) throw this.failure;
-      await wait(new Promise<void>((resolve) => (this.wake = resolve)));
-      this.wake = undefined;
-    }
-    const taken = this.queue.splice(0, max);
-    for (const entry of taken) if (entry.message) this.held(entry.message);
-    this.nextSeq = taken[taken.length - 1]!.seq + 1;
-    return taken.map((entry) => entry.record);
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    await this.started?.catch(() => undefined);
-    await this.messages?.close().catch(() => undefined);
-  }
-}
-
-/** A subscription's reader on its durable consumer; keeps what it handed out until it is acknowledged. */
-class DurableReader extends QueuedReader {
-  private readonly unacknowledged: JsMsg[] = [];
-
-  constructor(
-    private readonly journal: JetStreamJournal,
-    private readonly subscriptionId: string,
-    afterSeq: number,
-  ) {
-    super(journal.streamName, afterSeq);
-  }
-
-  protected async start(): Promise<void> {
-    const name = await this.journal.consumerFrom(this.subscriptionId, this.nextSeq - 1);
-    if (this.closed) return;
-    const consumer = await this.journal.link.js.consumers.get(this.stream, name);
-    this.messages = await consumer.consume({ max_messages: 1_000, callback: (message) => this.push(message) });
-    void this.watch(this.messages);
-  }
-
-  private async watch(messages: ConsumerMessages): Promise<void> {
-    for await (const status of messages.status()) {
-      if (status.type === 'consumer_deleted' || status.type === 'consumer_not_found') this.fail(new Error(`the consumer of subscription ${this.subscriptionId} was removed`));
-    }
-  }
-
-  protected override held(message: JsMsg): void {
-    this.unacknowledged.push(message);
-  }
-
-  /** The handed-out message at `seq`, forgetting every one up to it (AckAll acknowledges them all). */
-  takeUpTo(seq: number): JsMsg | undefined {
-    let found: JsMsg | undefined;
-    while (this.unacknowledged.length > 0 && this.unacknowledged[0]!.seq <= seq) {
-      const message = this.unacknowledged.shift()!;
-      if (message.seq === seq) found = message;
-    }
-    return found;
-  }
-}
-
-/** A reader for replays: an ordered consumer over every environment from `afterSeq + 1`. */
-class ReplayReader extends QueuedReader {
-  constructor(
-    private readonly link: NatsLink,
-    stream: string,
-    afterSeq: number,
-  ) {
-    super(stream, afterSeq);
-  }
-
-  protected async start(): Promise<void> {
-    const consumer = await this.link.js.consumers.get(this.stream, { filter_subjects: [`${eventsPrefix(this.stream)}*`], opt_start_seq: this.nextSeq });
-    this.messages = await consumer.consume({ max_messages: 1_000, callback: (message) => this.push(message) });
-  }
 }
