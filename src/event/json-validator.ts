@@ -1,10 +1,15 @@
 // Validates a JSON body without building objects: syntax exactly as JSON.parse accepts it (RFC
 // 8259), nesting depth, and each event's required fields. Ingest stores the client's bytes, so the
 // hot path allocates almost nothing; events are parsed once, later, where they are formatted.
-// One loop with local state (no recursion, no closures) so V8 compiles it tight.
+// One loop with local state (no recursion, no closures) so V8 compiles it tight; its tokens are
+// json-tokens.ts, the event fields it captures and checks are event-fields.ts.
 // Differentially tested against JSON.parse (test/ingest/json-validator.test.ts).
 import type { EventProblem } from './event-problem.js';
-import { article, dateTimeProblem } from './validate-event.js';
+import { addProblems, checkFields, classify, setField, ACTION, ID, OTHER, RECORDED_AT, SOURCE, TYPE, type Fields, type Found } from './event-fields.js';
+import { article } from './validate-event.js';
+import { lastEscaped, matches, mismatch, scanNumber, scanString } from './json-tokens.js';
+
+export { capturedText } from './event-fields.js';
 
 export type ScanResult =
   | { kind: 'ok'; format: 'array' | 'object'; count: number; invalid: number; problems: EventProblem[] }
@@ -23,30 +28,6 @@ const AFTER_VALUE = 5; // ',' or the container's close
 const OBJECT = 1;
 const ARRAY = 2;
 
-// Which key we are in, where it matters.
-const OTHER = 0;
-const ID = 1;
-const RECORDED_AT = 2;
-const ACTION = 3;
-const TYPE = 4;
-const SOURCE = 5;
-
-/** A captured value: a string span, or the kind of a non-string value. */
-interface Captured {
-  start: number;
-  end: number;
-  escaped: boolean;
-  kind: string;
-}
-
-interface Fields {
-  id?: Captured;
-  recordedAt?: Captured;
-  action?: string;
-  type?: Captured;
-}
-
-/** Where one event and the parts the pipeline needs sit in the bytes (when the caller asks). */
 export interface ScannedEvent extends Fields {
   start: number;
   end: number;
@@ -241,142 +222,4 @@ export function scanJson(bytes: Buffer, maxDepth: number, maxProblems: number, e
     continue scan;
   }
   return { kind: 'ok', format, count, invalid: found.invalid, problems: found.problems };
-}
-
-interface Found {
-  invalid: number;
-  problems: EventProblem[];
-  maxProblems: number;
-}
-
-/** Counts an invalid event and keeps its problems, up to the reporting limit. */
-function addProblems(found: Found, problems: EventProblem[]): void {
-  if (problems.length === 0) return;
-  found.invalid++;
-  for (const problem of problems) if (found.problems.length < found.maxProblems) found.problems.push(problem);
-}
-
-function setField(fields: Fields, key: number, value: Captured): void {
-  if (key === ID) fields.id = value;
-  else if (key === RECORDED_AT) fields.recordedAt = value;
-  else fields.type = value;
-}
-
-let lastEscaped = false;
-
-/** 1 for the bytes a string holds as they are (not a quote, a backslash or a control character). */
-const plainInString = new Uint8Array(256).map((_, c) => (c >= 0x20 && c !== 0x22 && c !== 0x5c ? 1 : 0));
-
-/** Index of the closing quote of the string opening at `quote`, or -(offset + 1) of a syntax error. */
-function scanString(bytes: Buffer, quote: number): number {
-  const n = bytes.length;
-  let i = quote + 1;
-  let escaped = false;
-  for (;;) {
-    // The common bytes in one table look each (past the end, bytes[i] is undefined: not plain).
-    while (plainInString[bytes[i]!] === 1) i++;
-    if (i >= n) return -(n + 1);
-    const c = bytes[i]!;
-    if (c === 0x22) break;
-    if (c < 0x20) return -(i + 1);
-    // A backslash.
-    escaped = true;
-    const e = bytes[i + 1];
-    if (e === 0x75) {
-      for (let k = 2; k <= 5; k++) {
-        const h = bytes[i + k];
-        if (h === undefined || !((h >= 0x30 && h <= 0x39) || (h >= 0x41 && h <= 0x46) || (h >= 0x61 && h <= 0x66))) return -(Math.min(i + k, n) + 1);
-      }
-      i += 6;
-    } else if (e === 0x22 || e === 0x5c || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) i += 2;
-    else return -(Math.min(i + 1, n) + 1);
-  }
-  lastEscaped = escaped;
-  return i;
-}
-
-/** Index just after the number starting at `start`, or -(offset + 1) of a syntax error. */
-function scanNumber(bytes: Buffer, start: number): number {
-  let i = start;
-  if (bytes[i] === 0x2d) i++;
-  if (bytes[i] === 0x30) i++;
-  else if (isDigit(bytes[i])) while (isDigit(bytes[i])) i++;
-  else return -(i + 1);
-  if (bytes[i] === 0x2e) {
-    i++;
-    if (!isDigit(bytes[i])) return -(i + 1);
-    while (isDigit(bytes[i])) i++;
-  }
-  if (bytes[i] === 0x65 || bytes[i] === 0x45) {
-    i++;
-    if (bytes[i] === 0x2b || bytes[i] === 0x2d) i++;
-    if (!isDigit(bytes[i])) return -(i + 1);
-    while (isDigit(bytes[i])) i++;
-  }
-  return i;
-}
-
-function isDigit(c: number | undefined): boolean {
-  return c !== undefined && c >= 0x30 && c <= 0x39;
-}
-
-function matches(bytes: Buffer, at: number, word: string): boolean {
-  for (let k = 0; k < word.length; k++) if (bytes[at + k] !== word.charCodeAt(k)) return false;
-  return true;
-}
-
-function mismatch(bytes: Buffer, at: number, word: string): number {
-  let k = 0;
-  while (k < word.length && bytes[at + k] === word.charCodeAt(k)) k++;
-  return Math.min(at + k, bytes.length);
-}
-
-const keys = { id: ID, recordedAt: RECORDED_AT, action: ACTION, source: SOURCE } as Record<string, number>;
-
-/** Which required key the bytes [start, end) name; compared as bytes unless escaped. */
-function classify(bytes: Buffer, start: number, end: number, escaped: boolean, inAction: boolean): number {
-  const length = end - start;
-  if (!escaped) {
-    if (inAction) return length === 4 && matches(bytes, start, 'type') ? TYPE : OTHER;
-    if (length === 2) return matches(bytes, start, 'id') ? ID : OTHER;
-    if (length === 10) return matches(bytes, start, 'recordedAt') ? RECORDED_AT : OTHER;
-    if (length === 6) return matches(bytes, start, 'action') ? ACTION : matches(bytes, start, 'source') ? SOURCE : OTHER;
-    return OTHER;
-  }
-  // "\u0069d" is "id" to JSON.parse, so it is here too.
-  const key = JSON.parse(bytes.toString('utf8', start - 1, end + 1)) as string;
-  if (inAction) return key === 'type' ? TYPE : OTHER;
-  return keys[key] ?? OTHER;
-}
-
-/** The text of a captured string value, unescaped as JSON.parse would. */
-export function capturedText(bytes: Buffer, value: Captured): string {
-  return text(bytes, value);
-}
-
-function text(bytes: Buffer, value: Captured): string {
-  return value.escaped ? (JSON.parse(bytes.toString('utf8', value.start - 1, value.end + 1)) as string) : bytes.toString('utf8', value.start, value.end);
-}
-
-function checkFields(bytes: Buffer, fields: Fields, index: number): EventProblem[] {
-  const problems: EventProblem[] = [];
-  const at = (path: string, message: string) => problems.push({ index, path, message });
-  const { id, recordedAt, type } = fields;
-  if (id === undefined) at('/id', 'is required');
-  else if (id.kind !== 'string') at('/id', `must be a non-empty string, not ${article(id.kind)}`);
-  else if (id.end === id.start) at('/id', 'must be a non-empty string, not an empty string');
-  else if (id.end - id.start > 1024 && text(bytes, id).length > 1024) at('/id', 'must be at most 1024 characters');
-  if (recordedAt === undefined) at('/recordedAt', 'is required');
-  else if (recordedAt.kind !== 'string') at('/recordedAt', `must be an ISO-8601 date-time string, not ${article(recordedAt.kind)}`);
-  else {
-    const value = text(bytes, recordedAt);
-    const problem = dateTimeProblem(value);
-    if (problem !== undefined) at('/recordedAt', problem);
-  }
-  if (fields.action === undefined) at('/action/type', 'is required');
-  else if (fields.action !== 'object') at('/action', `must be an object, not ${article(fields.action)}`);
-  else if (type === undefined) at('/action/type', 'is required');
-  else if (type.kind !== 'string') at('/action/type', `must be a non-empty string, not ${article(type.kind)}`);
-  else if (type.end === type.start) at('/action/type', 'must be a non-empty string, not an empty string');
-  return problems;
 }
