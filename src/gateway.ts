@@ -1,45 +1,33 @@
-// The running gateway: owns the listeners, the journal, the metrics and the current
-// configuration, applies new configurations live, and stops in order.
-import { existsSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { randomUUID } from 'node:crypto';
+// The running gateway, and its composition root: start() opens storage, builds the pipelines,
+// starts the listeners and then supervises (new configurations applied live, changes made through
+// other gateways followed); stop() closes them in the reverse order.
 import { join } from 'node:path';
-import { formatters } from '../formats/index.js';
 import type { FastifyInstance } from 'fastify';
-import type { AddressInfo } from 'node:net';
-import type { ListenerAddress } from './network/destination-policy.js';
-import { setOwnListeners } from './network/own-listeners.js';
-import { registerHealthRoutes, type Readiness } from './admin/health-routes.js';
-import { registerMetricsRoute } from './admin/metrics-route.js';
+import { registerAdminRoutes } from './admin/admin-routes.js';
+import { adminBodyLimitBytes } from './admin/admin-errors.js';
+import type { Readiness } from './admin/health-routes.js';
 import { TokenAuthenticator } from './auth/token-authenticator.js';
-import type { GatewayConfig, Subscription } from './config/gateway-config.js';
-import { registerAdminBodyParser } from './admin/admin-body.js';
-import { adminBodyLimitBytes, registerAdminErrors } from './admin/admin-errors.js';
-import { registerConsoleRoutes } from './admin/console-route.js';
-import { registerKeyRoutes } from './admin/key-routes.js';
-import { collectRoutes, registerOpenApiRoute } from './admin/openapi.js';
-import { registerSubscriptionRoutes, type SubscriptionAdmin } from './admin/subscription-routes.js';
-import type { LoadedConfig } from './config/load-config.js';
-import { ManagedConfig } from './management/managed-config.js';
-import { ReplayJobs } from './management/replay-jobs.js';
-import type { StoreChange } from './contracts/config-store.js';
 import { openBackend } from './backends/index.js';
+import type { GatewayConfig, Subscription } from './config/gateway-config.js';
+import type { LoadedConfig } from './config/load-config.js';
+import type { StoreChange } from './contracts/config-store.js';
 import type { StorageBackend } from './contracts/storage-backend.js';
 import { registerEventsRoute, type IngestSettings } from './ingest/events-route.js';
-import { registerJwksRoute } from './ingest/jwks-route.js';
 import { rejectReasons } from './ingest/ingest-error.js';
-import { registerSourceRoutes } from './sources/source-route.js';
+import { registerJwksRoute } from './ingest/jwks-route.js';
 import type { Logger } from './logger.js';
+import { ManagedConfig } from './management/managed-config.js';
+import { ReplayJobs } from './management/replay-jobs.js';
+import { testSend } from './management/test-send.js';
+import { setOwnListeners } from './network/own-listeners.js';
 import { DeliveryLog } from './observability/delivery-log.js';
 import { GatewayMetrics } from './observability/metrics.js';
-import { responseSummary, shownResponseChars } from './observability/response-summary.js';
-import type { DeadLetterArchive } from './contracts/dead-letters.js';
 import type { Delivery } from './pipeline/delivery.js';
 import { startDelivery } from './pipeline/start-delivery.js';
-import { SubscriptionPipeline } from './pipeline/subscription-pipeline.js';
-import type { SendResult } from './contracts/transport.js';
 import { transportFactory } from './pipeline/transport-factory.js';
-import { boundAddress, createListener } from './server/create-listener.js';
-import { privateFileMode, tightenModes } from './util/private-modes.js';
+import { boundAddress, boundListener, createListener, listen } from './server/create-listener.js';
+import { claimStorageDir, removePidFile } from './server/storage-dir.js';
+import { registerSourceRoutes } from './sources/source-route.js';
 
 export class Gateway {
   private stopping = false;
@@ -60,13 +48,12 @@ export class Gateway {
     private readonly ingest: FastifyInstance,
     private readonly admin: FastifyInstance,
     readonly managed: ManagedConfig,
-    private readonly deadLetters: DeadLetterArchive,
   ) {
     this.started = config;
     this.journal = backend.journal;
     this.jobs = new ReplayJobs({
       transports: () => transportFactory(this.config, logger),
-      deadLetters,
+      deadLetters: backend.deadLetters,
       logger,
       metrics,
       onAttempt: (report) => deliveryLog.record(report),
@@ -76,19 +63,15 @@ export class Gateway {
     this.ingestSettings = this.settingsFor(config);
   }
 
+  /** Opens storage, builds the pipelines, starts the listeners, then keeps them in step with every change. */
   static async start(loaded: LoadedConfig, logger: Logger): Promise<Gateway> {
+    // 1. Storage: the backend takes storage.dir's lock; then this process's files there.
     const metrics = new GatewayMetrics();
     setOwnListeners([loaded.config.server.ingest.address, loaded.config.server.admin.address].filter((address) => address.port !== 0));
-    const storageDir = loaded.config.storage.dir;
     const backend = await openBackend(loaded.config, logger, metrics);
-    const { journal } = backend;
-    tightenModes(storageDir, logger);
-    // For logrotate and init scripts: `kill -HUP "$(cat <storage.dir>/gateway.pid)"`. The journal's
-    // lock guarantees this process owns storage.dir.
-    const pidFile = join(storageDir, 'gateway.pid');
-    writeFileSync(pidFile, `${process.pid}\n`, { mode: privateFileMode });
-    // Subscriptions managed through the API join the file's: the running configuration is both.
-    removeOldKeyFiles(join(storageDir, 'managed'), logger);
+    const { journal, deadLetters } = backend;
+    const pidFile = claimStorageDir(loaded.config.storage.dir, logger);
+    // 2. The running configuration: the file's objects and the store's, validated as one.
     const managed = new ManagedConfig(backend.store, loaded, logger);
     const config = await managed.compose();
     metrics.observeJournal(() => journal.stats());
@@ -96,48 +79,46 @@ export class Gateway {
     metrics.initSources(config.sources.map((source) => source.id));
     const deliveryLog = new DeliveryLog(logger);
     deliveryLog.configure(config);
-    const deadLetters = backend.deadLetters;
     let delivery: Delivery | undefined;
     let ingest: FastifyInstance | undefined;
     let admin: FastifyInstance | undefined;
     try {
+      // 3. The pipelines, where the backend and server.deliveryThread say.
       delivery = await startDelivery(backend, { journal, deadLetters, logger, metrics, deliveryLog }, config);
       const pipelines = delivery;
+      // 4. The listeners and their routes.
       ingest = createListener(config.server.ingest, config.server, (reason) => metrics.ingestRejected.inc({ reason }));
       admin = createListener(config.server.admin, config.server, undefined, adminBodyLimitBytes);
-      const gateway = new Gateway(config, logger, backend, metrics, delivery, deliveryLog, ingest, admin, managed, deadLetters);
+      const gateway = new Gateway(config, logger, backend, metrics, delivery, deliveryLog, ingest, admin, managed);
       // With a shared store, a change made through another gateway arrives here: applied the same way.
       if (backend.ownership) backend.store.watch((change) => void gateway.changedElsewhere(change));
       registerEventsRoute(ingest, { settings: () => gateway.ingestSettings, journal, metrics, logger });
       registerJwksRoute(ingest, { config: () => gateway.config, logger });
-      registerSourceRoutes(ingest, { sources: () => gateway.config.sources, limitBytes: () => gateway.ingestSettings.limitBytes, journal, metrics, logger, dir: join(storageDir, 'sources') });
-      const adminRoutes = collectRoutes(admin);
-      registerHealthRoutes(admin, () => gateway.readiness(), () => gateway.auth);
-      registerMetricsRoute(admin, metrics, () => ({ auth: gateway.auth, public: gateway.config.metrics.public, sources: gateway.config.sources }));
-      registerAdminErrors(admin, logger);
-      registerAdminBodyParser(admin);
-      const management: SubscriptionAdmin = {
-        managed,
-        logger,
-        auth: () => gateway.auth,
-        running: () => gateway.config,
-        applyManaged: () => gateway.applyManaged(),
-        forget: (id) => gateway.forget(id),
-        status: (subscription) => gateway.subscriptionStatus(subscription),
-        retryNow: (id) => pipelines.retryNow(id),
-        testSend: (subscription) => gateway.testSend(subscription),
-        deadLetters,
-        jobs: gateway.jobs,
-        journalRange: async (fromMs, toMs) => ({ fromSeq: (await journal.seqBefore(fromMs)) + 1, toSeq: await journal.seqBefore(toMs + 1), source: journal }),
-      };
-      registerSubscriptionRoutes(admin, management);
-      registerKeyRoutes(admin, management);
-      registerOpenApiRoute(admin, adminRoutes);
-      registerConsoleRoutes(admin);
+      registerSourceRoutes(ingest, { sources: () => gateway.config.sources, limitBytes: () => gateway.ingestSettings.limitBytes, journal, metrics, logger, dir: join(loaded.config.storage.dir, 'sources') });
+      registerAdminRoutes(admin, {
+        metrics,
+        readiness: () => gateway.readiness(),
+        metricsAccess: () => ({ auth: gateway.auth, public: gateway.config.metrics.public, sources: gateway.config.sources }),
+        management: {
+          managed,
+          logger,
+          auth: () => gateway.auth,
+          running: () => gateway.config,
+          applyManaged: () => gateway.applyManaged(),
+          forget: (id) => gateway.forget(id),
+          status: (subscription) => gateway.subscriptionStatus(subscription),
+          retryNow: (id) => pipelines.retryNow(id),
+          testSend: (subscription) => gateway.testSend(subscription),
+          deadLetters,
+          jobs: gateway.jobs,
+          journalRange: async (fromMs, toMs) => ({ fromSeq: (await journal.seqBefore(fromMs)) + 1, toSeq: await journal.seqBefore(toMs + 1), source: journal }),
+        },
+      });
       await listen(ingest, config.server.ingest.address, 'ingest');
       await listen(admin, config.server.admin.address, 'admin');
       // No destination may be the gateway itself: the policy learns the bound ports (and the delivery thread with them).
       setOwnListeners([ingest, admin].map(boundListener));
+      // 5. Supervision: deliver, with the bound ports known.
       await delivery.apply(config);
       logger.info({ ...gateway.addresses(), subscriptions: config.subscriptions.length }, 'listening');
       return gateway;
@@ -221,42 +202,18 @@ export class Gateway {
   /** A deleted subscription leaves nothing behind: its cursor file and its dead letters. */
   async forget(id: string): Promise<void> {
     await this.journal.removeCursor(id);
-    await this.deadLetters.remove(id);
+    await this.backend.deadLetters.remove(id);
   }
 
-  /** POST …/subscriptions/{id}/test: one synthetic event now, on a connection of its own. */
-  async testSend(subscription: Subscription): Promise<Record<string, unknown>> {
-    const transports = transportFactory(this.config, this.logger);
-    const signingKey = transports.signingKey(subscription);
-    const transport = transports.create(subscription);
-    try {
-      const event = { id: `siem-gateway-test-${randomUUID()}`, recordedAt: new Date().toISOString(), action: { type: 'SIEM_GATEWAY.TEST', description: 'Test event from siem-gateway' }, result: { status: 'SUCCESS' } };
-      const pipeline = new SubscriptionPipeline({ subscription, journal: this.journal, transport, signingKey, formatter: formatters[subscription.format], logger: this.logger });
-      const batch = pipeline.encodeRecords([{ seq: 0, environment: subscription.environment, receivedAt: Date.now(), event }]);
-      const started = performance.now();
-      const result = await transport.send(batch, AbortSignal.timeout(subscription.delivery.timeoutMs + 1000)).catch((error: unknown): SendResult => ({ ok: false, error: (error as Error).message }));
-      const latencyMs = Math.round(performance.now() - started);
-      const tls = await transport.tlsDetails?.();
-      const mask = (text: string) => this.deliveryLog.masked(text);
-      return {
-        eventId: event.id,
-        delivered: result.ok,
-        ...(result.status === undefined ? {} : { status: result.status }),
-        latencyMs,
-        // A bounded, masked summary, never the whole answer: a test-send is not a way to read other services.
-        ...(result.bodyExcerpt === undefined ? {} : { response: responseSummary(result.bodyExcerpt, mask, shownResponseChars) }),
-        ...(result.error === undefined ? {} : { error: mask(result.error) }),
-        ...(tls === undefined ? {} : { tls: tls.error === undefined ? tls : { ...tls, error: mask(tls.error) } }),
-      };
-    } finally {
-      await transport.close();
-    }
+  /** POST …/subscriptions/{id}/test. */
+  testSend(subscription: Subscription): Promise<Record<string, unknown>> {
+    return testSend(subscription, { config: this.config, journal: this.journal, logger: this.logger, mask: (text) => this.deliveryLog.masked(text) });
   }
 
   /** GET …/subscriptions/{id}/status. */
   async subscriptionStatus(subscription: Subscription): Promise<Record<string, unknown>> {
     const { state, status, lastAttempt, recentAttempts, deliveredLastMinute } = await this.delivery.status(subscription.id);
-    const { letters, unreadable } = await this.deadLetters.list(subscription.id);
+    const { letters, unreadable } = await this.backend.deadLetters.list(subscription.id);
     const owner = this.delivery.ownership?.().owners[subscription.id];
     return {
       id: subscription.id,
@@ -303,37 +260,5 @@ export class Gateway {
   reopenLogs(): void {
     this.deliveryLog.reopen();
     this.delivery.reopenLogs();
-  }
-}
-
-function boundListener(server: FastifyInstance): ListenerAddress {
-  const address = server.server.address() as AddressInfo;
-  return { host: address.address, port: address.port };
-}
-
-/** Earlier versions also wrote managed key pairs as PEM files under storage.dir: plaintext private keys. */
-function removeOldKeyFiles(dir: string, logger: Logger): void {
-  for (const name of ['keys', 'certificates']) {
-    const path = join(dir, name);
-    if (!existsSync(path)) continue;
-    rmSync(path, { recursive: true, force: true });
-    logger.info({ path }, `removed ${path}: managed key pairs and certificates are kept in the store only`);
-  }
-}
-
-function removePidFile(file: string): void {
-  try {
-    if (readFileSync(file, 'utf8').trim() === String(process.pid)) unlinkSync(file);
-  } catch {
-    // already gone
-  }
-}
-
-async function listen(server: FastifyInstance, address: { host: string; port: number }, name: string): Promise<void> {
-  try {
-    await server.listen({ host: address.host, port: address.port });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new Error(`cannot listen on ${address.host}:${address.port} for server.${name}.listen (${code})`);
   }
 }

@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import type { AddressInfo } from 'node:net';
 import type { GatewayConfig } from '../config/gateway-config.js';
+import type { ListenerAddress } from '../network/destination-policy.js';
 
 type ListenerConfig = GatewayConfig['server']['ingest'];
 export type ConnectionLimits = Pick<GatewayConfig['server'], 'maxConnections' | 'headersTimeoutMs' | 'requestTimeoutMs'>;
@@ -74,4 +76,20 @@ export function boundAddress(server: FastifyInstance): string {
   const address = server.server.address();
   if (address === null || typeof address === 'string') return String(address);
   return address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
+}
+
+/** The bound address as the destination policy keeps it (the gateway's own listeners are never a destination). */
+export function boundListener(server: FastifyInstance): ListenerAddress {
+  const address = server.server.address() as AddressInfo;
+  return { host: address.address, port: address.port };
+}
+
+/** Listens on `address`; a failure names the setting (server.<name>.listen). */
+export async function listen(server: FastifyInstance, address: { host: string; port: number }, name: string): Promise<void> {
+  try {
+    await server.listen({ host: address.host, port: address.port });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new Error(`cannot listen on ${address.host}:${address.port} for server.${name}.listen (${code})`);
+  }
 }
