@@ -16,8 +16,8 @@ export interface JournalLine {
 export interface JournalSharing {
   /** The module the worker imports (a file: URL); it exports `openMirror`, an OpenMirror. */
   readonly mirrorModule: string;
-  /** Starts telling `line` of every change the mirror must hear, and returns what the mirror starts from (structured-clonable), in one step: nothing falls between them. */
-  share(line: JournalLine): unknown;
+  /** Starts telling the mirror of every change it must hear, and returns what it starts from (structured-clonable), in one step: nothing falls between them. */
+  share(notify: JournalLine['notify']): unknown;
   /** Stops telling. */
   unshare(): void;
   /** Answers the mirror's calls and notices, by name. */

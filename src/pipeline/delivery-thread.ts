@@ -1,8 +1,8 @@
 // The main thread's side of the delivery thread (delivery-worker.ts): starts it, carries the
 // messages between the journal and its mirror there (the backend's JournalSharing), answers the
 // thread's requests (dead letters, log lines) and forwards the gateway's (configuration, status,
-// metrics, stop). If the
-// thread dies, it is logged and started again; the pipelines resume from their saved cursors.
+// metrics, stop). If the thread dies, it is logged and started again; the pipelines resume from
+// their saved cursors.
 import { Worker } from 'node:worker_threads';
 import { pino } from 'pino';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
@@ -40,10 +40,7 @@ export class DeliveryThread implements Delivery {
 
   private async spawn(): Promise<void> {
     const { sharing, deadLetters, logger } = this.options;
-    const start = sharing.share({
-      notify: (name, data, transfer) => this.channel.notify('journal', { name, data }, transfer),
-      call: () => Promise.reject(new Error('the journal mirror is not asked')),
-    });
+    const start = sharing.share((name, data, transfer) => this.channel.notify('journal', { name, data }, transfer));
     const data: DeliveryWorkerData = { config: this.config, level: logger.level, journal: { module: sharing.mirrorModule, start } };
     const worker = new Worker(new URL('./delivery-worker.js', import.meta.url), { workerData: data });
     const stream = (logger as unknown as Record<symbol, { write(line: string): void }>)[pino.symbols.streamSym]!;

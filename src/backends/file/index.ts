@@ -10,11 +10,16 @@ import { fileJournalSharing } from './journal-sharing.js';
 export const openFileBackend: OpenBackend = async (config, { logger, onDrop }) => {
   const { storage } = config;
   const journal = await FileJournal.open({ dir: storage.dir, maxBytes: storage.maxMB * 1024 * 1024, maxAgeMs: storage.maxAgeHours * 3_600_000, whenFull: storage.whenFull, logger, onDrop });
-  return {
-    journal,
-    store: await FileConfigStore.open(join(storage.dir, 'managed'), logger),
-    deadLetters: new DeadLetterStore(join(storage.dir, 'dead-letters')),
-    sharing: fileJournalSharing(journal),
-    close: () => journal.close(),
-  };
+  try {
+    return {
+      journal,
+      store: await FileConfigStore.open(join(storage.dir, 'managed'), logger),
+      deadLetters: new DeadLetterStore(join(storage.dir, 'dead-letters')),
+      sharing: fileJournalSharing(journal),
+      close: () => journal.close(),
+    };
+  } catch (error) {
+    await journal.close();
+    throw error;
+  }
 };

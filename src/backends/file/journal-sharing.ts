@@ -3,7 +3,7 @@
 // durable batch (its bytes and ingest scan, moved, not copied, across) and of every change to the
 // segment list, and answers what the mirror asks: cursors, commits, damage, what readers hold.
 import type { StartAt } from '../../config/gateway-config.js';
-import type { JournalLine, JournalSharing, OpenMirror } from '../../contracts/journal-sharing.js';
+import type { JournalSharing, OpenMirror } from '../../contracts/journal-sharing.js';
 import type { FileJournal } from './file-journal.js';
 import type { FoundDamage } from './damage-ledger.js';
 import { JournalMirror, mirroredBatch, type MirroredBatch } from './journal-mirror.js';
@@ -14,7 +14,7 @@ type MirrorStart = { segments: readonly SegmentInfo[]; durableSeq: number };
 export function fileJournalSharing(journal: FileJournal): JournalSharing {
   return {
     mirrorModule: import.meta.url,
-    share: (line: JournalLine): MirrorStart =>
+    share: (notify): MirrorStart =>
       // The snapshot and the follower are taken in one step: no batch falls between them.
       journal.follow({
         durable: (tails, activeSegmentBytes) => {
@@ -25,10 +25,10 @@ export function fileJournalSharing(journal: FileJournal): JournalSharing {
             batches.push(mirrored.batch);
             transfer.push(...mirrored.transfer);
           }
-          line.notify('durable', { batches, activeSegmentBytes }, transfer);
+          notify('durable', { batches, activeSegmentBytes }, transfer);
         },
         // Posting copies them: the thread's list does not move with the journal's.
-        segments: (segments) => line.notify('segments', segments),
+        segments: (segments) => notify('segments', segments),
       }),
     unshare: () => journal.follow(undefined),
     answers: {
