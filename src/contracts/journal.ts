@@ -7,7 +7,7 @@ import type { RawPayload } from '../event/payload.js';
 
 export interface Journal {
   /** Stores one batch of events in order; resolves after it is durable. Rejects with JournalFullError or JournalFailedError. */
-  append(environment: string, batch: AppendBatch): Promise<{ firstSeq: number; lastSeq: number }>;
+  append(environment: string, batch: AppendBatch): Promise<Appended>;
   /**
    * The subscription's cursor (last delivered seq), created at `startAt` if it has none. An open
    * cursor holds its undelivered events against retention; drops are counted per its environment.
@@ -42,6 +42,19 @@ export interface AppendBatch {
   events?: readonly ActivityEvent[];
   /** The ingest scan of a JSON payload: readers of the memory tail then need not scan it again. */
   scanned?: readonly ScannedEvent[];
+  /**
+   * IdP webhook deliveries, which IdPs retry: an event whose id the journal stored recently (JetStream:
+   * within its duplicate window, whichever gateway stored it) is stored once and counted in
+   * `duplicates`. Unset for the events API: every event it accepts is stored and delivered.
+   */
+  deduplicate?: boolean;
+}
+
+/** Where an append went: the seqs it took, and how many of its events were already stored (`deduplicate`). */
+export interface Appended {
+  firstSeq: number;
+  lastSeq: number;
+  duplicates?: number;
 }
 
 /** A batch for events that exist only as objects (tests, normalised IdP webhooks). */

@@ -4,7 +4,7 @@
 // reaches the last record.
 import type { StartAt } from '../config/gateway-config.js';
 import type { JournalRecord } from '../event/activity-event.js';
-import type { AppendBatch, Journal, JournalReader, JournalStats } from '../contracts/journal.js';
+import type { AppendBatch, Appended, Journal, JournalReader, JournalStats } from '../contracts/journal.js';
 import { deferred } from '../util/deferred.js';
 
 /** Where the records come from: a reader from a seq on, as the real journal gives one. */
@@ -63,7 +63,7 @@ export class ReplayJournal implements Journal {
     return this.committed;
   }
 
-  append(_environment: string, _batch: AppendBatch): Promise<{ firstSeq: number; lastSeq: number }> {
+  append(_environment: string, _batch: AppendBatch): Promise<Appended> {
     return Promise.reject(new Error('a replay appends nothing'));
   }
 

@@ -86,7 +86,8 @@ export function registerSourceRoutes(server: FastifyInstance, dependencies: Sour
       const fresh = unclaimed === undefined ? normalised.events : normalised.events.filter((event) => unclaimed.delete(event.id));
       try {
         // Stored as sent when nothing was left out (PingOne), else as normalised objects.
-        if (fresh.length > 0) await journal.append(source.environment, normalised.raw !== undefined && fresh.length === received ? { count: received, payload: normalised.raw, events: fresh } : batchOf(fresh));
+        const batch = normalised.raw !== undefined && fresh.length === received ? { count: received, payload: normalised.raw, events: fresh } : batchOf(fresh);
+        if (fresh.length > 0) stored = fresh.length - ((await journal.append(source.environment, { ...batch, deduplicate: true })).duplicates ?? 0);
         if (claim !== undefined) window!.settle(claim);
       } catch (error) {
         if (claim !== undefined) window!.settle(claim, error as Error);
@@ -95,7 +96,6 @@ export function registerSourceRoutes(server: FastifyInstance, dependencies: Sour
       // A duplicate of an event another request is storing is answered once that store is durable.
       if (claim !== undefined) await Promise.all(claim.pending);
       await window?.save(fresh.map((event) => event.id), now);
-      stored = fresh.length;
       metrics.eventsReceived.inc({ environment: source.environment }, stored);
       if (received > stored) metrics.eventsDeduplicated.inc({ source: source.id }, received - stored);
       if (normalised.unknownTypes > 0) metrics.sourceUnknownTypes.inc({ source: source.id }, normalised.unknownTypes);

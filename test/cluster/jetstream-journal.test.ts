@@ -37,18 +37,21 @@ async function openJournal(options: { stream?: string; maxMB?: number; whenFull?
   } };
 }
 
-test('an event id sent twice is stored once, and a reader gets the client\'s events in order with their environment', async () => {
+test('an IdP webhook retry (deduplicate) is stored once and counted; the events API stores a repeated id again; a reader gets the client\'s events in order with their environment', async () => {
   const { journal, close } = await openJournal();
   try {
     await journal.openCursor('all', 'prod', { kind: 'earliest' });
-    const first = await journal.append('prod', batchOf([event('a'), event('b')]));
-    const retry = await journal.append('prod', batchOf([event('b'), event('c')]));
+    const first = await journal.append('prod', { ...batchOf([event('a'), event('b')]), deduplicate: true });
+    const retry = await journal.append('prod', { ...batchOf([event('b'), event('c')]), deduplicate: true });
     await journal.append('dev.eu', batchOf([event('x')]));
+    const again = await journal.append('prod', batchOf([event('a')]));
     assert.equal(first.lastSeq - first.firstSeq, 1);
-    assert.equal(retry.firstSeq, first.lastSeq, 'the retried event b answers with its stored seq');
+    assert.equal(first.duplicates, 0);
+    assert.equal(retry.duplicates, 1, 'the retried event b is counted, not stored again');
+    assert.equal(again.duplicates, 0, 'the events API stores every event it accepts');
     const reader = journal.reader(0, 'all');
     const records = await reader.read(10, AbortSignal.timeout(5_000));
-    assert.deepEqual(records.map((record) => [record.event.id, record.environment]), [['a', 'prod'], ['b', 'prod'], ['c', 'prod']]);
+    assert.deepEqual(records.map((record) => [record.event.id, record.environment]), [['a', 'prod'], ['b', 'prod'], ['c', 'prod'], ['a', 'prod']]);
     assert.ok(records.every((record) => record.receivedAt > Date.now() - 60_000));
     await reader.close();
   } finally {

@@ -74,7 +74,7 @@ test('a 3-node NATS cluster with R3 streams loses one node under load: ingest go
   for (let request = 0; request < 60; request++) {
     if (request === 20) await nodes[0]!.kill();
     const batch = events(`c-${request}`, 10);
-    // A client retries a 503 (the stream's leader may move): the same ids, stored once.
+    // A client retries a 503 (the stream's leader may move): the same ids; part of a refused request may have been stored, so duplicates are allowed, loss is not.
     for (;;) {
       const status = await post(gateways[request % 2]!.ingestUrl, batch);
       if (status === 202) {
@@ -88,7 +88,7 @@ test('a 3-node NATS cluster with R3 streams loses one node under load: ingest go
   }
   for (const id of ['siem', 'audit']) {
     await until(() => new Set(ids(`/${id}`)).size >= accepted.length, 30_000, `every acknowledged event delivered to ${id}`);
-    assert.deepEqual(firstOccurrences(ids(`/${id}`)), accepted, `${id}: in order, none lost, none stored twice`);
+    assert.deepEqual(firstOccurrences(ids(`/${id}`)), accepted, `${id}: in order, none lost`);
   }
   t.diagnostic(`${accepted.length} acknowledged with one of three nodes killed; ${refused} requests answered 503 and retried`);
 });

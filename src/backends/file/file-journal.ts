@@ -11,7 +11,7 @@ import { DirectoryLock } from '../../util/directory-lock.js';
 import { FileJournalReader, type ReaderSource } from './file-journal-reader.js';
 import { fsyncDirectory } from '../../util/fsync-dir.js';
 import { privateDirectoryMode, privateFileMode } from '../../util/private-modes.js';
-import { JournalFailedError, type AppendBatch, type DropReport, type Journal, type JournalReader, type JournalStats } from '../../contracts/journal.js';
+import { JournalFailedError, type AppendBatch, type Appended, type DropReport, type Journal, type JournalReader, type JournalStats } from '../../contracts/journal.js';
 import { MemoryTail, type TailBatch } from './memory-tail.js';
 import { asError } from '../../util/as-error.js';
 import { abortable } from '../../util/abortable.js';
@@ -162,7 +162,7 @@ export class FileJournal implements Journal, ReaderSource {
   // ---- append and group commit -----------------------------------------------------------------
 
   /** Stores the batch as one record: the payload bytes as given, behind a checksummed header. */
-  append(environment: string, batch: AppendBatch): Promise<{ firstSeq: number; lastSeq: number }> {
+  append(environment: string, batch: AppendBatch): Promise<Appended> {
     if (this.health.failure) return Promise.reject(new JournalFailedError(this.health.failure, retryAfterSeconds));
     if (this.closed) return Promise.reject(new Error('the journal is closed'));
     const { count, payload } = batch;

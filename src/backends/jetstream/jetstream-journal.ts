@@ -19,7 +19,7 @@ import { capturedText, scanJson, type ScannedEvent } from '../../event/json-vali
 import { maxJsonDepth } from '../../event/validate-event.js';
 import { apiErrorCode, fromSubjectToken, subjectToken, type NatsLink } from './nats-connection.js';
 import type { Logger } from '../../logger.js';
-import { JournalFailedError, JournalFullError, type AppendBatch, type DropReport, type Journal, type JournalReader, type JournalStats } from '../../contracts/journal.js';
+import { JournalFailedError, JournalFullError, type AppendBatch, type Appended, type DropReport, type Journal, type JournalReader, type JournalStats } from '../../contracts/journal.js';
 import { DurableReader, eventsPrefix, ReplayReader } from './jetstream-readers.js';
 
 export interface JetStreamJournalOptions {
@@ -116,7 +116,7 @@ export class JetStreamJournal implements Journal {
     }
   }
 
-  async append(environment: string, batch: AppendBatch): Promise<{ firstSeq: number; lastSeq: number }> {
+  async append(environment: string, batch: AppendBatch): Promise<Appended> {
     if (!this.options.link.connected) throw new JournalFailedError(new Error('NATS is not connected'), retryAfterSeconds);
     const messages = messagesOf(batch);
     const size = messages.reduce((sum, message) => sum + message.bytes.length + 100, 0);
@@ -125,18 +125,24 @@ export class JetStreamJournal implements Journal {
     const { js } = this.options.link;
     let firstSeq = Number.MAX_SAFE_INTEGER;
     let lastSeq = 0;
-    const results = await Promise.allSettled(messages.map((message) => js.publish(subject, message.bytes, { msgID: message.id })));
+    // The event id is the Nats-Msg-Id only for IdP webhook retries: the events API stores every event it accepts.
+    const results = await Promise.allSettled(messages.map((message) => js.publish(subject, message.bytes, batch.deduplicate ? { msgID: message.id } : undefined)));
+    let duplicates = 0;
     for (const result of results) {
       if (result.status === 'rejected') {
         const code = apiErrorCode(result.reason);
         if (code === 10077 || code === 10047) throw new JournalFullError(retryAfterSeconds);
         throw new JournalFailedError(result.reason, retryAfterSeconds);
       }
+      if (result.value.duplicate) {
+        duplicates++;
+        continue;
+      }
       firstSeq = Math.min(firstSeq, result.value.seq);
       lastSeq = Math.max(lastSeq, result.value.seq);
     }
     this.addedSinceRefresh += size;
-    return { firstSeq, lastSeq };
+    return { firstSeq, lastSeq, duplicates };
   }
 
   /** Before an append: 503 (reject), or the oldest messages purged and counted (drop-oldest). */
