@@ -1,6 +1,7 @@
 // What the gateway does when NATS itself fails: a nats-server restarted mid-run (ingest answers 503
-// while it is down, 202 after, nothing acknowledged lost), and a 3-node cluster with R3 streams
-// losing one node (SIGKILL) under load.
+// while it is down, 202 after, nothing acknowledged lost), one SIGKILLed under load (R1), and a
+// 3-node cluster with R3 streams losing one node (SIGKILL) under load. Every server runs the
+// README's configuration (examples/nats/), so the durability table is what these tests check.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startIdSink } from '../helpers/http-sink.js';
@@ -50,6 +51,53 @@ test('nats-server restarted mid-run: ingest answers 503 while it is down and 202
   await until(() => new Set(ids('/siem')).size >= accepted.length, 30_000, 'every acknowledged event delivered');
   assert.deepEqual(firstOccurrences(ids('/siem')), accepted, 'in the order accepted, nothing acknowledged lost');
   t.diagnostic(`${accepted.length} acknowledged, ${statuses.filter((status) => status === 503).length} requests answered 503 while NATS was down`);
+});
+
+test('nats-server (R1, the README configuration) SIGKILLed under load: every event that got a 202 is delivered once it is back', async (t) => {
+  const { dir, cleanup } = clusterDir(t, 'siem-gateway-nats-kill-');
+  const nats = await NatsServer.start(dir);
+  const { sink, ids } = await startIdSink();
+  cleanup(async () => {
+    await sink.close();
+    await nats.stop();
+  });
+  const gateway = await startClusterGateway(dir, { servers: [nats.url], stream: 'killed', name: 'gw-1', sinkUrl: sink.url, subscriptions: ['siem'] });
+  cleanup(async () => {
+    gateway.process.kill();
+    await gateway.process.exited;
+  });
+  await until(async () => (await readiness(gateway.adminUrl)).subscriptions[0]?.owner === 'gw-1', 10_000, 'the lease');
+
+  const accepted = new Set<string>();
+  const statuses = new Map<number, number>();
+  let running = true;
+  let request = 0;
+  const connection = async () => {
+    while (running) {
+      const batch = events(`k-${request++}`, 50);
+      const status = await post(gateway.ingestUrl, batch);
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      if (status === 202) for (const event of batch) accepted.add(event.id);
+      else await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+  const load = Promise.all(Array.from({ length: 4 }, connection));
+  await until(() => accepted.size >= 5_000, 30_000, 'load under way');
+  await nats.kill();
+  const atKill = accepted.size;
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  await nats.run();
+  await until(() => accepted.size >= atKill + 5_000, 60_000, '202s again once nats-server is back');
+  running = false;
+  await load;
+
+  const missing = () => {
+    const delivered = new Set(ids('/siem'));
+    return [...accepted].filter((id) => !delivered.has(id));
+  };
+  await until(() => missing().length === 0, 60_000, `every acknowledged event delivered (${missing().length} missing)`);
+  assert.deepEqual(missing(), [], 'no event that got a 202 is missing');
+  t.diagnostic(`${accepted.size} acknowledged (${atKill} before the kill); answers ${JSON.stringify(Object.fromEntries(statuses))}`);
 });
 
 test('a 3-node NATS cluster with R3 streams loses one node under load: ingest goes on and every acknowledged event is delivered', async (t) => {

@@ -1,7 +1,9 @@
 // A real nats-server (Debian's package) with JetStream on a free loopback port and a store in the
 // test's directory; alone or as one node of a cluster. Restartable on the same port and store.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { freePort } from './free-port.js';
 
 export class NatsServer {
@@ -17,14 +19,24 @@ export class NatsServer {
     return `nats://127.0.0.1:${this.port}`;
   }
 
-  /** One server, or with `cluster` one node of the cluster whose route ports are given. */
+  /**
+   * One server, or with `cluster` one node of the cluster whose route ports are given, started with
+   * the README's own configuration (examples/nats/): the file for this nats-server's version, with
+   * only the name, addresses, store and routes changed. A line the installed server refuses fails here.
+   */
   static async start(dir: string, cluster?: { name: string; port: number; routes: number[] }): Promise<NatsServer> {
     const port = await freePort();
-    const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', join(dir, `nats-${cluster?.name ?? 'single'}`)];
-    if (cluster) {
-      args.push('--server_name', cluster.name, '--cluster_name', 'gw', '--cluster', `nats://127.0.0.1:${cluster.port}`, '--routes', cluster.routes.map((route) => `nats://127.0.0.1:${route}`).join(','));
-    }
-    const server = new NatsServer(port, args);
+    const name = cluster?.name ?? 'single';
+    let config = readFileSync(fileURLToPath(new URL(`../../../examples/nats/${configFile()}`, import.meta.url)), 'utf8')
+      .replace(/^server_name: .*$/m, `server_name: ${name}`)
+      .replace(/^listen: .*$/m, `listen: 127.0.0.1:${port}`)
+      .replace(/^(\s*)store_dir: .*$/m, `$1store_dir: "${join(dir, `nats-${name}`)}"`);
+    config = cluster
+      ? config.replace(/^(\s*)name: siem$/m, '$1name: gw').replace(/^(\s*)listen: 0\.0\.0\.0:6222$/m, `$1listen: 127.0.0.1:${cluster.port}`).replace(/^(\s*)routes: \[.*\]$/m, `$1routes: [${cluster.routes.map((route) => `nats://127.0.0.1:${route}`).join(', ')}]`)
+      : config.replace(/^cluster \{[\s\S]*?^\}\n/m, '');
+    const file = join(dir, `nats-${name}.conf`);
+    writeFileSync(file, config);
+    const server = new NatsServer(port, ['-c', file]);
     await server.run();
     return server;
   }
@@ -85,4 +97,10 @@ export class NatsServer {
   get log(): string {
     return this.output;
   }
+}
+
+/** The README's configuration for the installed nats-server: sync_interval exists from 2.10 on. */
+export function configFile(): string {
+  const [major = 0, minor = 0] = (/v(\d+)\.(\d+)/.exec(execFileSync('nats-server', ['--version'], { encoding: 'utf8' })) ?? []).slice(1).map(Number);
+  return major > 2 || (major === 2 && minor >= 10) ? 'nats-server-2.10.conf' : 'nats-server.conf';
 }
