@@ -20,6 +20,7 @@ import { maxJsonDepth } from '../../event/validate-event.js';
 import { apiErrorCode, fromSubjectToken, subjectToken, type NatsLink } from './nats-connection.js';
 import type { Logger } from '../../logger.js';
 import { JournalFailedError, JournalFullError, type AppendBatch, type Appended, type DropReport, type Journal, type JournalReader, type JournalStats } from '../../contracts/journal.js';
+import { PublishRefusedError, JetStreamPublisher } from './jetstream-publisher.js';
 import { DurableReader, eventsPrefix, ReplayReader } from './jetstream-readers.js';
 
 export interface JetStreamJournalOptions {
@@ -59,9 +60,11 @@ export class JetStreamJournal implements Journal {
   private purging: Promise<void> | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
+  private readonly publisher: JetStreamPublisher;
 
   private constructor(private readonly options: JetStreamJournalOptions) {
     this.stream = options.link.settings.stream;
+    this.publisher = new JetStreamPublisher(options.link.connection);
   }
 
   static async open(options: JetStreamJournalOptions): Promise<JetStreamJournal> {
@@ -122,24 +125,24 @@ export class JetStreamJournal implements Journal {
     const size = messages.reduce((sum, message) => sum + message.bytes.length + 100, 0);
     await this.makeRoom(size);
     const subject = this.subject(environment);
-    const { js } = this.options.link;
     let firstSeq = Number.MAX_SAFE_INTEGER;
     let lastSeq = 0;
-    // The event id is the Nats-Msg-Id only for IdP webhook retries: the events API stores every event it accepts.
-    const results = await Promise.allSettled(messages.map((message) => js.publish(subject, message.bytes, batch.deduplicate ? { msgID: message.id } : undefined)));
+    let acks;
+    try {
+      // The event id is the Nats-Msg-Id only for IdP webhook retries: the events API stores every event it accepts.
+      acks = await this.publisher.publish(subject, batch.deduplicate ? messages : messages.map(({ bytes }) => ({ bytes })));
+    } catch (error) {
+      if (error instanceof PublishRefusedError && (error.code === 10077 || error.code === 10047)) throw new JournalFullError(retryAfterSeconds);
+      throw new JournalFailedError(error, retryAfterSeconds);
+    }
     let duplicates = 0;
-    for (const result of results) {
-      if (result.status === 'rejected') {
-        const code = apiErrorCode(result.reason);
-        if (code === 10077 || code === 10047) throw new JournalFullError(retryAfterSeconds);
-        throw new JournalFailedError(result.reason, retryAfterSeconds);
-      }
-      if (result.value.duplicate) {
+    for (const ack of acks) {
+      if (ack.duplicate) {
         duplicates++;
         continue;
       }
-      firstSeq = Math.min(firstSeq, result.value.seq);
-      lastSeq = Math.max(lastSeq, result.value.seq);
+      firstSeq = Math.min(firstSeq, ack.seq);
+      lastSeq = Math.max(lastSeq, ack.seq);
     }
     this.addedSinceRefresh += size;
     return { firstSeq, lastSeq, duplicates };
@@ -340,6 +343,7 @@ export class JetStreamJournal implements Journal {
     for (const timer of this.timers) clearInterval(timer);
     await Promise.all([...this.readers.values()].map((reader) => reader.close()));
     this.readers.clear();
+    this.publisher.close();
   }
 }
 
@@ -351,7 +355,7 @@ function floorOf(info: ConsumerInfo): number {
 }
 
 interface OutgoingMessage {
-  id: string | undefined;
+  id?: string;
   bytes: Buffer;
 }
 
