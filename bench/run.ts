@@ -6,8 +6,10 @@
 //   --rate R (open loop, events/s, for latency) --backlog N (fill N events with the sink down, then
 //   measure start-up to first delivery and drain rate) --max-events N --profile DIR (gateway --cpu-prof)
 //   --thread on|off|auto (server.deliveryThread)
-//   --backend jetstream (a nats-server started here, storage.backend: jetstream) --processes N (gateways
-//   sharing it; the generator spreads its connections over their ingest ports)
+//   --backend jetstream (a nats-server started here from the README's configuration, storage.backend:
+//   jetstream) --processes N (gateways sharing it; the generator spreads its connections over their
+//   ingest ports). It then runs one gateway on the file journal with the same load and prints that
+//   line too, and a last line with the ratios (events/s, and gateway + nats-server CPU per event).
 //   --peer: run ../shared/peers/side-by-side.sh instead (Fluent Bit and the gateway, one generator, one sink)
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -238,11 +240,11 @@ function tlsMaterial(): { sink: { cert: string; key: string }; caFile: string } 
   return { sink: server, caFile };
 }
 
-async function throughput(): Promise<Record<string, unknown>> {
+async function throughput(processes = Number(values.processes), prefix = 'gw'): Promise<Record<string, unknown>> {
   const tls = tlsMaterial();
   const sink = await startSink(0, tls?.sink);
   const gateways: Awaited<ReturnType<typeof startGateway>>[] = [];
-  for (let i = 0; i < Number(values.processes); i++) gateways.push(await startGateway(writeConfig(sink.port, tls?.caFile, `gw-${i}`)));
+  for (let i = 0; i < processes; i++) gateways.push(await startGateway(writeConfig(sink.port, tls?.caFile, `${prefix}-${i}`)));
   const gatewayCpu = () => gateways.reduce((sum, running) => sum + cpuSeconds(running.child.pid!), 0);
   const natsCpu = () => (nats === undefined ? 0 : cpuSeconds(nats.pid));
   const load = generate(gateways.map((running) => running.ingest), { connections: Number(values.connections), rate: values.rate === undefined ? undefined : Number(values.rate), maxEvents: Number(values['max-events']) });
@@ -261,10 +263,11 @@ async function throughput(): Promise<Record<string, unknown>> {
   const final = await sink.stats();
   const rss = Math.max(...gateways.map((running) => peakRssMb(running.child.pid!)));
   for (const running of gateways) await stopGateway(running.child);
+  sink.child.kill('SIGKILL');
   const seconds = (after.at - before.at) / 1000;
   return {
     bench: 'end-to-end',
-    backend: values.backend,
+    backend: nats === undefined ? 'file' : 'jetstream',
     processes: gateways.length,
     format: values.format,
     tls: values.tls,
@@ -348,4 +351,13 @@ else if (values.backend !== 'file') throw new Error('--backend is file or jetstr
 process.on('exit', () => nats?.killNow());
 const result = values.backlog === undefined ? await throughput() : await backlog(Number(values.backlog));
 console.log(JSON.stringify(result));
+if (nats !== undefined && values.backlog === undefined) {
+  // The same load on one gateway with the file journal, in the same run: the yardstick JetStream is held to.
+  await nats.stop();
+  nats = undefined;
+  const file = await throughput(1, 'file');
+  console.log(JSON.stringify(file));
+  const cpu = (line: Record<string, unknown>) => Number(line.us_cpu_per_event_gateway) + Number(line.us_cpu_per_event_nats ?? 0);
+  console.log(JSON.stringify({ ratio_events_jetstream_file: Math.round((Number(result.events_per_s) / Number(file.events_per_s)) * 100) / 100, ratio_cpu_per_event_jetstream_file: Math.round((cpu(result) / cpu(file)) * 100) / 100, processes: result.processes }));
+}
 process.exit(0);
