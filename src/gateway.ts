@@ -238,8 +238,11 @@ export class Gateway {
     // Without the delivery thread (it is restarting), every subscription is failing.
     const states = await this.delivery.states(subscriptions.map((subscription) => subscription.id)).catch(() => subscriptions.map(() => 'failing' as const));
     const ownership = this.delivery.ownership?.();
+    const journal = this.journal.stats();
+    const reason = this.stopping ? 'stopping' : journal.failed ? (journal.failure ?? 'journal unavailable') : undefined;
     return {
-      ready: !this.stopping && !this.journal.stats().failed,
+      ready: reason === undefined,
+      ...(reason === undefined ? {} : { reason }),
       ...(ownership === undefined ? {} : { process: ownership.process }),
       subscriptions: subscriptions.map((subscription, i) => ({ id: subscription.id, environment: subscription.environment, state: states[i]!, ...(ownership?.owners[subscription.id] === undefined ? {} : { owner: ownership.owners[subscription.id] }) })),
     };

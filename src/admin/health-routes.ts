@@ -15,6 +15,8 @@ export interface SubscriptionState {
 
 export interface Readiness {
   ready: boolean;
+  /** Why it is not ready, in a few words (`jetstream unreachable`, `stopping`). */
+  reason?: string;
   /** With several gateways on one JetStream journal: this process's name. */
   process?: string;
   subscriptions: SubscriptionState[];
@@ -25,10 +27,11 @@ export function registerHealthRoutes(server: FastifyInstance, readiness: () => P
   server.get('/readyz', async (request, reply) => {
     const state = await readiness();
     const status = state.ready ? 'ready' : 'not ready';
+    const reason = state.reason === undefined ? {} : { reason: state.reason };
     const token = request.headers.authorization === undefined ? undefined : auth().authenticate(request.headers.authorization);
     const scope = token && (['admin', 'metrics'] as const).find((name) => allows(token, name));
-    if (token === undefined || scope === undefined) return reply.code(state.ready ? 200 : 503).send({ status });
+    if (token === undefined || scope === undefined) return reply.code(state.ready ? 200 : 503).send({ status, ...reason });
     const subscriptions = state.subscriptions.filter((subscription) => allows(token, scope, subscription.environment));
-    return reply.code(state.ready ? 200 : 503).send({ status, ...(state.process === undefined ? {} : { process: state.process }), subscriptions });
+    return reply.code(state.ready ? 200 : 503).send({ status, ...reason, ...(state.process === undefined ? {} : { process: state.process }), subscriptions });
   });
 }

@@ -80,6 +80,8 @@ export interface JournalStats {
   /** Events each subscription has still to deliver, where the journal counts them itself (JetStream: per environment). */
   backlog?: Record<string, number>;
   failed: boolean;
+  /** Why it cannot take appends now, in a few words for /readyz (`jetstream unreachable`). */
+  failure?: string;
 }
 
 /** Dropped by retention (age or size) before a subscription delivered them. */

@@ -37,6 +37,8 @@ interface Running {
   fingerprint: string;
   /** Set from an unexpected failure until a restarted pipeline has run `healthyAfterMs`. */
   failing?: Failing;
+  /** The last sign of progress (an attempt, a cursor move, nothing to deliver), for the stall watchdog. */
+  progress: { at: number; cursor: number | undefined; stalled: boolean };
 }
 
 interface Failing {
@@ -51,6 +53,9 @@ interface Failing {
 const restartDelayMs = { first: 1_000, max: 60_000 } as const;
 /** A restarted pipeline that runs this long without failing has recovered. */
 const healthyAfterMs = 5_000;
+/** Events waiting and no attempt, no cursor move, no failure for this long (plus flushMs and the timeout): stalled. */
+const stallBaseMs = 30_000;
+const stallCheckMs = 5_000;
 
 export interface LastAttempt {
   time: string;
@@ -62,9 +67,10 @@ export interface LastAttempt {
 
 /**
  * `failing` after an unexpected failure until a restart holds; `retrying` while its destination
- * keeps failing; `elsewhere` when another gateway sharing the JetStream journal delivers it.
+ * keeps failing; `stalled` when events wait and nothing happens, with no error to say why (a bug:
+ * never only silence); `elsewhere` when another gateway sharing the JetStream journal delivers it.
  */
-export type SubscriptionState = 'ok' | 'retrying' | 'failing' | 'suspended' | 'elsewhere';
+export type SubscriptionState = 'ok' | 'retrying' | 'failing' | 'stalled' | 'suspended' | 'elsewhere';
 
 /** What the status route shows of one subscription's delivery. */
 export interface DeliveryStatus {
@@ -83,7 +89,13 @@ export class PipelineRegistry {
   private readonly activity = new Map<string, { last?: LastAttempt; recent: LastAttempt[]; delivered: { at: number; events: number }[] }>();
   private configured: readonly Subscription[] = [];
 
-  constructor(private readonly options: RegistryOptions) {}
+  private readonly watchdog: NodeJS.Timeout;
+
+  constructor(private readonly options: RegistryOptions) {
+    // Checked on a timer too, so a stall is logged within a minute even when nobody asks.
+    this.watchdog = setInterval(() => this.checkStalls(), stallCheckMs);
+    this.watchdog.unref();
+  }
 
   /** Brings the running pipelines in line with `subscriptions` (built by `transports`, which may be new). */
   async apply(subscriptions: readonly Subscription[], transports?: TransportFactory): Promise<void> {
@@ -121,7 +133,7 @@ export class PipelineRegistry {
       return;
     }
     this.options.metrics?.initSubscription(subscription.environment, subscription.id);
-    const running: Running = { subscription, pipeline: this.pipelineFor(subscription, transport, signingKey), transport, signingKey, fingerprint: this.options.transports.fingerprint(subscription) };
+    const running: Running = { subscription, pipeline: this.pipelineFor(subscription, transport, signingKey), transport, signingKey, fingerprint: this.options.transports.fingerprint(subscription), progress: { at: this.clock(), cursor: undefined, stalled: false } };
     this.running.set(subscription.id, running);
     await running.pipeline.start();
     this.options.logger.info({ subscription: subscription.id, environment: subscription.environment }, 'subscription started');
@@ -146,6 +158,8 @@ export class PipelineRegistry {
   /** The last attempt and a minute of deliveries, for the status route. */
   private noteAttempt(id: string, { result, batch, outcome }: AttemptReport): void {
     const now = this.clock();
+    const running = this.running.get(id);
+    if (running !== undefined) running.progress.at = now;
     const activity = this.activity.get(id) ?? { recent: [], delivered: [] };
     this.activity.set(id, activity);
     const error = result.error === undefined ? undefined : (this.options.mask?.(result.error) ?? result.error);
@@ -228,7 +242,41 @@ export class PipelineRegistry {
     const running = this.running.get(id);
     if (running === undefined) return 'suspended';
     if (running.failing) return 'failing';
-    return running.pipeline.retrying ? 'retrying' : 'ok';
+    if (running.pipeline.retrying) return 'retrying';
+    return this.stalled(running, this.options.journal.stats()) ? 'stalled' : 'ok';
+  }
+
+  /**
+   * True when events wait and nothing has happened for a while: no attempt, no cursor move, no
+   * failure. Logged once each way. Failing and retrying subscriptions say so themselves.
+   */
+  private stalled(running: Running, stats: JournalStats): boolean {
+    const { subscription, progress } = running;
+    const now = this.clock();
+    const cursor = stats.cursors[subscription.id];
+    const backlog = stats.backlog?.[subscription.id] ?? Math.max(0, stats.lastSeq - (cursor ?? stats.lastSeq));
+    if (cursor !== progress.cursor || backlog === 0 || running.failing !== undefined || running.pipeline.retrying) {
+      progress.cursor = cursor;
+      progress.at = Math.max(progress.at, now);
+      if (progress.stalled) {
+        progress.stalled = false;
+        this.options.logger.info({ subscription: subscription.id }, `subscription ${subscription.id} is delivering again`);
+      }
+      return false;
+    }
+    const quietMs = now - progress.at;
+    if (quietMs < stallBaseMs + subscription.payloadOptions.flushMs + subscription.delivery.timeoutMs) return false;
+    if (!progress.stalled) {
+      progress.stalled = true;
+      this.options.logger.error({ subscription: subscription.id, backlogEvents: backlog, quietMs }, `subscription ${subscription.id} is stalled: ${backlog} events wait and nothing was sent for ${Math.round(quietMs / 1000)} s, with no failure to say why; /readyz shows it as stalled and siem_gateway_delivery_stalled is 1`);
+    }
+    return true;
+  }
+
+  private checkStalls(): void {
+    if (this.running.size === 0) return;
+    const stats = this.options.journal.stats();
+    for (const running of this.running.values()) if (running.failing === undefined && !running.pipeline.retrying) this.stalled(running, stats);
   }
 
   /** Every configured subscription as metrics see it, suspended ones included. */
@@ -249,11 +297,13 @@ export class PipelineRegistry {
       oldestUndeliveredAt: failing ? (failing.oldestUndeliveredAt ?? (backlogEvents > 0 ? failing.since : undefined)) : running?.pipeline.oldestUndeliveredAt(),
       retrying: failing !== undefined || (running?.pipeline.retrying ?? false),
       failing: failing !== undefined,
+      stalled: running !== undefined && failing === undefined && !running.pipeline.retrying && this.stalled(running, stats),
       clientCertificateExpiresAt: running?.transport.clientCertificateExpiresAt?.(),
     };
   }
 
   async stopAll(): Promise<void> {
+    clearInterval(this.watchdog);
     await Promise.all([...this.running].map(([id, current]) => this.stopOne(id, current)));
   }
 }

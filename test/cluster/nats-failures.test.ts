@@ -42,7 +42,9 @@ test('nats-server restarted mid-run: ingest answers 503 while it is down and 202
   assert.equal(down.status, 503);
   assert.ok(Number(down.headers.get('retry-after')) > 0, 'with Retry-After');
   assert.equal(((await down.json()) as { error: string }).error, 'journal_unavailable');
-  assert.equal((await readiness(gateway.adminUrl)).status, 'not ready');
+  const notReady = await readiness(gateway.adminUrl);
+  assert.equal(notReady.status, 'not ready');
+  assert.equal(notReady.reason, 'jetstream unreachable');
 
   await nats.run();
   await until(async () => (await send(request++)) === 202, 20_000, 'a 202 once NATS is back');

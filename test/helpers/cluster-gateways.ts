@@ -71,6 +71,7 @@ ${options.subscriptions.map((id) => `  - id: ${id}
 
 export interface Readiness {
   status: string;
+  reason?: string;
   process?: string;
   subscriptions: { id: string; state: string; owner?: string }[];
 }

@@ -367,6 +367,7 @@ export class FileJournal implements Journal, ReaderSource {
       segments: this.segments.length,
       cursors: this.cursors.seqs(),
       failed: this.health.failure !== undefined,
+      ...(this.health.failure === undefined ? {} : { failure: `journal cannot write (${(this.health.failure as NodeJS.ErrnoException).code ?? 'write error'})` }),
     };
   }
 

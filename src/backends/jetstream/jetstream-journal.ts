@@ -335,6 +335,7 @@ export class JetStreamJournal implements Journal {
       cursors: Object.fromEntries(this.cursors),
       backlog: this.backlog,
       failed: !this.options.link.connected,
+      ...(this.options.link.connected ? {} : { failure: 'jetstream unreachable' }),
     };
   }
 
