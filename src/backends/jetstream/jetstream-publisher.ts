@@ -47,7 +47,7 @@ export class JetStreamPublisher {
   constructor(
     private readonly connection: NatsConnection,
     private readonly window = 20_000,
-    private readonly timeoutMs = 10_000,
+    private readonly timeoutMs = 5_000,
   ) {
     this.subscription = connection.subscribe(`${this.inbox}.*`, { callback: (_error, message) => this.acknowledged(message) });
   }
