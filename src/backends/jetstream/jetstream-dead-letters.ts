@@ -51,7 +51,7 @@ export class JetStreamDeadLetters implements DeadLetterArchive {
 
   /** Every stored letter of the subscription, in order, through an ordered consumer. */
   private async read(subscriptionId: string): Promise<{ letters: { seq: number; letter: DeadLetter }[]; unreadable: number }> {
-    const consumer = await this.link.js.consumers.get(this.stream, { filter_subjects: [this.subject(subscriptionId)] });
+    const consumer = await this.link.js.consumers.get(this.stream, { filter_subjects: this.subject(subscriptionId) });
     const letters: { seq: number; letter: DeadLetter }[] = [];
     let unreadable = 0;
     let pending = (await consumer.info()).num_pending;

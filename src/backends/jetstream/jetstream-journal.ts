@@ -20,7 +20,9 @@ import { maxJsonDepth } from '../../event/validate-event.js';
 import { apiErrorCode, fromSubjectToken, subjectToken, type NatsLink } from './nats-connection.js';
 import type { Logger } from '../../logger.js';
 import { JournalFailedError, JournalFullError, type AppendBatch, type Appended, type DropReport, type Journal, type JournalReader, type JournalStats } from '../../contracts/journal.js';
-import { PublishRefusedError, JetStreamPublisher } from './jetstream-publisher.js';
+import { Kvm, type KV } from '@nats-io/kv';
+import { countHeader, PublishRefusedError, JetStreamPublisher, type OutgoingMessage } from './jetstream-publisher.js';
+import { firstSeqOf, messageAfter, messageOf, throughMessage } from './message-seqs.js';
 import { DurableReader, eventsPrefix, ReplayReader } from './jetstream-readers.js';
 
 export interface JetStreamJournalOptions {
@@ -61,6 +63,10 @@ export class JetStreamJournal implements Journal {
   private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
   private readonly publisher: JetStreamPublisher;
+  /** Where a cursor inside a partly delivered message is kept (the consumer's ack floor counts whole messages). */
+  private partials!: KV;
+  /** Events per message in what this process appended and read: the backlog's estimate from pending messages. */
+  private eventsPerMessage = { events: 0, messages: 0 };
 
   private constructor(private readonly options: JetStreamJournalOptions) {
     this.stream = options.link.settings.stream;
@@ -70,6 +76,8 @@ export class JetStreamJournal implements Journal {
   static async open(options: JetStreamJournalOptions): Promise<JetStreamJournal> {
     const journal = new JetStreamJournal(options);
     await journal.ensureStream();
+    const { link } = options;
+    journal.partials = await new Kvm(link.connection).create(`${link.settings.stream}-cursors`, { history: 1, replicas: link.settings.replicas, storage: 'file' });
     await journal.refresh();
     journal.every(statsRefreshMs, () => journal.refresh());
     journal.every(ageSweepMs, () => journal.sweepAge());
@@ -129,22 +137,23 @@ export class JetStreamJournal implements Journal {
     let lastSeq = 0;
     let acks;
     try {
-      // The event id is the Nats-Msg-Id only for IdP webhook retries: the events API stores every event it accepts.
-      acks = await this.publisher.publish(subject, batch.deduplicate ? messages : messages.map(({ bytes }) => ({ bytes })));
+      acks = await this.publisher.publish(subject, messages);
     } catch (error) {
       if (error instanceof PublishRefusedError && (error.code === 10077 || error.code === 10047)) throw new JournalFullError(retryAfterSeconds);
       throw new JournalFailedError(error, retryAfterSeconds);
     }
     let duplicates = 0;
-    for (const ack of acks) {
+    for (const [index, ack] of acks.entries()) {
       if (ack.duplicate) {
         duplicates++;
         continue;
       }
-      firstSeq = Math.min(firstSeq, ack.seq);
-      lastSeq = Math.max(lastSeq, ack.seq);
+      firstSeq = Math.min(firstSeq, firstSeqOf(ack.seq));
+      lastSeq = Math.max(lastSeq, firstSeqOf(ack.seq) + messages[index]!.count - 1);
     }
     this.addedSinceRefresh += size;
+    this.eventsPerMessage.events += batch.count;
+    this.eventsPerMessage.messages += messages.length;
     return { firstSeq, lastSeq, duplicates };
   }
 
@@ -169,8 +178,8 @@ export class JetStreamJournal implements Journal {
   }
 
   private async sweepAge(): Promise<void> {
-    const seq = await this.seqBefore(Date.now() - this.options.maxAgeMs);
-    if (seq >= this.state.firstSeq) await this.purgeBefore(seq + 1, 'age');
+    const message = await this.messageBefore(Date.now() - this.options.maxAgeMs);
+    if (message >= this.state.firstSeq) await this.purgeBefore(message + 1, 'age');
   }
 
   /**
@@ -191,17 +200,40 @@ export class JetStreamJournal implements Journal {
       for (const [index, step] of steps.entries()) {
         // Nothing lies below the first seq; and JetStream reads seq 1 as no bound at all.
         if (step <= info.state.first_seq) continue;
-        const { purged } = await jsm.streams.purge(this.stream, { filter: subject, seq: step });
         const losers = lagging.slice(0, index);
-        if (purged > 0) {
+        // Counted before the purge, in events: a message holds a request's events (its count header).
+        const events = losers.length === 0 ? 0 : await this.eventsIn(subject, Math.max(from, info.state.first_seq), step);
+        const { purged } = await jsm.streams.purge(this.stream, { filter: subject, seq: step });
+        if (purged > 0 && events > 0) {
           for (const loser of losers) {
-            this.options.onDrop?.({ subscriptionId: loser.subscriptionId, environment, count: purged, fromSeq: from, toSeq: step - 1, reason });
-            this.options.logger.warn({ subscription: loser.subscriptionId, environment, events: purged, fromSeq: from, toSeq: step - 1, reason }, `retention (${reason === 'size' ? 'storage.maxMB, whenFull: drop-oldest' : 'storage.maxAgeHours'}) removed ${purged} events subscription ${loser.subscriptionId} had not delivered`);
+            this.options.onDrop?.({ subscriptionId: loser.subscriptionId, environment, count: events, fromSeq: firstSeqOf(from), toSeq: firstSeqOf(step) - 1, reason });
+            this.options.logger.warn({ subscription: loser.subscriptionId, environment, events, fromSeq: firstSeqOf(from), toSeq: firstSeqOf(step) - 1, reason }, `retention (${reason === 'size' ? 'storage.maxMB, whenFull: drop-oldest' : 'storage.maxAgeHours'}) removed ${events} events subscription ${loser.subscriptionId} had not delivered`);
           }
         }
         from = step;
       }
     }
+  }
+
+  /** Events held by the messages of `subject` with stream seq in [from, until), from their count headers. */
+  private async eventsIn(subject: string, from: number, until: number): Promise<number> {
+    if (from >= until) return 0;
+    const consumer = await this.options.link.js.consumers.get(this.stream, { filter_subjects: subject, opt_start_seq: from, headers_only: true });
+    let events = 0;
+    // Fetches ask for no more than is there, so none waits for its expiry.
+    let pending = (await consumer.info()).num_pending;
+    for (let reached = false; pending > 0 && !reached; ) {
+      const messages = await consumer.fetch({ max_messages: Math.min(1_000, pending), expires: 5_000 });
+      let got = 0;
+      for await (const message of messages) {
+        got++;
+        pending--;
+        if (message.seq < until) events += Number(message.headers?.get(countHeader) || 1);
+        reached ||= message.seq >= until - 1;
+      }
+      if (got === 0) break;
+    }
+    return events;
   }
 
   /** Each subscription's consumer: the durable `sub-<id>` filtered on `<stream>.events.<environment>`. */
@@ -232,8 +264,9 @@ export class JetStreamJournal implements Journal {
     this.addedSinceRefresh -= added;
     for await (const { subscriptionId: id, info: consumer } of this.subscriptionConsumers()) {
       if (!this.cursors.has(id)) continue;
-      this.cursors.set(id, Math.max(this.cursors.get(id)!, floorOf(consumer)));
-      this.backlog[id] = consumer.num_pending + consumer.num_ack_pending;
+      this.cursors.set(id, Math.max(this.cursors.get(id)!, throughMessage(floorOf(consumer))));
+      const { events, messages } = this.eventsPerMessage;
+      this.backlog[id] = Math.round((consumer.num_pending + consumer.num_ack_pending) * (messages === 0 ? 1 : events / messages));
     }
   }
 
@@ -250,7 +283,7 @@ export class JetStreamJournal implements Journal {
     } catch (error) {
       if (apiErrorCode(error) !== 10014) throw error;
       // Every consumer starts at an explicit seq, so its floor is known before its first ack.
-      const from = startAt.kind === 'earliest' ? 0 : startAt.kind === 'latest' ? (await jsm.streams.info(this.stream)).state.last_seq : await this.seqBefore(startAt.at.getTime());
+      const from = startAt.kind === 'earliest' ? 0 : startAt.kind === 'latest' ? (await jsm.streams.info(this.stream)).state.last_seq : await this.messageBefore(startAt.at.getTime());
       const created = await jsm.consumers.add(this.stream, this.consumerConfig(name, this.subject(environment), from + 1)).catch(async (failure: unknown) => {
         // Another gateway created it at the same moment: theirs stands.
         if (apiErrorCode(failure) === 10012 || apiErrorCode(failure) === 10013 || apiErrorCode(failure) === 10148) return jsm.consumers.info(this.stream, name);
@@ -258,7 +291,11 @@ export class JetStreamJournal implements Journal {
       });
       floor = floorOf(created);
     }
-    this.cursors.set(subscriptionId, Math.max(this.cursors.get(subscriptionId) ?? 0, floor));
+    let cursor = throughMessage(floor);
+    // Delivered in part past the floor, by this process or another: the rest of that message, not all of it again.
+    const partial = Number((await this.partials.get(this.consumerName(subscriptionId)).catch(() => null))?.string());
+    if (Number.isSafeInteger(partial) && partial > cursor && messageOf(partial) === floor + 1) cursor = partial;
+    this.cursors.set(subscriptionId, Math.max(this.cursors.get(subscriptionId) ?? 0, cursor));
     return this.cursors.get(subscriptionId)!;
   }
 
@@ -274,16 +311,17 @@ export class JetStreamJournal implements Journal {
     return reader;
   }
 
-  /** A durable consumer that hands out exactly the messages after `afterSeq`: recreated there if a previous owner left messages unacknowledged. */
+  /** A durable consumer that hands out exactly the messages holding events after `afterSeq`: recreated there if a previous owner left messages unacknowledged. */
   async consumerFrom(subscriptionId: string, afterSeq: number): Promise<string> {
     const { jsm } = this.options.link;
     const name = this.consumerName(subscriptionId);
     const info = await jsm.consumers.info(this.stream, name);
-    if (info.num_ack_pending > 0 || info.num_redelivered > 0 || floorOf(info) !== afterSeq) {
+    const floor = messageAfter(afterSeq) - 1;
+    if (info.num_ack_pending > 0 || info.num_redelivered > 0 || floorOf(info) !== floor) {
       // Delivered to a process that is gone (or to this one before a restart) and not acknowledged:
       // start again right after the acknowledged position, so the new owner delivers in order.
       await jsm.consumers.delete(this.stream, name);
-      await jsm.consumers.add(this.stream, this.consumerConfig(name, info.config.filter_subject!, afterSeq + 1));
+      await jsm.consumers.add(this.stream, this.consumerConfig(name, info.config.filter_subject!, floor + 1));
     }
     return name;
   }
@@ -299,9 +337,10 @@ export class JetStreamJournal implements Journal {
   async commit(subscriptionId: string, upTo: number): Promise<void> {
     const reader = this.readers.get(subscriptionId);
     if ((this.cursors.get(subscriptionId) ?? 0) >= upTo) return;
+    // AckAll on the newest message delivered whole; a message delivered in part keeps its place in the cursor bucket.
     const message = reader?.takeUpTo(upTo);
-    if (message === undefined) throw new Error(`subscription ${subscriptionId}: no delivered message at seq ${upTo} to acknowledge`);
-    await message.ackAck({ timeout: 5_000 });
+    if (message !== undefined) await message.ackAck({ timeout: 5_000 });
+    if (message?.seq !== messageOf(upTo)) await this.partials.put(this.consumerName(subscriptionId), String(upTo));
     this.cursors.set(subscriptionId, Math.max(this.cursors.get(subscriptionId) ?? 0, upTo));
   }
 
@@ -315,10 +354,16 @@ export class JetStreamJournal implements Journal {
     await this.options.link.jsm.consumers.delete(this.stream, this.consumerName(subscriptionId)).catch((error: unknown) => {
       if (apiErrorCode(error) !== 10014) throw error;
     });
+    await this.partials.delete(this.consumerName(subscriptionId)).catch(() => undefined);
   }
 
-  /** The seq just before the first message stored at or after `at` (the stream's end if none). */
+  /** The seq just before the first event stored at or after `at` (the journal's end if none). */
   async seqBefore(at: number): Promise<number> {
+    return throughMessage(await this.messageBefore(at));
+  }
+
+  /** The stream seq just before the first message stored at or after `at` (the stream's end if none). */
+  private async messageBefore(at: number): Promise<number> {
     const { jsm } = this.options.link;
     const probe = await jsm.consumers.add(this.stream, { ack_policy: AckPolicy.None, deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(at).toISOString(), filter_subject: `${eventsPrefix(this.stream)}*`, inactive_threshold: nanos(10_000), mem_storage: true, num_replicas: 1 });
     await jsm.consumers.delete(this.stream, probe.name).catch(() => undefined);
@@ -327,8 +372,8 @@ export class JetStreamJournal implements Journal {
 
   stats(): JournalStats {
     return {
-      firstSeq: this.state.firstSeq,
-      lastSeq: this.state.lastSeq,
+      firstSeq: firstSeqOf(this.state.firstSeq),
+      lastSeq: throughMessage(this.state.lastSeq),
       bytes: this.state.bytes,
       maxBytes: this.options.maxBytes,
       segments: 0,
@@ -355,20 +400,45 @@ function floorOf(info: ConsumerInfo): number {
   return info.ack_floor.consumer_seq > 0 ? info.ack_floor.stream_seq : Math.max(0, (info.config.opt_start_seq ?? 1) - 1);
 }
 
-interface OutgoingMessage {
-  id?: string;
-  bytes: Buffer;
-}
+/** Bytes of one message at most: under nats-server's default max_payload (1 MiB), with room for headers. */
+const messageBytes = 900 * 1024;
 
-/** Each event's own JSON: the client's bytes where the ingest scan found them (or finds them now). */
+/**
+ * A request's events as messages: the client's bytes as one message when they fit (an array or an
+ * object, as sent), else arrays of its events' own bytes cut at `messageBytes`. IdP webhook
+ * deliveries that JetStream is to deduplicate go one event per message, the event id its Nats-Msg-Id.
+ */
 function messagesOf(batch: AppendBatch): OutgoingMessage[] {
   const bytes = batch.payload.bytes;
+  if (!batch.deduplicate && batch.payload.format !== 'ndjson' && bytes.length <= messageBytes) return [{ bytes, count: batch.count }];
+  let events: { id: string | undefined; bytes: Buffer }[];
   let scanned = batch.payload.format === 'ndjson' ? undefined : batch.scanned;
-  if (scanned === undefined && batch.events !== undefined) return batch.events.map((event) => ({ id: event.id, bytes: Buffer.from(JSON.stringify(event)) }));
-  if (scanned === undefined) {
-    const found: ScannedEvent[] = [];
-    scanJson(bytes, maxJsonDepth, 0, found);
-    scanned = found;
+  if (scanned === undefined && batch.events !== undefined) events = batch.events.map((event) => ({ id: event.id, bytes: Buffer.from(JSON.stringify(event)) }));
+  else {
+    if (scanned === undefined) {
+      const found: ScannedEvent[] = [];
+      scanJson(bytes, maxJsonDepth, 0, found);
+      scanned = found;
+    }
+    events = scanned.map((event) => ({ id: event.id === undefined ? undefined : capturedText(bytes, event.id), bytes: bytes.subarray(event.start, event.end) }));
   }
-  return scanned.map((event) => ({ id: event.id === undefined ? undefined : capturedText(bytes, event.id), bytes: bytes.subarray(event.start, event.end) }));
+  if (batch.deduplicate) return events.map((event) => ({ bytes: event.bytes, count: 1, ...(event.id === undefined ? {} : { id: event.id }) }));
+  const messages: OutgoingMessage[] = [];
+  let parts: Buffer[] = [];
+  let size = 0;
+  const cut = () => {
+    if (parts.length === 0) return;
+    messages.push({ bytes: Buffer.concat([Buffer.from('['), ...parts.flatMap((part, i) => (i === 0 ? [part] : [comma, part])), Buffer.from(']')]), count: parts.length });
+    parts = [];
+    size = 0;
+  };
+  for (const event of events) {
+    if (size + event.bytes.length + 2 > messageBytes) cut();
+    parts.push(event.bytes);
+    size += event.bytes.length + 1;
+  }
+  cut();
+  return messages;
 }
+
+const comma = Buffer.from(',');

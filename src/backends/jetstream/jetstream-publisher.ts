@@ -26,6 +26,16 @@ export class PublishRefusedError extends Error {
 
 export class PublishTimeoutError extends Error {}
 
+/** How many events a message holds, when more than one. */
+export const countHeader = 'Gw-Count';
+
+/** One message: its bytes, the events it holds, and its Nats-Msg-Id when the stream is to drop a repeat. */
+export interface OutgoingMessage {
+  bytes: Uint8Array;
+  count: number;
+  id?: string;
+}
+
 interface Request {
   acks: PublishAck[];
   remaining: number;
@@ -53,7 +63,7 @@ export class JetStreamPublisher {
   }
 
   /** Publishes `messages` to `subject` in order; resolves with their acknowledgements, in the same order. */
-  async publish(subject: string, messages: readonly { bytes: Uint8Array; id?: string }[]): Promise<PublishAck[]> {
+  async publish(subject: string, messages: readonly OutgoingMessage[]): Promise<PublishAck[]> {
     if (messages.length === 0) return [];
     const deadline = Date.now() + this.timeoutMs;
     while (this.waiting.size > 0 && this.waiting.size + messages.length > this.window) await this.room(deadline);
@@ -65,11 +75,12 @@ export class JetStreamPublisher {
           const token = this.nextToken++;
           request.tokens.push(token);
           this.waiting.set(token, { request, index });
-          const { bytes, id } = messages[index]!;
+          const { bytes, id, count } = messages[index]!;
           let options: { reply: string; headers?: ReturnType<typeof headers> } = { reply: `${this.inbox}.${token}` };
-          if (id !== undefined) {
+          if (id !== undefined || count > 1) {
             const set = headers();
-            set.set('Nats-Msg-Id', id);
+            if (id !== undefined) set.set('Nats-Msg-Id', id);
+            if (count > 1) set.set(countHeader, String(count));
             options = { ...options, headers: set };
           }
           this.connection.publish(subject, bytes, options);

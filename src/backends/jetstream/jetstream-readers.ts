@@ -1,11 +1,14 @@
 // Readers over the JetStream journal: a subscription's reader on its durable pull consumer (it
 // keeps what it handed out until the pipeline acknowledges it, AckAll), and a replay's reader on an
-// ordered consumer. Each message holds one event's JSON; its record is built without parsing it.
+// ordered consumer. Each message holds one request's events (a JSON array or one object, its count
+// in a header); their records are built without parsing them, with seqs from message-seqs.ts.
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { JournalReader } from '../../contracts/journal.js';
 import type { JournalRecord } from '../../event/activity-event.js';
 import { recordsOf } from '../../event/stored-record.js';
 import { abortable } from '../../util/abortable.js';
+import { countHeader } from './jetstream-publisher.js';
+import { firstSeqOf, messageOf } from './message-seqs.js';
 import { fromSubjectToken, type NatsLink } from './nats-connection.js';
 
 /** What a subscription's reader needs of its journal. */
@@ -21,10 +24,11 @@ export function eventsPrefix(stream: string): string {
   return `${stream}.events.`;
 }
 
-/** A journal record from one stored message. */
-function recordOf(message: { seq: number; subject: string; data: Uint8Array; timestampMs: number }, prefixLength: number): JournalRecord {
+/** The journal records of one stored message. */
+function recordsOfMessage(message: JsMsg, prefixLength: number): JournalRecord[] {
   const payload = Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength);
-  return recordsOf({ firstSeq: message.seq, count: 1, environment: fromSubjectToken(message.subject.slice(prefixLength)), receivedAt: message.timestampMs, format: 'object', payload })[0]!;
+  const count = Number(message.headers?.get(countHeader) || 1);
+  return recordsOf({ firstSeq: firstSeqOf(message.seq), count, environment: fromSubjectToken(message.subject.slice(prefixLength)), receivedAt: Math.floor(message.info.timestampNanos / 1e6), format: 'array', payload });
 }
 
 /**
@@ -32,7 +36,8 @@ function recordOf(message: { seq: number; subject: string; data: Uint8Array; tim
  * below what was already handed out) are skipped: this process still holds those.
  */
 abstract class QueuedReader implements JournalReader {
-  protected readonly queue: { seq: number; record: JournalRecord; message?: JsMsg }[] = [];
+  /** Records not yet handed out; `last` marks the last one of its message. */
+  protected readonly queue: { seq: number; record: JournalRecord; message: JsMsg; last: boolean }[] = [];
   private wake: (() => void) | undefined;
   private failure: Error | undefined;
   protected messages: ConsumerMessages | undefined;
@@ -50,12 +55,17 @@ abstract class QueuedReader implements JournalReader {
   protected abstract start(): Promise<void>;
 
   protected push(message: JsMsg): void {
-    if (message.seq < this.nextSeq || (this.queue.length > 0 && message.seq <= this.queue[this.queue.length - 1]!.seq)) return;
+    // A redelivery of what this reader handed out or queued already: it still holds those.
+    const queued = this.queue.at(-1);
+    if (messageOf(this.nextSeq) > message.seq || (queued !== undefined && queued.message.seq >= message.seq)) return;
     try {
-      const record = recordOf({ seq: message.seq, subject: message.subject, data: message.data, timestampMs: Math.floor(message.info.timestampNanos / 1e6) }, eventsPrefix(this.stream).length);
-      this.queue.push({ seq: message.seq, record, message });
+      const records = recordsOfMessage(message, eventsPrefix(this.stream).length);
+      for (const [index, record] of records.entries()) {
+        // A message delivered in part before: the rest of it.
+        if (record.seq >= this.nextSeq) this.queue.push({ seq: record.seq, record, message, last: index === records.length - 1 });
+      }
     } catch (error) {
-      this.fail(new Error(`the message at seq ${message.seq} does not hold one valid event: ${(error as Error).message}`));
+      this.fail(new Error(`the message at stream seq ${message.seq} does not hold the events its header counts: ${(error as Error).message}`));
     }
     this.wake?.();
   }
@@ -65,7 +75,8 @@ abstract class QueuedReader implements JournalReader {
     this.wake?.();
   }
 
-  protected held(_message: JsMsg): void {}
+  /** A message this reader started to hand out, and the seq of its last event. */
+  protected held(_message: JsMsg, _lastSeq: number): void {}
 
   async read(max: number, signal?: AbortSignal): Promise<JournalRecord[]> {
     const wait = <T>(promise: Promise<T>) => (signal === undefined ? promise : abortable(promise, signal));
@@ -77,8 +88,10 @@ abstract class QueuedReader implements JournalReader {
       this.wake = undefined;
     }
     const taken = this.queue.splice(0, max);
-    for (const entry of taken) if (entry.message) this.held(entry.message);
-    this.nextSeq = taken[taken.length - 1]!.seq + 1;
+    for (const entry of taken) if (entry.last) this.held(entry.message, entry.seq);
+    const newest = taken[taken.length - 1]!;
+    // Past a message's last event, the next seq is the next message's first.
+    this.nextSeq = newest.last ? firstSeqOf(newest.message.seq + 1) : newest.seq + 1;
     return taken.map((entry) => entry.record);
   }
 
@@ -91,6 +104,7 @@ abstract class QueuedReader implements JournalReader {
 
 /** A subscription's reader on its durable consumer; keeps what it handed out until it is acknowledged. */
 export class DurableReader extends QueuedReader {
+  /** Messages handed out whole and not yet acknowledged, oldest first. */
   private readonly unacknowledged: JsMsg[] = [];
 
   constructor(
@@ -115,16 +129,19 @@ export class DurableReader extends QueuedReader {
     }
   }
 
-  protected override held(message: JsMsg): void {
+  protected override held(message: JsMsg, lastSeq: number): void {
     this.unacknowledged.push(message);
+    this.lastSeqs.set(message.seq, lastSeq);
   }
 
-  /** The handed-out message at `seq`, forgetting every one up to it (AckAll acknowledges them all). */
+  private readonly lastSeqs = new Map<number, number>();
+
+  /** The newest handed-out message whose every event is at or before `seq`, forgetting every one up to it (AckAll acknowledges them all). */
   takeUpTo(seq: number): JsMsg | undefined {
     let found: JsMsg | undefined;
-    while (this.unacknowledged.length > 0 && this.unacknowledged[0]!.seq <= seq) {
-      const message = this.unacknowledged.shift()!;
-      if (message.seq === seq) found = message;
+    while (this.unacknowledged.length > 0 && this.lastSeqs.get(this.unacknowledged[0]!.seq)! <= seq) {
+      found = this.unacknowledged.shift()!;
+      this.lastSeqs.delete(found.seq);
     }
     return found;
   }
@@ -141,7 +158,7 @@ export class ReplayReader extends QueuedReader {
   }
 
   protected async start(): Promise<void> {
-    const consumer = await this.link.js.consumers.get(this.stream, { filter_subjects: [`${eventsPrefix(this.stream)}*`], opt_start_seq: this.nextSeq });
+    const consumer = await this.link.js.consumers.get(this.stream, { filter_subjects: `${eventsPrefix(this.stream)}*`, opt_start_seq: Math.max(1, messageOf(this.nextSeq)) });
     this.messages = await consumer.consume({ max_messages: 1_000, callback: (message) => this.push(message) });
   }
 }
