@@ -15,15 +15,14 @@
 import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, type ConsumerConfig, type ConsumerInfo } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import type { StartAt } from '../../config/gateway-config.js';
-import { capturedText, scanJson, type ScannedEvent } from '../../event/json-validator.js';
-import { maxJsonDepth } from '../../event/validate-event.js';
 import { apiErrorCode, fromSubjectToken, subjectToken, type NatsLink } from './nats-connection.js';
 import type { Logger } from '../../logger.js';
 import { JournalFailedError, JournalFullError, type AppendBatch, type Appended, type DropReport, type Journal, type JournalReader, type JournalStats } from '../../contracts/journal.js';
 import { Kvm, type KV } from '@nats-io/kv';
-import { countHeader, PublishRefusedError, JetStreamPublisher, type OutgoingMessage } from './jetstream-publisher.js';
+import { PublishRefusedError, JetStreamPublisher } from './jetstream-publisher.js';
+import { messagesOf } from './request-messages.js';
 import { firstSeqOf, messageAfter, messageOf, throughMessage } from './message-seqs.js';
-import { DurableReader, eventsPrefix, ReplayReader } from './jetstream-readers.js';
+import { DurableReader, eventsIn, eventsPrefix, ReplayReader } from './jetstream-readers.js';
 
 export interface JetStreamJournalOptions {
   link: NatsLink;
@@ -202,7 +201,7 @@ export class JetStreamJournal implements Journal {
         if (step <= info.state.first_seq) continue;
         const losers = lagging.slice(0, index);
         // Counted before the purge, in events: a message holds a request's events (its count header).
-        const events = losers.length === 0 ? 0 : await this.eventsIn(subject, Math.max(from, info.state.first_seq), step);
+        const events = losers.length === 0 ? 0 : await eventsIn(this.options.link, this.stream, subject, Math.max(from, info.state.first_seq), step);
         const { purged } = await jsm.streams.purge(this.stream, { filter: subject, seq: step });
         if (purged > 0 && events > 0) {
           for (const loser of losers) {
@@ -213,27 +212,6 @@ export class JetStreamJournal implements Journal {
         from = step;
       }
     }
-  }
-
-  /** Events held by the messages of `subject` with stream seq in [from, until), from their count headers. */
-  private async eventsIn(subject: string, from: number, until: number): Promise<number> {
-    if (from >= until) return 0;
-    const consumer = await this.options.link.js.consumers.get(this.stream, { filter_subjects: subject, opt_start_seq: from, headers_only: true });
-    let events = 0;
-    // Fetches ask for no more than is there, so none waits for its expiry.
-    let pending = (await consumer.info()).num_pending;
-    for (let reached = false; pending > 0 && !reached; ) {
-      const messages = await consumer.fetch({ max_messages: Math.min(1_000, pending), expires: 5_000 });
-      let got = 0;
-      for await (const message of messages) {
-        got++;
-        pending--;
-        if (message.seq < until) events += Number(message.headers?.get(countHeader) || 1);
-        reached ||= message.seq >= until - 1;
-      }
-      if (got === 0) break;
-    }
-    return events;
   }
 
   /** Each subscription's consumer: the durable `sub-<id>` filtered on `<stream>.events.<environment>`. */
@@ -399,46 +377,3 @@ const consumerPrefix = 'sub-';
 function floorOf(info: ConsumerInfo): number {
   return info.ack_floor.consumer_seq > 0 ? info.ack_floor.stream_seq : Math.max(0, (info.config.opt_start_seq ?? 1) - 1);
 }
-
-/** Bytes of one message at most: under nats-server's default max_payload (1 MiB), with room for headers. */
-const messageBytes = 900 * 1024;
-
-/**
- * A request's events as messages: the client's bytes as one message when they fit (an array or an
- * object, as sent), else arrays of its events' own bytes cut at `messageBytes`. IdP webhook
- * deliveries that JetStream is to deduplicate go one event per message, the event id its Nats-Msg-Id.
- */
-function messagesOf(batch: AppendBatch): OutgoingMessage[] {
-  const bytes = batch.payload.bytes;
-  if (!batch.deduplicate && batch.payload.format !== 'ndjson' && bytes.length <= messageBytes) return [{ bytes, count: batch.count }];
-  let events: { id: string | undefined; bytes: Buffer }[];
-  let scanned = batch.payload.format === 'ndjson' ? undefined : batch.scanned;
-  if (scanned === undefined && batch.events !== undefined) events = batch.events.map((event) => ({ id: event.id, bytes: Buffer.from(JSON.stringify(event)) }));
-  else {
-    if (scanned === undefined) {
-      const found: ScannedEvent[] = [];
-      scanJson(bytes, maxJsonDepth, 0, found);
-      scanned = found;
-    }
-    events = scanned.map((event) => ({ id: event.id === undefined ? undefined : capturedText(bytes, event.id), bytes: bytes.subarray(event.start, event.end) }));
-  }
-  if (batch.deduplicate) return events.map((event) => ({ bytes: event.bytes, count: 1, ...(event.id === undefined ? {} : { id: event.id }) }));
-  const messages: OutgoingMessage[] = [];
-  let parts: Buffer[] = [];
-  let size = 0;
-  const cut = () => {
-    if (parts.length === 0) return;
-    messages.push({ bytes: Buffer.concat([Buffer.from('['), ...parts.flatMap((part, i) => (i === 0 ? [part] : [comma, part])), Buffer.from(']')]), count: parts.length });
-    parts = [];
-    size = 0;
-  };
-  for (const event of events) {
-    if (size + event.bytes.length + 2 > messageBytes) cut();
-    parts.push(event.bytes);
-    size += event.bytes.length + 1;
-  }
-  cut();
-  return messages;
-}
-
-const comma = Buffer.from(',');

@@ -162,3 +162,24 @@ export class ReplayReader extends QueuedReader {
     this.messages = await consumer.consume({ max_messages: 1_000, callback: (message) => this.push(message) });
   }
 }
+
+/** Events held by the messages of `subject` with stream seq in [from, until), from their count headers. */
+export async function eventsIn(link: NatsLink, stream: string, subject: string, from: number, until: number): Promise<number> {
+  if (from >= until) return 0;
+  const consumer = await link.js.consumers.get(stream, { filter_subjects: subject, opt_start_seq: from, headers_only: true });
+  let events = 0;
+  // Fetches ask for no more than is there, so none waits for its expiry.
+  let pending = (await consumer.info()).num_pending;
+  for (let reached = false; pending > 0 && !reached; ) {
+    const messages = await consumer.fetch({ max_messages: Math.min(1_000, pending), expires: 5_000 });
+    let got = 0;
+    for await (const message of messages) {
+      got++;
+      pending--;
+      if (message.seq < until) events += Number(message.headers?.get(countHeader) || 1);
+      reached ||= message.seq >= until - 1;
+    }
+    if (got === 0) break;
+  }
+  return events;
+}
