@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { batchOf, JournalFullError, type DropReport } from '../../src/contracts/journal.js';
+import type { JournalRecord } from '../../src/event/activity-event.js';
 import { JetStreamJournal } from '../../src/backends/jetstream/jetstream-journal.js';
 import { NatsLink } from '../../src/backends/jetstream/nats-connection.js';
 import { captureLogger } from '../helpers/capture-logger.js';
@@ -121,6 +122,28 @@ test('full with drop-oldest: the oldest events go, and each subscription that ha
     assert.equal(next!.seq, firstSeq, 'the subscription goes on from the oldest event left');
     assert.equal(lost, Number(next!.event.id.slice('big-'.length)), 'every removed prod event (big-0 up to the first left) is counted once against the lagging subscription');
     await reader.close();
+  } finally {
+    await close();
+  }
+});
+
+test('a request larger than a message is cut into messages at event boundaries; subscription and replay readers get every event in order, with increasing seqs', async () => {
+  const { journal, close } = await openJournal();
+  try {
+    await journal.openCursor('all', 'prod', { kind: 'earliest' });
+    const events = Array.from({ length: 2_500 }, (_, i) => ({ ...event(`large-${i}`), pad: 'y'.repeat(600) }));
+    assert.ok(Buffer.byteLength(JSON.stringify(events)) > 1_400_000, 'more than a message holds');
+    const appended = await journal.append('prod', batchOf(events));
+    await journal.append('prod', batchOf([event('after')]));
+    for (const reader of [journal.reader(0, 'all'), journal.reader(0)]) {
+      const records: JournalRecord[] = [];
+      while (records.length < events.length + 1) records.push(...(await reader.read(700, AbortSignal.timeout(5_000))));
+      assert.deepEqual(records.map((record) => record.event.id), [...events.map((item) => item.id), 'after']);
+      assert.ok(records.every((record, i) => i === 0 || record.seq > records[i - 1]!.seq), 'seqs increase');
+      assert.equal(records[0]!.seq, appended.firstSeq);
+      assert.equal(records[events.length - 1]!.seq, appended.lastSeq);
+      await reader.close();
+    }
   } finally {
     await close();
   }
