@@ -2,7 +2,7 @@
 // keeps what it handed out until the pipeline acknowledges it, AckAll), and a replay's reader on an
 // ordered consumer. Each message holds one request's events (a JSON array or one object, its count
 // in a header); their records are built without parsing them, with seqs from message-seqs.ts.
-import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { JournalReader } from '../../contracts/journal.js';
 import type { JournalRecord } from '../../event/activity-event.js';
 import { recordsOf } from '../../event/stored-record.js';
@@ -31,14 +31,22 @@ function recordsOfMessage(message: JsMsg, prefixLength: number): JournalRecord[]
   return recordsOf({ firstSeq: firstSeqOf(message.seq), count, environment: fromSubjectToken(message.subject.slice(prefixLength)), receivedAt: Math.floor(message.info.timestampNanos / 1e6), format: 'array', payload });
 }
 
+/** Records kept ready at most: past it the reader stops taking messages until read() takes some, so memory stays bounded however slow the destination. */
+const queueLimit = 20_000;
+/** The client pulls by bytes (a message holds a whole request), not by count, and holds at most this much. */
+const pullBytes = 8 << 20;
+
 /**
- * Messages pushed by a consume() callback, taken by read() in order. Redeliveries (seq at or
- * below what was already handed out) are skipped: this process still holds those.
+ * Messages consumed in pulls of at most `pullBytes`, taken by read() in order. The consumer is
+ * iterated, not given a callback, so the client pulls more only as this reader takes messages:
+ * with `queueLimit` records waiting it stops, and memory holds at most that plus one pull.
+ * Redeliveries (seq at or below what was already handed out) are skipped: this process still holds those.
  */
 abstract class QueuedReader implements JournalReader {
   /** Records not yet handed out; `last` marks the last one of its message. */
   protected readonly queue: { seq: number; record: JournalRecord; message: JsMsg; last: boolean }[] = [];
   private wake: (() => void) | undefined;
+  private room: (() => void) | undefined;
   private failure: Error | undefined;
   protected messages: ConsumerMessages | undefined;
   protected closed = false;
@@ -52,7 +60,31 @@ abstract class QueuedReader implements JournalReader {
     this.nextSeq = afterSeq + 1;
   }
 
-  protected abstract start(): Promise<void>;
+  /** Follows the consumer's notices (a durable consumer removed under the reader). */
+  protected watch(_messages: ConsumerMessages): void {}
+
+  /** The consumer to pull from; undefined when the reader closed meanwhile. */
+  protected abstract open(): Promise<Consumer | undefined>;
+
+  private async start(): Promise<void> {
+    const consumer = await this.open();
+    if (consumer !== undefined) void this.pullFrom(consumer);
+  }
+
+  private async pullFrom(consumer: Consumer): Promise<void> {
+    try {
+      const messages = await consumer.consume({ max_bytes: pullBytes });
+      this.messages = messages;
+      this.watch(messages);
+      for await (const message of messages) {
+        this.push(message);
+        if (this.queue.length >= queueLimit) await new Promise<void>((resolve) => (this.room = resolve));
+        if (this.closed) break;
+      }
+    } catch (error) {
+      if (!this.closed) this.fail(new Error(`reading the journal failed: ${(error as Error).message}`, { cause: error }));
+    }
+  }
 
   protected push(message: JsMsg): void {
     // A redelivery of what this reader handed out or queued already: it still holds those.
@@ -88,6 +120,10 @@ abstract class QueuedReader implements JournalReader {
       this.wake = undefined;
     }
     const taken = this.queue.splice(0, max);
+    if (this.queue.length < queueLimit) {
+      this.room?.();
+      this.room = undefined;
+    }
     for (const entry of taken) if (entry.last) this.held(entry.message, entry.seq);
     const newest = taken[taken.length - 1]!;
     // Past a message's last event, the next seq is the next message's first.
@@ -97,6 +133,7 @@ abstract class QueuedReader implements JournalReader {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.room?.();
     await this.started?.catch(() => undefined);
     await this.messages?.close().catch(() => undefined);
   }
@@ -115,18 +152,17 @@ export class DurableReader extends QueuedReader {
     super(journal.streamName, afterSeq);
   }
 
-  protected async start(): Promise<void> {
+  protected async open(): Promise<Consumer | undefined> {
     const name = await this.journal.consumerFrom(this.subscriptionId, this.nextSeq - 1);
-    if (this.closed) return;
-    const consumer = await this.journal.link.js.consumers.get(this.stream, name);
-    this.messages = await consumer.consume({ max_messages: 1_000, callback: (message) => this.push(message) });
-    void this.watch(this.messages);
+    return this.closed ? undefined : this.journal.link.js.consumers.get(this.stream, name);
   }
 
-  private async watch(messages: ConsumerMessages): Promise<void> {
-    for await (const status of messages.status()) {
-      if (status.type === 'consumer_deleted' || status.type === 'consumer_not_found') this.fail(new Error(`the consumer of subscription ${this.subscriptionId} was removed`));
-    }
+  protected override watch(messages: ConsumerMessages): void {
+    void (async () => {
+      for await (const status of messages.status()) {
+        if (status.type === 'consumer_deleted' || status.type === 'consumer_not_found') this.fail(new Error(`the consumer of subscription ${this.subscriptionId} was removed`));
+      }
+    })();
   }
 
   protected override held(message: JsMsg, lastSeq: number): void {
@@ -157,9 +193,8 @@ export class ReplayReader extends QueuedReader {
     super(stream, afterSeq);
   }
 
-  protected async start(): Promise<void> {
-    const consumer = await this.link.js.consumers.get(this.stream, { filter_subjects: `${eventsPrefix(this.stream)}*`, opt_start_seq: Math.max(1, messageOf(this.nextSeq)) });
-    this.messages = await consumer.consume({ max_messages: 1_000, callback: (message) => this.push(message) });
+  protected open(): Promise<Consumer> {
+    return this.link.js.consumers.get(this.stream, { filter_subjects: `${eventsPrefix(this.stream)}*`, opt_start_seq: Math.max(1, messageOf(this.nextSeq)) });
   }
 }
 
