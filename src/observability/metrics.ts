@@ -268,7 +268,7 @@ export class GatewayMetrics {
     gauge('siem_gateway_backlog_events', 'Events stored after the subscription\'s cursor, not yet delivered or passed.', (status) => status.backlogEvents);
     gauge('siem_gateway_oldest_event_age_seconds', 'Age of the oldest event the subscription holds undelivered; 0 when it is caught up.', (status, now) => (status.oldestUndeliveredAt === undefined ? 0 : Math.max(0, now - status.oldestUndeliveredAt) / 1000));
     gauge('siem_gateway_delivery_retrying', '1 while nothing is delivered: the destination keeps failing, or the subscription is failing.', (status) => (status.retrying ? 1 : 0));
-    gauge('siem_gateway_delivery_stalled', '1 while events wait and nothing is sent for 30 s past the flush interval and the timeout, with no failure to say why.', (status) => (status.stalled ? 1 : 0));
+    gauge('siem_gateway_delivery_stalled', '1 while events wait and nothing is sent for 20 s past the flush interval and the timeout, with no failure to say why.', (status) => (status.stalled ? 1 : 0));
     gauge('siem_gateway_subscription_failing', '1 while the subscription is stopped on an unexpected failure (a cursor or dead-letter write) and restarting with backoff.', (status) => (status.failing ? 1 : 0));
     gauge('siem_gateway_client_certificate_expiry_timestamp_seconds', 'When the subscription\'s mTLS client certificate expires (Unix time).', (status) => (status.clientCertificateExpiresAt === undefined ? undefined : status.clientCertificateExpiresAt.getTime() / 1000));
   }

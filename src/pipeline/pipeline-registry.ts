@@ -53,8 +53,8 @@ interface Failing {
 const restartDelayMs = { first: 1_000, max: 60_000 } as const;
 /** A restarted pipeline that runs this long without failing has recovered. */
 const healthyAfterMs = 5_000;
-/** Events waiting and no attempt, no cursor move, no failure for this long (plus flushMs and the timeout): stalled. */
-const stallBaseMs = 30_000;
+/** Events waiting and no attempt, no cursor move, no failure for this long (plus flushMs and the timeout): stalled. With the defaults (2 s, 30 s) that is 52 s, checked every 5 s: within a minute. */
+const stallBaseMs = 20_000;
 const stallCheckMs = 5_000;
 
 export interface LastAttempt {
