@@ -4,25 +4,11 @@
 // event that got a 202 reaches the sink; a repeated id is a new event to the events API.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startIdSink } from '../helpers/http-sink.js';
-import { NatsServer } from '../helpers/nats-server.js';
-import { clusterDir, events, post, readiness, startClusterGateway } from '../helpers/cluster-gateways.js';
+import { events, post, singleNodeGateway } from '../helpers/cluster-gateways.js';
 import { until } from '../helpers/manual-clock.js';
 
 test('JetStream: a 40,000-event burst of repeated bodies is delivered whole, every event that got a 202', async (t) => {
-  const { dir, cleanup } = clusterDir(t, 'siem-gateway-js-burst-');
-  const nats = await NatsServer.start(dir);
-  const { sink, ids } = await startIdSink();
-  cleanup(async () => {
-    await sink.close();
-    await nats.stop();
-  });
-  const gateway = await startClusterGateway(dir, { servers: [nats.url], stream: 'burst', name: 'gw-1', sinkUrl: sink.url, subscriptions: ['siem'] });
-  cleanup(async () => {
-    gateway.process.kill();
-    await gateway.process.exited;
-  });
-  await until(async () => (await readiness(gateway.adminUrl)).subscriptions[0]?.owner === 'gw-1', 10_000, 'the lease');
+  const { gateway, ids } = await singleNodeGateway(t, 'burst');
 
   const pool = Array.from({ length: 8 }, (_, body) => events(`pool-${body}`, 100));
   const requests = 400;

@@ -6,23 +6,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startIdSink } from '../helpers/http-sink.js';
 import { NatsServer } from '../helpers/nats-server.js';
-import { clusterDir, events, firstOccurrences, post, readiness, startClusterGateway, type RunningGateway } from '../helpers/cluster-gateways.js';
+import { clusterDir, events, firstOccurrences, post, readiness, singleNodeGateway, startClusterGateway, type RunningGateway } from '../helpers/cluster-gateways.js';
 import { until } from '../helpers/manual-clock.js';
 
 test('nats-server restarted mid-run: ingest answers 503 while it is down and 202 after, and every acknowledged event is delivered in order', async (t) => {
-  const { dir, cleanup } = clusterDir(t, 'siem-gateway-nats-restart-');
-  const nats = await NatsServer.start(dir);
-  const { sink, ids } = await startIdSink();
-  cleanup(async () => {
-    await sink.close();
-    await nats.stop();
-  });
-  const gateway = await startClusterGateway(dir, { servers: [nats.url], stream: 'restart', name: 'gw-1', sinkUrl: sink.url, subscriptions: ['siem'] });
-  cleanup(async () => {
-    gateway.process.kill();
-    await gateway.process.exited;
-  });
-  await until(async () => (await readiness(gateway.adminUrl)).subscriptions[0]?.owner === 'gw-1', 10_000, 'the lease');
+  const { nats, gateway, ids } = await singleNodeGateway(t, 'restart');
 
   const accepted: string[] = [];
   const statuses: number[] = [];
@@ -56,19 +44,7 @@ test('nats-server restarted mid-run: ingest answers 503 while it is down and 202
 });
 
 test('nats-server (R1, the README configuration) SIGKILLed under load: every event that got a 202 is delivered once it is back', async (t) => {
-  const { dir, cleanup } = clusterDir(t, 'siem-gateway-nats-kill-');
-  const nats = await NatsServer.start(dir);
-  const { sink, ids } = await startIdSink();
-  cleanup(async () => {
-    await sink.close();
-    await nats.stop();
-  });
-  const gateway = await startClusterGateway(dir, { servers: [nats.url], stream: 'killed', name: 'gw-1', sinkUrl: sink.url, subscriptions: ['siem'] });
-  cleanup(async () => {
-    gateway.process.kill();
-    await gateway.process.exited;
-  });
-  await until(async () => (await readiness(gateway.adminUrl)).subscriptions[0]?.owner === 'gw-1', 10_000, 'the lease');
+  const { nats, gateway, ids } = await singleNodeGateway(t, 'killed');
 
   const accepted = new Set<string>();
   const statuses = new Map<number, number>();

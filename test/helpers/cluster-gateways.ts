@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { GatewayProcess } from './gateway-process.js';
+import { startIdSink } from './http-sink.js';
+import { until } from './manual-clock.js';
+import { NatsServer } from './nats-server.js';
 import { ingestToken, opsToken } from './in-process-gateway.js';
 
 export interface ClusterGatewayOptions {
@@ -101,4 +104,22 @@ export async function post(ingestUrl: string, body: unknown): Promise<number> {
 export function firstOccurrences(ids: readonly string[]): string[] {
   const seen = new Set<string>();
   return ids.filter((id) => !seen.has(id) && seen.add(id));
+}
+
+/** One nats-server, an id sink and one gateway `gw-1` delivering subscription `siem` to it, its lease taken; all stopped after the test. */
+export async function singleNodeGateway(t: TestContext, stream: string) {
+  const { dir, cleanup } = clusterDir(t, `siem-gateway-${stream}-`);
+  const nats = await NatsServer.start(dir);
+  const { sink, ids } = await startIdSink();
+  cleanup(async () => {
+    await sink.close();
+    await nats.stop();
+  });
+  const gateway = await startClusterGateway(dir, { servers: [nats.url], stream, name: 'gw-1', sinkUrl: sink.url, subscriptions: ['siem'] });
+  cleanup(async () => {
+    gateway.process.kill();
+    await gateway.process.exited;
+  });
+  await until(async () => (await readiness(gateway.adminUrl)).subscriptions[0]?.owner === 'gw-1', 10_000, 'the lease');
+  return { nats, gateway, ids };
 }
