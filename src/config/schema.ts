@@ -124,6 +124,8 @@ export const ConfigSchema = Type.Object({
     maxAgeHours: Int(1, 24 * 365, 168),
     maxMB: Int(16, 16 * 1024 * 1024, 10_240),
     whenFull: Enum(['reject', 'drop-oldest'], { default: 'reject' }),
+    // The newest batches kept in memory (file journal): a subscription within them never reads disk.
+    memoryTailMB: Int(1, 1024, 32),
     backend: Enum(['file', 'jetstream'], { default: 'file' }),
     // Several gateways sharing one NATS JetStream journal, configuration and delivery work (README, Running several gateways).
     jetstream: Type.Optional(Type.Object({

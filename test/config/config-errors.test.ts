@@ -113,6 +113,7 @@ describe('wrong types anywhere give one line each', () => {
 
   test('a number out of range', () => {
     assert.deepEqual(problems(`${base}${subscription()}shutdownTimeoutMs: -5\n`), ['gateway.yaml:17 shutdownTimeoutMs: must be 0..600000']);
+    assert.deepEqual(problems(`${base}${subscription()}storage: { memoryTailMB: 2048 }\n`), ['gateway.yaml:17 storage.memoryTailMB: must be 1..1024']);
   });
 });
 

@@ -108,7 +108,7 @@ test('the smallest file: one environment, everything else defaulted', () => {
   assert.deepEqual(config.server.ingest.address, { host: '127.0.0.1', port: 8080 });
   assert.deepEqual(config.server.admin.address, { host: '127.0.0.1', port: 8081 });
   assert.equal(config.server.maxBodyKB, 4096);
-  assert.deepEqual(config.storage, { dir: '/etc/siem-gateway/data', maxAgeHours: 168, maxMB: 10_240, whenFull: 'reject', backend: 'file' });
+  assert.deepEqual(config.storage, { dir: '/etc/siem-gateway/data', maxAgeHours: 168, maxMB: 10_240, whenFull: 'reject', memoryTailMB: 32, backend: 'file' });
   assert.deepEqual(config.auth.tokens, []);
   assert.deepEqual([config.keys, config.certificates, config.sources, config.subscriptions], [[], [], [], []]);
   assert.deepEqual(config.logging, { level: 'info', deliveryFile: undefined });

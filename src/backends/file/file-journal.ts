@@ -37,7 +37,7 @@ export interface FileJournalOptions {
    * against 250-370 ms for 64 MiB, on the path to a backlog's first delivery.
    */
   segmentBytes?: number;
-  /** Payload bytes of the newest batches kept in memory for caught-up readers. Default 8 MiB. */
+  /** Payload bytes of the newest batches kept in memory for caught-up readers (storage.memoryTailMB). Default 8 MiB. */
   tailBytes?: number;
   maintenanceIntervalMs?: number;
   now?: () => number;

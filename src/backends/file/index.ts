@@ -9,7 +9,7 @@ import { fileJournalSharing } from './journal-sharing.js';
 
 export const openFileBackend: OpenBackend = async (config, { logger, onDrop }) => {
   const { storage } = config;
-  const journal = await FileJournal.open({ dir: storage.dir, maxBytes: storage.maxMB * 1024 * 1024, maxAgeMs: storage.maxAgeHours * 3_600_000, whenFull: storage.whenFull, logger, onDrop });
+  const journal = await FileJournal.open({ dir: storage.dir, maxBytes: storage.maxMB * 1024 * 1024, maxAgeMs: storage.maxAgeHours * 3_600_000, whenFull: storage.whenFull, tailBytes: storage.memoryTailMB * 1024 * 1024, logger, onDrop });
   try {
     return {
       journal,

@@ -9,14 +9,15 @@ import type { FoundDamage } from './damage-ledger.js';
 import { JournalMirror, mirroredBatch, type MirroredBatch } from './journal-mirror.js';
 import type { SegmentInfo } from './segment-file.js';
 
-type MirrorStart = { segments: readonly SegmentInfo[]; durableSeq: number };
+type MirrorStart = { segments: readonly SegmentInfo[]; durableSeq: number; tailBytes: number };
 
 export function fileJournalSharing(journal: FileJournal): JournalSharing {
   return {
     mirrorModule: import.meta.url,
-    share: (notify): MirrorStart =>
+    share: (notify): MirrorStart => ({
+      tailBytes: journal.tail.maxBytes,
       // The snapshot and the follower are taken in one step: no batch falls between them.
-      journal.follow({
+      ...journal.follow({
         durable: (tails, activeSegmentBytes) => {
           const batches = [];
           const transfer = [];
@@ -30,6 +31,7 @@ export function fileJournalSharing(journal: FileJournal): JournalSharing {
         // Posting copies them: the thread's list does not move with the journal's.
         segments: (segments) => notify('segments', segments),
       }),
+    }),
     unshare: () => journal.follow(undefined),
     answers: {
       openCursor: ({ subscriptionId, environment, startAt }: { subscriptionId: string; environment: string; startAt: StartAt }) => journal.openCursor(subscriptionId, environment, startAt),
@@ -52,6 +54,7 @@ export const openMirror: OpenMirror = (start, line) => {
       noteHeld: (subscriptionId, seq) => line.notify('noteHeld', { subscriptionId, seq }),
     },
     start as MirrorStart,
+    (start as MirrorStart).tailBytes,
   );
   return {
     journal,

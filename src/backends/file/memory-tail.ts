@@ -26,7 +26,7 @@ export class MemoryTail {
   private head = 0;
   private bytes = 0;
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(readonly maxBytes: number) {}
 
   push(batch: TailBatch): void {
     this.batches.push(batch);
