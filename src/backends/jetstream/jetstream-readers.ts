@@ -81,6 +81,8 @@ abstract class QueuedReader implements JournalReader {
         if (this.queue.length >= queueLimit) await new Promise<void>((resolve) => (this.room = resolve));
         if (this.closed) break;
       }
+      // The consumer stopped handing out messages (its leader moved, it was removed): the pipeline restarts and opens it again.
+      if (!this.closed) this.fail(new Error('the consumer stopped delivering messages'));
     } catch (error) {
       if (!this.closed) this.fail(new Error(`reading the journal failed: ${(error as Error).message}`, { cause: error }));
     }
