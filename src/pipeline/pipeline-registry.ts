@@ -251,11 +251,12 @@ export class PipelineRegistry {
    * failure. Logged once each way. Failing and retrying subscriptions say so themselves.
    */
   private stalled(running: Running, stats: JournalStats): boolean {
+    if (running.failing !== undefined || running.pipeline.retrying) return false;
     const { subscription, progress } = running;
     const now = this.clock();
     const cursor = stats.cursors[subscription.id];
-    const backlog = stats.backlog?.[subscription.id] ?? Math.max(0, stats.lastSeq - (cursor ?? stats.lastSeq));
-    if (cursor !== progress.cursor || backlog === 0 || running.failing !== undefined || running.pipeline.retrying) {
+    const backlog = backlogOf(subscription.id, stats);
+    if (cursor !== progress.cursor || backlog === 0) {
       progress.cursor = cursor;
       progress.at = Math.max(progress.at, now);
       if (progress.stalled) {
@@ -276,7 +277,7 @@ export class PipelineRegistry {
   private checkStalls(): void {
     if (this.running.size === 0) return;
     const stats = this.options.journal.stats();
-    for (const running of this.running.values()) if (running.failing === undefined && !running.pipeline.retrying) this.stalled(running, stats);
+    for (const running of this.running.values()) this.stalled(running, stats);
   }
 
   /** Every configured subscription as metrics see it, suspended ones included. */
@@ -288,7 +289,7 @@ export class PipelineRegistry {
   private statusOf({ id, environment }: Pick<Subscription, 'id' | 'environment'>, stats: JournalStats): SubscriptionStatus {
     const running = this.running.get(id);
     const failing = running?.failing;
-    const backlogEvents = stats.backlog?.[id] ?? Math.max(0, stats.lastSeq - (stats.cursors[id] ?? stats.lastSeq));
+    const backlogEvents = backlogOf(id, stats);
     return {
       id,
       environment,
@@ -297,7 +298,7 @@ export class PipelineRegistry {
       oldestUndeliveredAt: failing ? (failing.oldestUndeliveredAt ?? (backlogEvents > 0 ? failing.since : undefined)) : running?.pipeline.oldestUndeliveredAt(),
       retrying: failing !== undefined || (running?.pipeline.retrying ?? false),
       failing: failing !== undefined,
-      stalled: running !== undefined && failing === undefined && !running.pipeline.retrying && this.stalled(running, stats),
+      stalled: running !== undefined && this.stalled(running, stats),
       clientCertificateExpiresAt: running?.transport.clientCertificateExpiresAt?.(),
     };
   }
@@ -306,4 +307,9 @@ export class PipelineRegistry {
     clearInterval(this.watchdog);
     await Promise.all([...this.running].map(([id, current]) => this.stopOne(id, current)));
   }
+}
+
+/** Events stored after the subscription's cursor: the journal's own count where it keeps one (JetStream), else the seqs after the cursor. */
+function backlogOf(id: string, stats: JournalStats): number {
+  return stats.backlog?.[id] ?? Math.max(0, stats.lastSeq - (stats.cursors[id] ?? stats.lastSeq));
 }

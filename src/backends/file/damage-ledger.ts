@@ -41,14 +41,11 @@ export class DamageLedger {
 
   private constructor(
     private readonly journalDir: string,
+    private readonly path: string,
     private entries: Damage[],
     private readonly logger: Logger,
     private readonly onDrop: ((report: DropReport) => void) | undefined,
   ) {}
-
-  private get path(): string {
-    return join(this.journalDir, 'damage.json');
-  }
 
   static load(journalDir: string, logger: Logger, onDrop?: (report: DropReport) => void): DamageLedger {
     const path = join(journalDir, 'damage.json');
@@ -60,7 +57,7 @@ export class DamageLedger {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') logger.error({ file: path, err: error }, `journal: ${path} cannot be read; damage found earlier may be counted again`);
     }
-    return new DamageLedger(journalDir, entries, logger, onDrop);
+    return new DamageLedger(journalDir, path, entries, logger, onDrop);
   }
 
   get all(): readonly Damage[] {

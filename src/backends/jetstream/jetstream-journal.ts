@@ -1,15 +1,18 @@
 // The Journal contract over NATS JetStream, for several gateways sharing one journal
-// (storage.backend: jetstream). One stream with file storage holds every event as its own
-// message on `<stream>.events.<environment>`, published with the event id as Nats-Msg-Id (a
-// client's retry within the stream's duplicate window is stored once); the stream sequence is the
-// journal's seq. Each subscription's cursor is a durable pull consumer filtered on its
-// environment, acknowledged (AckAll) up to the last delivered seq.
+// (storage.backend: jetstream). One stream with file storage holds one message per request on
+// `<stream>.events.<environment>` (request-messages.ts); an event's seq is derived from its
+// message's stream seq (message-seqs.ts). IdP webhook retries go one event per message with the
+// event id as Nats-Msg-Id, so a retry within the duplicate window is stored once. Each
+// subscription's cursor is a durable pull consumer filtered on its environment, acknowledged
+// (AckAll) up to the last message delivered whole, plus its place inside a partly delivered one
+// in the `<stream>-cursors` bucket.
 //
 // Retention is the gateway's own, so that every event a subscription loses is counted: JetStream
 // limits remove messages without saying which consumer had not seen them. Before each append the
 // gateway compares the stream's size with storage.maxMB (reject: 503; drop-oldest: it purges the
 // oldest messages environment by environment, in steps at each lagging consumer's ack floor, and
-// counts each step's purged messages against the subscriptions that had not acknowledged them).
+// counts each step's purged events, from the messages' count headers, against the subscriptions
+// that had not acknowledged them).
 // A sweep does the same for storage.maxAgeHours. The stream's own max_bytes and max_age stay set
 // (max_age one hour later) as a backstop for when no gateway runs.
 import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, type ConsumerConfig, type ConsumerInfo } from '@nats-io/jetstream';
@@ -64,8 +67,8 @@ export class JetStreamJournal implements Journal {
   private readonly publisher: JetStreamPublisher;
   /** Where a cursor inside a partly delivered message is kept (the consumer's ack floor counts whole messages). */
   private partials!: KV;
-  /** Events per message in what this process appended and read: the backlog's estimate from pending messages. */
-  private eventsPerMessage = { events: 0, messages: 0 };
+  /** Events per message in what this process appended: the backlog's estimate from pending messages. */
+  private readonly eventsPerMessage = { events: 0, messages: 0 };
 
   private constructor(private readonly options: JetStreamJournalOptions) {
     this.stream = options.link.settings.stream;

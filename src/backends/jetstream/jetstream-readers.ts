@@ -143,8 +143,8 @@ abstract class QueuedReader implements JournalReader {
 
 /** A subscription's reader on its durable consumer; keeps what it handed out until it is acknowledged. */
 export class DurableReader extends QueuedReader {
-  /** Messages handed out whole and not yet acknowledged, oldest first. */
-  private readonly unacknowledged: JsMsg[] = [];
+  /** Messages handed out whole and not yet acknowledged, oldest first, with the seq of their last event. */
+  private readonly unacknowledged: { message: JsMsg; lastSeq: number }[] = [];
 
   constructor(
     private readonly journal: ConsumerSource,
@@ -168,19 +168,13 @@ export class DurableReader extends QueuedReader {
   }
 
   protected override held(message: JsMsg, lastSeq: number): void {
-    this.unacknowledged.push(message);
-    this.lastSeqs.set(message.seq, lastSeq);
+    this.unacknowledged.push({ message, lastSeq });
   }
-
-  private readonly lastSeqs = new Map<number, number>();
 
   /** The newest handed-out message whose every event is at or before `seq`, forgetting every one up to it (AckAll acknowledges them all). */
   takeUpTo(seq: number): JsMsg | undefined {
     let found: JsMsg | undefined;
-    while (this.unacknowledged.length > 0 && this.lastSeqs.get(this.unacknowledged[0]!.seq)! <= seq) {
-      found = this.unacknowledged.shift()!;
-      this.lastSeqs.delete(found.seq);
-    }
+    while (this.unacknowledged.length > 0 && this.unacknowledged[0]!.lastSeq <= seq) found = this.unacknowledged.shift()!.message;
     return found;
   }
 }
