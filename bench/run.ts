@@ -1,7 +1,9 @@
 // npm run bench: the gateway end to end, as its own process, on this machine.
 //   generator (this process, undici) → gateway (journal with fsync on) → sink (its own process, HEC-like)
-// Prints one JSON line. Flags:
-//   --duration S --warmup S --connections N --subscriptions N --tls --format SPLUNK|ACTIVITY|NEWRELIC
+// Prints one JSON line per connection count: throughput, CPU (per event and per core), time to 202,
+// the gateway's own counters (requests, group commits, GC), then drain time, lost and duplicates.
+// Flags:
+//   --duration S --warmup S --connections N[,N…] (default 1,4,16) --subscriptions N --tls --format SPLUNK|ACTIVITY|NEWRELIC
 //   --subscriptions 0 measures ingest alone (npm run bench:ingest); --tcp delivers over TCP_IP (JSON_DOC)
 //   --rate R (open loop, events/s, for latency) --backlog N (fill N events with the sink down, then
 //   measure start-up to first delivery and drain rate) --max-events N --profile DIR (gateway --cpu-prof)
@@ -18,18 +20,18 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Pool } from 'undici';
 import { createCa } from '../test/helpers/certificates.js';
 import { freePort } from '../test/helpers/free-port.js';
 import { NatsServer } from '../test/helpers/nats-server.js';
-import { pingOneEvent } from './pingone-events.js';
+import { counterRates, metricsToken, readCounters, type Counters } from './gateway-counters.js';
+import { batchSize, bodyBytes, generate } from './generator.js';
 import { cpuSeconds, peakRssMb } from './process-usage.js';
 
 const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '20' },
     warmup: { type: 'string', default: '3' },
-    connections: { type: 'string', default: '4' },
+    connections: { type: 'string', default: '1,4,16' },
     subscriptions: { type: 'string', default: '1' },
     tls: { type: 'boolean', default: false },
     tcp: { type: 'boolean', default: false },
@@ -45,7 +47,6 @@ const { values } = parseArgs({
   },
 });
 const token = 'bench-ingest-token-0123456789';
-const batchSize = 100;
 const subscriptions = Number(values.subscriptions);
 const dir = mkdtempSync(join(tmpdir(), 'siem-gateway-bench-'));
 const children: ChildProcess[] = [];
@@ -104,26 +105,26 @@ ${caFile ? '    trustedCertificates: [ { id: sink-ca } ]\n' : ''}    filterOptio
   ingest: { listen: "127.0.0.1:0" }
   admin: { listen: "127.0.0.1:0" }
 ${values.thread === undefined ? '' : `  deliveryThread: ${values.thread}\n`}storage: ${storage}
-auth: { tokens: [ { name: bench, token: "${token}", scopes: [ingest] } ] }
+auth: { tokens: [ { name: bench, token: "${token}", scopes: [ingest] }, { name: scrape, token: "${metricsToken}", scopes: [metrics] } ] }
 environments: [ { id: prod } ]
 ${caFile ? `certificates: [ { id: sink-ca, environment: prod, file: ${caFile} } ]\n` : ''}logging: { level: info }
 ${subscriptions === 0 ? '' : `subscriptions:\n${subscriptionLines}`}`);
   return file;
 }
 
-async function startGateway(file: string): Promise<{ child: ChildProcess; ingest: string; startedAt: number }> {
+async function startGateway(file: string): Promise<{ child: ChildProcess; ingest: string; admin: string; startedAt: number }> {
   const profile = values.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values.profile}`];
   const startedAt = Date.now();
   const child = spawn(process.execPath, [...profile, fileURLToPath(new URL('../src/cli/main.js', import.meta.url)), 'start', '--config', file], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env } });
   children.push(child);
   // The log (delivery lines included, as operators run it) is read to the end so the pipe never blocks.
-  const ingest = await new Promise<string>((resolve, reject) => {
+  const { ingest, admin } = await new Promise<{ ingest: string; admin: string }>((resolve, reject) => {
     createInterface({ input: child.stdout }).on('line', (line) => {
-      if (line.includes('"msg":"listening"')) resolve((JSON.parse(line) as { ingest: string }).ingest);
+      if (line.includes('"msg":"listening"')) resolve(JSON.parse(line) as { ingest: string; admin: string });
     });
     child.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)));
   });
-  return { child, ingest, startedAt };
+  return { child, ingest, admin, startedAt };
 }
 
 async function stopGateway(child: ChildProcess): Promise<void> {
@@ -132,80 +133,6 @@ async function stopGateway(child: ChildProcess): Promise<void> {
 }
 
 // ---- the generator ---------------------------------------------------------------------------
-
-/** Bodies of 100 events with a `sentAt` placeholder, filled in per request (cheap string joins). */
-// With JetStream, event ids are the publish dedupe key: each request's ids get a suffix of their own.
-const uniqueIds = values.backend === 'jetstream';
-const templates = Array.from({ length: 32 }, (_, b) => JSON.stringify(Array.from({ length: batchSize }, (_, i) => { const event = pingOneEvent(b * batchSize + i); return { ...event, id: uniqueIds ? `${String(event.id)}-@n@` : event.id, sentAt: -1 }; })).split('"sentAt":-1'));
-const bodyBytes = Buffer.byteLength(templates[0]!.join('"sentAt":1795430000000'));
-
-interface Load {
-  accepted: number;
-  refused: number;
-  /** Request latencies (ms) while `measuring`. */
-  latencies: number[];
-  measuring: boolean;
-  stop(): Promise<void>;
-}
-
-function generate(ingests: string | string[], options: { connections: number; rate?: number; maxEvents: number }): Load {
-  const addresses = typeof ingests === 'string' ? [ingests] : ingests;
-  const pools = addresses.map((ingest) => new Pool(`http://${ingest}`, { connections: Math.max(Math.ceil(options.connections / addresses.length), 1), pipelining: 1 }));
-  const load = { accepted: 0, refused: 0, latencies: [], measuring: false, stopped: false } as unknown as Load & { stopped: boolean };
-  let n = 0;
-  const send = async (pool = pools[n % pools.length]!) => {
-    const parts = templates[n++ % templates.length]!;
-    const joined = parts.join(`"sentAt":${Date.now()}`);
-    const body = uniqueIds ? joined.replaceAll('@n@', String(n)) : joined;
-    const started = performance.now();
-    const response = await pool.request({ path: '/v1/environments/prod/events', method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
-    await response.body.dump();
-    if (response.statusCode === 202) load.accepted += batchSize;
-    else load.refused += batchSize;
-    if (load.measuring) load.latencies.push(performance.now() - started);
-  };
-  const running: Promise<void>[] = [];
-  if (options.rate === undefined) {
-    for (let c = 0; c < options.connections; c++) {
-      running.push((async () => {
-        while (!load.stopped && load.accepted < options.maxEvents) await send(pools[c % pools.length]);
-      })());
-    }
-  } else {
-    // Open loop: requests leave on a fixed schedule whatever the answers (bounded in flight). The
-    // rate ramps up from a tenth over the warm-up, so a cold (not yet optimised) gateway does not
-    // start with a queue that the measured window then inherits.
-    const rate = options.rate;
-    const rampMs = Number(values.warmup) * 1000;
-    const started = performance.now();
-    /** When request `k` is due: ∫ rate(t) dt = k · batchSize, with rate(t) rising linearly from rate/10 over the ramp. */
-    const dueAt = (k: number): number => {
-      const events = k * batchSize;
-      const rampEvents = ((rate * 0.1 + rate) / 2) * (rampMs / 1000);
-      if (rampMs === 0 || events >= rampEvents) return rampMs + ((events - rampEvents) / rate) * 1000;
-      // Solve 0.1·r·t + 0.45·r·t²/ramp = events (t in seconds) for t.
-      const a = (0.45 * rate) / (rampMs / 1000);
-      const b = 0.1 * rate;
-      return ((-b + Math.sqrt(b * b + 4 * a * events)) / (2 * a)) * 1000;
-    };
-    let inFlight = 0;
-    running.push((async () => {
-      for (let k = 0; !load.stopped && load.accepted < options.maxEvents; k++) {
-        const due = started + dueAt(k) - performance.now();
-        if (due > 0) await new Promise((resolve) => setTimeout(resolve, due));
-        if (inFlight >= 256) continue;
-        inFlight++;
-        void send().finally(() => inFlight--);
-      }
-    })());
-  }
-  load.stop = async () => {
-    load.stopped = true;
-    await Promise.all(running);
-    await Promise.all(pools.map((pool) => pool.close()));
-  };
-  return load;
-}
 
 // ---- measuring -------------------------------------------------------------------------------
 
@@ -240,26 +167,30 @@ function tlsMaterial(): { sink: { cert: string; key: string }; caFile: string } 
   return { sink: server, caFile };
 }
 
-async function throughput(processes = Number(values.processes), prefix = 'gw'): Promise<Record<string, unknown>> {
+async function throughput(connections: number, processes = Number(values.processes), prefix = 'gw'): Promise<Record<string, unknown>> {
   const tls = tlsMaterial();
   const sink = await startSink(0, tls?.sink);
   const gateways: Awaited<ReturnType<typeof startGateway>>[] = [];
   for (let i = 0; i < processes; i++) gateways.push(await startGateway(writeConfig(sink.port, tls?.caFile, `${prefix}-${i}`)));
   const gatewayCpu = () => gateways.reduce((sum, running) => sum + cpuSeconds(running.child.pid!), 0);
   const natsCpu = () => (nats === undefined ? 0 : cpuSeconds(nats.pid));
-  const load = generate(gateways.map((running) => running.ingest), { connections: Number(values.connections), rate: values.rate === undefined ? undefined : Number(values.rate), maxEvents: Number(values['max-events']) });
+  const load = generate(gateways.map((running) => running.ingest), { token, connections, rate: values.rate === undefined ? undefined : Number(values.rate), rampMs: Number(values.warmup) * 1000, maxEvents: Number(values['max-events']), uniqueIds: nats !== undefined });
+  const counters = () => Promise.all(gateways.map((running) => readCounters(running.admin)));
   await sleep(Number(values.warmup) * 1000);
   sink.reset();
   load.measuring = true;
-  const before = { accepted: load.accepted, sink: await sink.stats(), cpu: gatewayCpu(), natsCpu: natsCpu(), sinkCpu: cpuSeconds(sink.child.pid!), generatorCpu: cpuSeconds(process.pid), at: performance.now() };
+  const before = { accepted: load.accepted, counters: await counters(), sink: await sink.stats(), cpu: gatewayCpu(), natsCpu: natsCpu(), sinkCpu: cpuSeconds(sink.child.pid!), generatorCpu: cpuSeconds(process.pid), at: performance.now() };
   await sleep(Number(values.duration) * 1000);
-  const after = { accepted: load.accepted, sink: await sink.stats(), cpu: gatewayCpu(), natsCpu: natsCpu(), sinkCpu: cpuSeconds(sink.child.pid!), generatorCpu: cpuSeconds(process.pid), at: performance.now() };
+  const after = { accepted: load.accepted, counters: await counters(), sink: await sink.stats(), cpu: gatewayCpu(), natsCpu: natsCpu(), sinkCpu: cpuSeconds(sink.child.pid!), generatorCpu: cpuSeconds(process.pid), at: performance.now() };
   load.measuring = false;
   const requests = load.latencies.sort((a, b) => a - b);
   const requestPercentile = (p: number) => Math.round((requests[Math.min(requests.length - 1, Math.floor(requests.length * p))] ?? 0) * 10) / 10;
   await load.stop();
+  // Drain: until the sink holds every acknowledged event, at most 60 s; what is missing then is lost.
   const expected = load.accepted * subscriptions;
-  await waitFor(async () => (await sink.stats()).events >= expected, 120_000);
+  const drainStarted = performance.now();
+  await waitFor(async () => (await sink.stats()).events >= expected, 60_000);
+  const drainSeconds = (performance.now() - drainStarted) / 1000;
   const final = await sink.stats();
   const rss = Math.max(...gateways.map((running) => peakRssMb(running.child.pid!)));
   for (const running of gateways) await stopGateway(running.child);
@@ -274,7 +205,7 @@ async function throughput(processes = Number(values.processes), prefix = 'gw'): 
     protocol: values.tcp ? 'TCP_IP' : 'HTTPS',
     deliveryThread: values.thread ?? 'auto',
     subscriptions,
-    connections: Number(values.connections),
+    connections,
     rate: values.rate === undefined ? null : Number(values.rate),
     events_per_s: Math.round((after.accepted - before.accepted) / seconds),
     delivered_per_s: Math.round((after.sink.events - before.sink.events) / seconds),
@@ -284,6 +215,8 @@ async function throughput(processes = Number(values.processes), prefix = 'gw'): 
     request_p50_ms: requestPercentile(0.5),
     request_p99_ms: requestPercentile(0.99),
     cpu_pct: Math.round(((after.cpu - before.cpu) / seconds) * 100),
+    // Throughput for each core the gateway kept busy: does it grow with cores, or only use them?
+    events_per_s_per_core: Math.round((after.sink.events - before.sink.events) / Math.max(0.01, after.cpu - before.cpu)),
     ...(nats === undefined ? {} : { nats_cpu_pct: Math.round(((after.natsCpu - before.natsCpu) / seconds) * 100) }),
     // The rest of the machine's two cores: what the generator and the sink take from the gateway.
     generator_cpu_pct: Math.round(((after.generatorCpu - before.generatorCpu) / seconds) * 100),
@@ -292,9 +225,12 @@ async function throughput(processes = Number(values.processes), prefix = 'gw'): 
     // runs of different speed, and with Fluent Bit's figure from ../shared/peers.
     ...cpuPerEvent({ gateway: after.cpu - before.cpu, ...(nats === undefined ? {} : { nats: after.natsCpu - before.natsCpu }), generator: after.generatorCpu - before.generatorCpu, sink: after.sinkCpu - before.sinkCpu }, subscriptions === 0 ? after.accepted - before.accepted : after.sink.events - before.sink.events),
     rss_mb: rss,
+    ...(nats === undefined ? sumRates(before.counters, after.counters, seconds) : {}),
     accepted: load.accepted,
     delivered: final.events,
+    drain_s: Math.round(drainSeconds * 10) / 10,
     lost: Math.max(0, expected - final.events),
+    duplicates: Math.max(0, final.events - expected),
     refused: load.refused,
   };
 }
@@ -304,7 +240,7 @@ async function backlog(count: number): Promise<Record<string, unknown>> {
   const port = await freePort();
   const file = writeConfig(port, tls?.caFile);
   const filling = await startGateway(file);
-  const load = generate(filling.ingest, { connections: Number(values.connections), maxEvents: count });
+  const load = generate(filling.ingest, { token, connections: Number(values.connections.split(',')[0]), maxEvents: count, uniqueIds: nats !== undefined });
   await waitFor(() => Promise.resolve(load.accepted >= count), 600_000);
   await load.stop();
   await stopGateway(filling.child);
@@ -328,6 +264,12 @@ async function backlog(count: number): Promise<Record<string, unknown>> {
   };
 }
 
+/** The gateways' own counters over the window (file journal: JetStream has no group commits to count). */
+function sumRates(before: Counters[], after: Counters[], seconds: number): Record<string, number> {
+  const sum = (all: Counters[]) => all.reduce((total, one) => Object.fromEntries(Object.entries(one).map(([key, value]) => [key, (total as Record<string, number>)[key]! + value])) as Counters);
+  return counterRates(sum(before), sum(after), seconds);
+}
+
 /** `us_cpu_per_event_<name>`: CPU microseconds each process spent per event. */
 function cpuPerEvent(cpuSecondsBy: Record<string, number>, events: number): Record<string, number> {
   return Object.fromEntries(Object.entries(cpuSecondsBy).map(([name, cpu]) => [`us_cpu_per_event_${name}`, events > 0 ? Math.round((cpu / events) * 1e7) / 10 : 0]));
@@ -341,23 +283,31 @@ function peer(): Promise<number> {
     return Promise.resolve(2);
   }
   const repository = fileURLToPath(new URL('../../', import.meta.url));
-  const child = spawn('bash', [script, values.duration === '20' ? '25' : values.duration, values.connections], { cwd: repository, env: { ...process.env, GW: repository }, stdio: 'inherit' });
+  const child = spawn('bash', [script, values.duration === '20' ? '25' : values.duration, values.connections.split(',').at(-1)!], { cwd: repository, env: { ...process.env, GW: repository }, stdio: 'inherit' });
   return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
 }
 
 if (values.peer) process.exit(await peer());
-if (values.backend === 'jetstream') nats = await NatsServer.start(dir);
-else if (values.backend !== 'file') throw new Error('--backend is file or jetstream');
+if (values.backend !== 'file' && values.backend !== 'jetstream') throw new Error('--backend is file or jetstream');
+if (values.backend === 'jetstream' && values.backlog !== undefined) nats = await NatsServer.start(dir);
 process.on('exit', () => nats?.killNow());
-const result = values.backlog === undefined ? await throughput() : await backlog(Number(values.backlog));
-console.log(JSON.stringify(result));
-if (nats !== undefined && values.backlog === undefined) {
-  // The same load on one gateway with the file journal, in the same run: the yardstick JetStream is held to.
-  await nats.stop();
-  nats = undefined;
-  const file = await throughput(1, 'file');
-  console.log(JSON.stringify(file));
-  const cpu = (line: Record<string, unknown>) => Number(line.us_cpu_per_event_gateway) + Number(line.us_cpu_per_event_nats ?? 0);
-  console.log(JSON.stringify({ ratio_events_jetstream_file: Math.round((Number(result.events_per_s) / Number(file.events_per_s)) * 100) / 100, ratio_cpu_per_event_jetstream_file: Math.round((cpu(result) / cpu(file)) * 100) / 100, processes: result.processes }));
+if (values.backlog !== undefined) {
+  console.log(JSON.stringify(await backlog(Number(values.backlog))));
+  process.exit(0);
+}
+// One line per connection count (default 1, 4 and 16: collectors in front of a gateway open many).
+for (const connections of values.connections.split(',').map(Number)) {
+  if (values.backend === 'jetstream') nats ??= await NatsServer.start(dir);
+  const result = await throughput(connections);
+  console.log(JSON.stringify(result));
+  if (nats !== undefined) {
+    // The same load on one gateway with the file journal, in the same run: the yardstick JetStream is held to.
+    await nats.stop();
+    nats = undefined;
+    const file = await throughput(connections, 1, 'file');
+    console.log(JSON.stringify(file));
+    const cpu = (line: Record<string, unknown>) => Number(line.us_cpu_per_event_gateway) + Number(line.us_cpu_per_event_nats ?? 0);
+    console.log(JSON.stringify({ ratio_events_jetstream_file: Math.round((Number(result.events_per_s) / Number(file.events_per_s)) * 100) / 100, ratio_cpu_per_event_jetstream_file: Math.round((cpu(result) / cpu(file)) * 100) / 100, processes: result.processes, connections }));
+  }
 }
 process.exit(0);

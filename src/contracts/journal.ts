@@ -80,8 +80,19 @@ export interface JournalStats {
   /** Events each subscription has still to deliver, where the journal counts them itself (JetStream: per environment). */
   backlog?: Record<string, number>;
   failed: boolean;
+  /** Group commits since start (file journal): one write and one fdatasync each, for every append waiting then. */
+  commits?: CommitStats;
   /** Why it cannot take appends now, in a few words for /readyz (`jetstream unreachable`). */
   failure?: string;
+}
+
+export interface CommitStats {
+  rounds: number;
+  appends: number;
+  bytes: number;
+  /** Time spent in the rounds' writes and syncs, as the event loop saw it. */
+  writeSeconds: number;
+  syncSeconds: number;
 }
 
 /** Dropped by retention (age or size) before a subscription delivered them. */

@@ -1,7 +1,7 @@
 // Prometheus metrics (prefix siem_gateway_). Labels stay bounded: configured environment and
 // subscription ids, fixed reason names; never event data, request paths or URLs.
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValue } from 'prom-client';
-import type { JournalStats } from '../contracts/journal.js';
+import type { CommitStats, JournalStats } from '../contracts/journal.js';
 import { RunHistogram } from './run-histogram.js';
 
 /** What each configured subscription looks like at scrape time. */
@@ -229,6 +229,13 @@ export class GatewayMetrics {
     gauge('siem_gateway_journal_max_bytes', 'The journal size limit (storage.maxMB).', (s) => s.maxBytes);
     gauge('siem_gateway_journal_segments', 'Segment files in the journal.', (s) => s.segments);
     gauge('siem_gateway_journal_last_seq', 'Seq of the newest durable event.', (s) => s.lastSeq);
+    // Group commits: each is one write and one fdatasync for every append waiting at that moment.
+    const counter = (name: string, help: string, read: (c: CommitStats) => number) =>
+      new Counter({ name, help, registers: [this.registry], collect() { const commits = stats().commits; if (commits === undefined) return; this.reset(); this.inc(read(commits)); } });
+    counter('siem_gateway_journal_commits_total', 'Group commits of the file journal (one write and one fdatasync each).', (c) => c.rounds);
+    counter('siem_gateway_journal_committed_appends_total', 'Appends (ingest requests) those commits made durable: divided by commits, the group size.', (c) => c.appends);
+    counter('siem_gateway_journal_commit_write_seconds_total', 'Time the commits spent writing, as the event loop saw it.', (c) => c.writeSeconds);
+    counter('siem_gateway_journal_commit_sync_seconds_total', 'Time the commits spent in fdatasync, as the event loop saw it.', (c) => c.syncSeconds);
   }
 
   /** Per-subscription gauges, read at scrape time; a removed subscription's series disappear. */

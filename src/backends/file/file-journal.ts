@@ -22,7 +22,8 @@ import { recoverNewest } from './segment-recovery.js';
 import { JournalRetention, retryAfterSeconds } from './journal-retention.js';
 import { proveWrite, WriteHealth } from './write-health.js';
 import { encodeBatchHeader } from './record-codec.js';
-import { createSegmentFile, listSegments, segmentHolding, segmentHeaderBytes, seqBefore, writeAll, type SegmentInfo } from './segment-file.js';
+import { CommitThread } from './commit-thread.js';
+import { createSegmentFile, listSegments, segmentHolding, segmentHeaderBytes, seqBefore, type SegmentInfo } from './segment-file.js';
 
 export interface FileJournalOptions {
   /** storage.dir: segments go to `<dir>/journal`, cursors to `<dir>/cursors`. */
@@ -71,6 +72,7 @@ export class FileJournal implements Journal, ReaderSource {
   private pending: PendingAppend[] = [];
   private pendingBytes = 0;
   private flushing: Promise<void> | null = null;
+  private readonly committer = new CommitThread();
   private appended = deferred<void>();
   private readonly cursors: JournalCursors;
   /** Each subscription's reader: what it holds in memory is not lost when its segment goes. */
@@ -199,8 +201,7 @@ export class FileJournal implements Journal, ReaderSource {
         if (active.bytes >= this.segmentBytes && active.firstSeq <= this.durableSeq) await this.roll(batch[0]!.tail.firstSeq);
         const newest = batch.at(-1)!.tail;
         await this.highWater.cover(newest.firstSeq + newest.count - 1);
-        await writeAll(this.handle, batch.flatMap((append) => append.buffers));
-        await this.handle.datasync();
+        await this.committer.commit(this.handle.fd, batch.flatMap((append) => append.buffers), batch.length);
       } catch (error) {
         this.writeFailed(asError(error), batch);
         break;
@@ -367,6 +368,7 @@ export class FileJournal implements Journal, ReaderSource {
       segments: this.segments.length,
       cursors: this.cursors.seqs(),
       failed: this.health.failure !== undefined,
+      commits: this.committer.stats(),
       ...(this.health.failure === undefined ? {} : { failure: `journal cannot write (${(this.health.failure as NodeJS.ErrnoException).code ?? 'write error'})` }),
     };
   }
@@ -377,6 +379,7 @@ export class FileJournal implements Journal, ReaderSource {
     this.health.stop();
     clearInterval(this.timer);
     await this.flushing;
+    await this.committer.close();
     await this.health.settle();
     await this.retention.settle();
     await this.deletions;

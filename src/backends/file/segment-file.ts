@@ -271,14 +271,3 @@ export async function seqBefore(segments: readonly SegmentInfo[], at: number, du
   }
   return durableSeq;
 }
-
-/** Writes every buffer, in order, finishing a short write. */
-export async function writeAll(handle: FileHandle, buffers: Buffer[]): Promise<void> {
-  let total = 0;
-  for (const buffer of buffers) total += buffer.length;
-  let { bytesWritten } = await handle.writev(buffers);
-  if (bytesWritten === total) return;
-  // A short write is rare on files; finish it from one joined buffer.
-  const all = Buffer.concat(buffers);
-  while (bytesWritten < total) bytesWritten += (await handle.write(all, bytesWritten, total - bytesWritten)).bytesWritten;
-}
