@@ -6,6 +6,7 @@
 // thread only writes to and syncs the one it is given, one round at a time.
 import { Worker } from 'node:worker_threads';
 import type { CommitStats } from '../../contracts/journal.js';
+import { compactBytes } from '../../util/compact-bytes.js';
 import type { CommitAnswer, CommitRequest } from './commit-worker.js';
 
 export class CommitThread {
@@ -35,7 +36,7 @@ export class CommitThread {
       };
       this.waiting.set(id, { resolve: counted, reject });
       if (this.waiting.size === 1) worker.ref();
-      worker.postMessage({ id, fd, buffers } satisfies CommitRequest);
+      worker.postMessage({ id, fd, buffers: buffers.map(compactBytes) } satisfies CommitRequest);
     });
   }
 

@@ -13,10 +13,11 @@ import { FileJournalReader, type ReaderSource } from './file-journal-reader.js';
 import type { AppendBatch, Journal, JournalReader, JournalStats } from '../../contracts/journal.js';
 import { MemoryTail, type TailBatch } from './memory-tail.js';
 import { packScan, unpackScan } from './packed-scan.js';
+import { compactBytes } from '../../util/compact-bytes.js';
 import type { PayloadFormat } from '../../event/payload.js';
 import { segmentHolding, type SegmentInfo } from './segment-file.js';
 
-/** A durable batch as it crosses threads: its bytes in a buffer of their own (transferred, not cloned). */
+/** A durable batch as it crosses threads: its bytes in a buffer of their own. */
 export interface MirroredBatch {
   firstSeq: number;
   count: number;
@@ -28,13 +29,11 @@ export interface MirroredBatch {
   scan?: Int32Array;
 }
 
-/** One batch for the mirror, and the buffers to transfer with it. */
+/** One batch for the mirror, and the buffers to transfer with it (the packed scan; the bytes are cloned: compactBytes). */
 export function mirroredBatch(tail: TailBatch): { batch: MirroredBatch; transfer: ArrayBuffer[] } {
-  const payload = new Uint8Array(tail.payload.length);
-  payload.set(tail.payload);
   const scan = tail.scanned === undefined ? undefined : packScan(tail.scanned);
-  const batch: MirroredBatch = { firstSeq: tail.firstSeq, count: tail.count, environment: tail.environment, receivedAt: tail.receivedAt, format: tail.format, payload, ...(scan === undefined ? {} : { scan }) };
-  return { batch, transfer: (scan === undefined ? [payload.buffer] : [payload.buffer, scan.buffer]) as ArrayBuffer[] };
+  const batch: MirroredBatch = { firstSeq: tail.firstSeq, count: tail.count, environment: tail.environment, receivedAt: tail.receivedAt, format: tail.format, payload: compactBytes(tail.payload), ...(scan === undefined ? {} : { scan }) };
+  return { batch, transfer: scan === undefined ? [] : [scan.buffer as ArrayBuffer] };
 }
 
 /** What the mirror asks of the journal's owner. */

@@ -1,6 +1,6 @@
 // The file journal shared with the delivery thread (src/contracts/journal-sharing.ts). The main
 // thread keeps the files, the cursors and retention; it tells the worker's JournalMirror of every
-// durable batch (its bytes and ingest scan, moved, not copied, across) and of every change to the
+// durable batch (its bytes cloned once, its ingest scan packed and moved) and of every change to the
 // segment list, and answers what the mirror asks: cursors, commits, damage, what readers hold.
 import type { StartAt } from '../../config/gateway-config.js';
 import type { JournalSharing, OpenMirror } from '../../contracts/journal-sharing.js';
