@@ -7,6 +7,10 @@ import { describe, test, type TestContext } from 'node:test';
 import type { ActivityEvent, JournalRecord } from '../../src/event/activity-event.js';
 import { FileJournal, type FileJournalOptions } from '../../src/backends/file/file-journal.js';
 import { JournalFullError, batchOf, type DropReport } from '../../src/contracts/journal.js';
+import { decodeBatch } from '../../src/backends/file/record-codec.js';
+import { segmentHeaderBytes } from '../../src/backends/file/segment-file.js';
+import { scanJson, type ScannedEvent } from '../../src/event/json-validator.js';
+import { maxJsonDepth } from '../../src/event/validate-event.js';
 import { captureLogger } from '../helpers/capture-logger.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -292,4 +296,64 @@ test('opening a cursor that is already open gives the value in memory, not the f
   const saving = journal.commit('s', 3); // the file write is still under way
   assert.equal(await journal.openCursor('s', 'prod', { kind: 'earliest' }), 3);
   await saving;
+});
+
+describe('the stored ingest scan', () => {
+  const body = Buffer.from(JSON.stringify([event('s1'), { ...event('s2'), source: { ipAddress: '10.0.0.1' } }, event('s3')]));
+  const scannedOf = (bytes: Buffer) => {
+    const found: ScannedEvent[] = [];
+    assert.equal(scanJson(bytes, maxJsonDepth, 0, found).kind, 'ok');
+    return found;
+  };
+  const segmentRecords = (dir: string) => {
+    const name = readdirSync(join(dir, 'journal')).find((file) => file.endsWith('.seg'))!;
+    const bytes = readFileSync(join(dir, 'journal', name));
+    const batches = [];
+    for (let offset = segmentHeaderBytes; offset < bytes.length; ) {
+      const decoded = decodeBatch(bytes, offset);
+      assert.equal(decoded.kind, 'batch');
+      if (decoded.kind !== 'batch') break;
+      batches.push(decoded.batch);
+      offset += decoded.batch.size;
+    }
+    return batches;
+  };
+
+  test('a JSON body is stored with its scan, checksummed with it; NDJSON and scan-less batches without', async (t) => {
+    const dir = tempDir(t);
+    const { journal } = await openJournal(t, dir);
+    await journal.append('prod', { count: 3, payload: { format: 'array', bytes: body }, scanned: scannedOf(body) });
+    await journal.append('prod', { count: 1, payload: { format: 'ndjson', bytes: Buffer.from(`${JSON.stringify(event('n1'))}\n`) } });
+    await journal.append('prod', batchOf([event('o1')]));
+    await journal.close();
+    const [scanned, ndjson, older] = segmentRecords(dir);
+    assert.equal(scanned!.packedScan?.length, 3 * 48);
+    assert.deepEqual(scanned!.payload, body, 'the payload is the body, byte for byte, the scan after it');
+    assert.equal(ndjson!.packedScan, undefined);
+    assert.equal(older!.packedScan, undefined);
+    // A byte of the scan flipped is damage like any other: the checksum covers it.
+    const name = readdirSync(join(dir, 'journal')).find((file) => file.endsWith('.seg'))!;
+    const bytes = readFileSync(join(dir, 'journal', name));
+    const scanAt = segmentHeaderBytes + scanned!.size - 10;
+    bytes[scanAt] = bytes[scanAt]! ^ 0xff;
+    assert.deepEqual(decodeBatch(bytes, segmentHeaderBytes), { kind: 'corrupt', reason: 'checksum mismatch' });
+  });
+
+  test('a reader behind the memory tail takes where each event sits from the stored scan, without scanning again', async (t) => {
+    const dir = tempDir(t);
+    const first = await openJournal(t, dir);
+    // The stored scan says where s2's recordedAt is: pointed at s1's (which differs), the reader on
+    // disk shows s1's value, which only a reader using the stored scan (not one scanning) can.
+    const different = Buffer.from(body.toString().replace('"s1","recordedAt":"2026-11-23T10:00:00.000Z"', '"s1","recordedAt":"2026-11-23T09:00:00.000Z"'));
+    const scannedDifferent = scannedOf(different);
+    scannedDifferent[1]!.recordedAt = { ...scannedDifferent[1]!.recordedAt!, start: different.indexOf('2026-11-23T09'), end: different.indexOf('2026-11-23T09') + 24 };
+    await first.journal.append('prod', { count: 3, payload: { format: 'array', bytes: different }, scanned: scannedDifferent });
+    await first.journal.append('prod', { count: 1, payload: { format: 'object', bytes: Buffer.from(JSON.stringify(event('o1'))) } });
+    await first.journal.close();
+    const second = await openJournal(t, dir);
+    const records = await readAll(second.journal);
+    assert.deepEqual(records.map((record) => record.event.id), ['s1', 's2', 's3', 'o1']);
+    assert.deepEqual(records.map((record) => record.raw?.recordedAt), ['2026-11-23T09:00:00.000Z', '2026-11-23T09:00:00.000Z', '2026-11-23T10:00:00.000Z', '2026-11-23T10:00:00.000Z']);
+    assert.equal(records[1]!.raw!.source?.valueStart, different.indexOf('{"ipAddress"'));
+  });
 });

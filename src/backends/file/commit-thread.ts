@@ -19,7 +19,7 @@ export class CommitThread {
    * Writes `buffers` (the round of `appends` appends) at the end of `fd`, opened for appending, and
    * fdatasyncs it. Rejects with the system's error, its `code` kept.
    */
-  commit(fd: number, buffers: Buffer[], appends: number): Promise<void> {
+  commit(fd: number, buffers: Uint8Array[], appends: number): Promise<void> {
     const worker = this.started();
     const id = this.nextId++;
     let bytes = 0;

@@ -22,6 +22,7 @@ import { recoverNewest } from './segment-recovery.js';
 import { JournalRetention, retryAfterSeconds } from './journal-retention.js';
 import { proveWrite, WriteHealth } from './write-health.js';
 import { encodeBatchHeader } from './record-codec.js';
+import { storedScan } from './packed-scan.js';
 import { CommitThread } from './commit-thread.js';
 import { createSegmentFile, listSegments, segmentHolding, segmentHeaderBytes, seqBefore, type SegmentInfo } from './segment-file.js';
 
@@ -54,7 +55,7 @@ export interface JournalFollower {
 }
 
 interface PendingAppend {
-  buffers: [Buffer, Buffer];
+  buffers: Uint8Array[];
   bytes: number;
   tail: TailBatch;
   resolve: () => void;
@@ -171,8 +172,9 @@ export class FileJournal implements Journal, ReaderSource {
     if (count === 0) return Promise.resolve({ firstSeq: this.lastSeq + 1, lastSeq: this.lastSeq });
     const receivedAt = this.now();
     const firstSeq = this.lastSeq + 1;
-    const header = encodeBatchHeader(firstSeq, receivedAt, count, environment, payload);
-    const bytes = header.length + payload.bytes.length;
+    const scan = storedScan(batch.scanned);
+    const header = encodeBatchHeader(firstSeq, receivedAt, count, environment, payload, scan);
+    const bytes = header.length + payload.bytes.length + (scan?.length ?? 0);
     try {
       this.retention.ensureCapacity(bytes);
     } catch (error) {
@@ -182,7 +184,7 @@ export class FileJournal implements Journal, ReaderSource {
     const lastSeq = this.lastSeq;
     const tail: TailBatch = { firstSeq, count, environment, receivedAt, format: payload.format, payload: payload.bytes, events: batch.events, scanned: batch.scanned };
     return new Promise((resolve, reject) => {
-      this.pending.push({ buffers: [header, payload.bytes], bytes, tail, resolve: () => resolve({ firstSeq, lastSeq }), reject });
+      this.pending.push({ buffers: scan === undefined ? [header, payload.bytes] : [header, payload.bytes, scan], bytes, tail, resolve: () => resolve({ firstSeq, lastSeq }), reject });
       this.pendingBytes += bytes;
       this.flushing ??= this.flush();
     });

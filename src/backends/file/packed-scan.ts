@@ -1,9 +1,25 @@
 // The ingest scan of a payload (where each event and its action type, recordedAt and source sit)
-// as one Int32Array, so it can cross to the delivery thread without a structured clone of objects
-// and the reader there need not scan the bytes again.
+// as one Int32Array, so it can cross to the delivery thread without a structured clone of objects,
+// and be stored after the payload (record-codec.ts), so no reader need scan the bytes again.
+import { endianness } from 'node:os';
 import type { ScannedEvent } from '../../event/json-validator.js';
 
 const stride = 12;
+export const packedScanBytesPerEvent = stride * 4;
+/** Stored scans are little-endian Int32Arrays; a big-endian machine stores none (readers scan). */
+const storable = endianness() === 'LE';
+
+/** The scan's bytes as stored after the payload, or undefined where they cannot be. */
+export function storedScan(scanned: readonly ScannedEvent[] | undefined): Uint8Array | undefined {
+  if (scanned === undefined || !storable) return undefined;
+  const packed = packScan(scanned);
+  return new Uint8Array(packed.buffer, packed.byteOffset, packed.byteLength);
+}
+
+/** A stored scan back (copied: the view into the read buffer need not be 4-byte aligned). */
+export function unpackStoredScan(bytes: Uint8Array): ScannedEvent[] {
+  return unpackScan(new Int32Array(Uint8Array.prototype.slice.call(bytes).buffer));
+}
 
 export function packScan(scanned: readonly ScannedEvent[]): Int32Array {
   const packed = new Int32Array(scanned.length * stride);

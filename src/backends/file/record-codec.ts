@@ -5,9 +5,16 @@
 //   u32 LE  body length
 //   u32 LE  CRC-32 of the body (zlib.crc32, native)
 //   body:   f64 LE first seq | f64 LE receivedAt | u32 LE event count | u8 payload format
-//           | u8 environment length | environment (latin1) | payload (UTF-8 JSON)
+//           | u8 environment length | environment (latin1) | payload (UTF-8 JSON) [| scan]
+//
+// A JSON payload is followed by its ingest scan (packed-scan.ts: 48 bytes an event, 4 % of a 1 KB
+// event) when the format byte has its high bit set: a reader behind the memory tail then reads
+// where each event sits instead of scanning the bytes again, which under load made a lagging
+// subscription costlier per event and so fall further behind. Records without it (NDJSON, older
+// segments) are scanned as before. Gateways before this change read such records as damage.
 import { crc32 } from 'node:zlib';
 import type { PayloadFormat, RawPayload } from '../../event/payload.js';
+import { packedScanBytesPerEvent } from './packed-scan.js';
 
 export const recordPrefixBytes = 8;
 const fixedBodyBytes = 22;
@@ -17,6 +24,8 @@ export const recordHeaderBytes = recordPrefixBytes + fixedBodyBytes;
 export const maxRecordBodyBytes = 80 * 1024 * 1024;
 
 const formatCodes: Record<PayloadFormat, number> = { array: 0, object: 1, ndjson: 2 };
+/** Set in the format byte when the packed scan follows the payload. */
+const withScan = 0x80;
 const formatNames: PayloadFormat[] = ['array', 'object', 'ndjson'];
 
 export interface StoredBatch {
@@ -27,22 +36,26 @@ export interface StoredBatch {
   format: PayloadFormat;
   /** A view into the read buffer; parsed only when a reader needs the events. */
   payload: Buffer;
+  /** The ingest scan stored with a JSON payload (packed-scan.ts), a view into the read buffer. */
+  packedScan?: Buffer;
   /** Bytes the whole record takes, prefix included. */
   size: number;
 }
 
 /** The record header (prefix + fixed body + environment); the payload is written after it as is. */
-export function encodeBatchHeader(firstSeq: number, receivedAt: number, count: number, environment: string, payload: RawPayload): Buffer {
+export function encodeBatchHeader(firstSeq: number, receivedAt: number, count: number, environment: string, payload: RawPayload, scan?: Uint8Array): Buffer {
   const environmentBytes = Buffer.byteLength(environment, 'latin1');
   const header = Buffer.allocUnsafe(recordPrefixBytes + fixedBodyBytes + environmentBytes);
-  header.writeUInt32LE(fixedBodyBytes + environmentBytes + payload.bytes.length, 0);
+  header.writeUInt32LE(fixedBodyBytes + environmentBytes + payload.bytes.length + (scan?.length ?? 0), 0);
   header.writeDoubleLE(firstSeq, 8);
   header.writeDoubleLE(receivedAt, 16);
   header.writeUInt32LE(count, 24);
-  header.writeUInt8(formatCodes[payload.format], 28);
+  header.writeUInt8(formatCodes[payload.format] | (scan === undefined ? 0 : withScan), 28);
   header.writeUInt8(environmentBytes, 29);
   header.write(environment, 30, 'latin1');
-  header.writeUInt32LE(crc32(payload.bytes, crc32(header.subarray(recordPrefixBytes))), 4);
+  let crc = crc32(payload.bytes, crc32(header.subarray(recordPrefixBytes)));
+  if (scan !== undefined) crc = crc32(scan, crc);
+  header.writeUInt32LE(crc, 4);
   return header;
 }
 
@@ -62,18 +75,23 @@ export function decodeBatch(buffer: Buffer, offset: number): DecodeResult {
   if (available < size) return { kind: 'incomplete', needBytes: size };
   const body = buffer.subarray(offset + recordPrefixBytes, offset + size);
   if (crc32(body) !== buffer.readUInt32LE(offset + 4)) return { kind: 'corrupt', reason: 'checksum mismatch' };
-  const format = formatNames[body.readUInt8(20)];
+  const formatByte = body.readUInt8(20);
+  const format = formatNames[formatByte & ~withScan];
   const environmentBytes = body.readUInt8(21);
-  if (format === undefined || fixedBodyBytes + environmentBytes > bodyLength) return { kind: 'corrupt', reason: 'malformed record header' };
+  const count = body.readUInt32LE(16);
+  const scanBytes = formatByte & withScan ? count * packedScanBytesPerEvent : 0;
+  const payloadStart = fixedBodyBytes + environmentBytes;
+  if (format === undefined || payloadStart + scanBytes > bodyLength) return { kind: 'corrupt', reason: 'malformed record header' };
   return {
     kind: 'batch',
     batch: {
       firstSeq: body.readDoubleLE(0),
       receivedAt: body.readDoubleLE(8),
-      count: body.readUInt32LE(16),
+      count,
       format,
-      environment: body.toString('latin1', fixedBodyBytes, fixedBodyBytes + environmentBytes),
-      payload: body.subarray(fixedBodyBytes + environmentBytes),
+      environment: body.toString('latin1', fixedBodyBytes, payloadStart),
+      payload: body.subarray(payloadStart, bodyLength - scanBytes),
+      ...(scanBytes === 0 ? {} : { packedScan: body.subarray(bodyLength - scanBytes) }),
       size,
     },
   };
@@ -100,7 +118,7 @@ export function plausibleHeader(buffer: Buffer, offset: number, afterSeq: number
   if (!Number.isSafeInteger(firstSeq) || firstSeq <= afterSeq) return undefined;
   const count = buffer.readUInt32LE(offset + 24);
   const environmentBytes = buffer.readUInt8(offset + 29);
-  if (count < 1 || buffer.readUInt8(offset + 28) >= formatNames.length || fixedBodyBytes + environmentBytes > bodyLength) return undefined;
+  if (count < 1 || (buffer.readUInt8(offset + 28) & ~withScan) >= formatNames.length || fixedBodyBytes + environmentBytes > bodyLength) return undefined;
   if (buffer.length - offset < recordPrefixBytes + fixedBodyBytes + environmentBytes) return undefined;
   const environment = buffer.toString('latin1', offset + 30, offset + 30 + environmentBytes);
   return { size: recordPrefixBytes + bodyLength, firstSeq, count, environment };
