@@ -18,12 +18,13 @@ import { event, startTenantGateway, subscriptionTo } from './tenant-gateway.js';
 
 const base = '/v1/environments/prod/subscriptions';
 
-/** Every file and directory under `dir` with its permission bits. */
-function modes(dir: string): [string, number][] {
-  const found: [string, number][] = [];
+/** Every file and directory under `dir` with its permission bits (one renamed away meanwhile, like a cursor's temporary file, is passed over). */
+function modes(dir: string): [string, number, boolean][] {
+  const found: [string, number, boolean][] = [];
   const visit = (path: string) => {
-    const stat = statSync(path);
-    found.push([path, stat.mode & 0o777]);
+    const stat = statSync(path, { throwIfNoEntry: false });
+    if (stat === undefined) return;
+    found.push([path, stat.mode & 0o777, stat.isDirectory()]);
     if (stat.isDirectory()) for (const name of readdirSync(path)) visit(join(path, name));
   };
   visit(dir);
@@ -56,7 +57,7 @@ test('files under storage.dir are 0600 (directories 0700); a looser one is fixed
   const data = join(gateway.dir, 'data');
   const all = modes(data);
   for (const name of ['managed.json', 'dead-letters/', 'journal/', 'cursors/', 'gateway.lock']) assert.ok(all.some(([path]) => path.includes(name)), `${name} is there`);
-  for (const [path, mode] of all) assert.equal(mode, statSync(path).isDirectory() ? 0o700 : 0o600, `${path} is ${mode.toString(8)}`);
+  for (const [path, mode, directory] of all) assert.equal(mode, directory ? 0o700 : 0o600, `${path} is ${mode.toString(8)}`);
 
   const managed = join(data, 'managed', 'managed.json');
   chmodSync(managed, 0o644);
