@@ -7,7 +7,7 @@
 import type { EventProblem } from './event-problem.js';
 import { addProblems, checkFields, classify, setField, ACTION, ID, OTHER, RECORDED_AT, SOURCE, TYPE, type Fields, type Found } from './event-fields.js';
 import { article } from './validate-event.js';
-import { lastEscaped, matches, mismatch, scanNumber, scanString } from './json-tokens.js';
+import { lastEscaped, matches, mismatch, scanNumber, scanString, wordsOf } from './json-tokens.js';
 
 export { capturedText } from './event-fields.js';
 
@@ -41,6 +41,7 @@ export interface ScannedEvent extends Fields {
 export function scanJson(bytes: Buffer, maxDepth: number, maxProblems: number, events?: ScannedEvent[]): ScanResult {
   const n = bytes.length;
   const containers = new Uint8Array(maxDepth + 2);
+  const words = wordsOf(bytes);
   const found: Found = { invalid: 0, problems: [], maxProblems };
   let i = 0;
   let depth = 0;
@@ -119,7 +120,7 @@ export function scanJson(bytes: Buffer, maxDepth: number, maxProblems: number, e
         let kind: string;
         const start = i + 1;
         if (c === 0x22) {
-          const end = scanString(bytes, i);
+          const end = scanString(bytes, i, words);
           if (end < 0) return { kind: 'syntax', offset: -end - 1 };
           i = end + 1;
           kind = 'string';
@@ -173,7 +174,7 @@ export function scanJson(bytes: Buffer, maxDepth: number, maxProblems: number, e
           break;
         }
         if (c !== 0x22) return { kind: 'syntax', offset: i };
-        const end = scanString(bytes, i);
+        const end = scanString(bytes, i, words);
         if (end < 0) return { kind: 'syntax', offset: -end - 1 };
         if (depth === eventDepth) {
           keyStart = i;

@@ -27,8 +27,15 @@ function reference(text: string) {
   return { kind: 'ok' as const, format: Array.isArray(value) ? 'array' : 'object', count: events.length, invalid, problems: problems.slice(0, maxReportedProblems) };
 }
 
+/** Scanned twice: at a 4-byte boundary (strings passed four bytes at a time) and off one (byte by byte); both must agree. */
 function scan(text: string) {
-  const result = scanJson(Buffer.from(text, 'utf8'), maxJsonDepth, maxReportedProblems);
+  const bytes = Buffer.from(text, 'utf8');
+  const aligned = Buffer.from(new ArrayBuffer(bytes.length + 8), 0, bytes.length);
+  const misaligned = Buffer.from(aligned.buffer, 1, bytes.length);
+  bytes.copy(aligned);
+  const result = scanJson(aligned, maxJsonDepth, maxReportedProblems);
+  bytes.copy(misaligned);
+  assert.deepEqual(scanJson(misaligned, maxJsonDepth, maxReportedProblems), result);
   return result.kind === 'syntax' ? { kind: 'syntax' as const } : result;
 }
 
