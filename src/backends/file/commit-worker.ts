@@ -1,31 +1,28 @@
-// The commit thread's side (commit-thread.ts): writes a round's buffers to the segment's descriptor
+// The commit thread's side (commit-thread.ts): writes a round's bytes to the segment's descriptor
 // and fdatasyncs it, with blocking calls, then answers. Nothing else runs here, so a round is
 // answered as soon as the kernel is done, whatever the main thread is busy with.
-import { fdatasyncSync, writeSync, writevSync } from 'node:fs';
+import { fdatasyncSync, writeSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 
 export interface CommitRequest {
   id: number;
   fd: number;
-  buffers: Uint8Array[];
+  /** Shared with the journal's thread: the round is its first `bytes` bytes. */
+  block: SharedArrayBuffer;
+  bytes: number;
 }
 
 export type CommitAnswer = { id: number; writeMs: number; syncMs: number } | { id: number; error: { message: string; code?: string } };
 
-function writeAll(fd: number, buffers: Uint8Array[]): void {
-  let total = 0;
-  for (const buffer of buffers) total += buffer.length;
-  let written = writevSync(fd, buffers);
-  if (written === total) return;
-  // A short write is rare on files; finish it from one joined buffer.
-  const all = Buffer.concat(buffers);
-  while (written < total) written += writeSync(fd, all, written, total - written);
+function writeAll(fd: number, bytes: Uint8Array): void {
+  // A short write is rare on files; it is finished from where it stopped.
+  for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written, bytes.length - written);
 }
 
-parentPort!.on('message', ({ id, fd, buffers }: CommitRequest) => {
+parentPort!.on('message', ({ id, fd, block, bytes }: CommitRequest) => {
   try {
     const started = performance.now();
-    writeAll(fd, buffers);
+    writeAll(fd, new Uint8Array(block, 0, bytes));
     const written = performance.now();
     fdatasyncSync(fd);
     parentPort!.postMessage({ id, writeMs: written - started, syncMs: performance.now() - written } satisfies CommitAnswer);
