@@ -6,7 +6,6 @@ import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CommitThread } from '../../src/backends/file/commit-thread.js';
-import { compactBytes } from '../../src/util/compact-bytes.js';
 import { FileJournal } from '../../src/backends/file/file-journal.js';
 import { batchOf } from '../../src/contracts/journal.js';
 import { captureLogger } from '../helpers/capture-logger.js';
@@ -71,14 +70,4 @@ test('the journal counts its group commits', async (t) => {
   assert.ok(commits.rounds >= 1 && commits.rounds < 40, `40 appends at once share rounds (${commits.rounds})`);
   assert.ok(commits.bytes > 40 * JSON.stringify([event]).length);
   assert.ok(commits.syncSeconds > 0);
-});
-
-test('bytes cross threads compact: a view of a pool is copied out, a whole buffer goes as it is', () => {
-  const pooled = Buffer.from('a small header');
-  assert.ok(pooled.buffer.byteLength > pooled.length, 'Node pools small Buffers');
-  const compact = compactBytes(pooled);
-  assert.equal(compact.buffer.byteLength, pooled.length);
-  assert.deepEqual(Buffer.from(compact), pooled);
-  const whole = Buffer.allocUnsafeSlow(5000);
-  assert.equal(compactBytes(whole), whole);
 });

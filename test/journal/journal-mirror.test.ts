@@ -11,6 +11,7 @@ import { JournalMirror, mirroredBatch } from '../../src/backends/file/journal-mi
 import { batchOf, type AppendBatch, type DropReport, type JournalReader } from '../../src/contracts/journal.js';
 import { captureLogger } from '../helpers/capture-logger.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { compactBytes } from '../../src/util/compact-bytes.js';
 
 /** A batch as ingest appends it: the client's bytes and their scan. */
 function scannedBatch(events: object[]): AppendBatch {
@@ -132,4 +133,14 @@ test('a mirror reader waits for the next durable batch, follows retention deleti
   // cursor without a reader lost every event of the removed segments.
   assert.deepEqual(drops.filter((drop) => drop.subscriptionId === 's'), []);
   assert.equal(drops.filter((drop) => drop.subscriptionId === 'unread').reduce((sum, drop) => sum + drop.count, 0), journal.stats().firstSeq - 1);
+});
+
+test('bytes cross threads compact: a view of a pool is copied out, a whole buffer goes as it is', () => {
+  const pooled = Buffer.from('a small header');
+  assert.ok(pooled.buffer.byteLength > pooled.length, 'Node pools small Buffers');
+  const compact = compactBytes(pooled);
+  assert.equal(compact.buffer.byteLength, pooled.length);
+  assert.deepEqual(Buffer.from(compact), pooled);
+  const whole = Buffer.allocUnsafeSlow(5000);
+  assert.equal(compactBytes(whole), whole);
 });
