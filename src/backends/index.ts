@@ -3,21 +3,21 @@
 // (src/contracts/storage-backend.ts); this is the one place that knows them. A new backend is a
 // new folder and one line in `backends`.
 import type { GatewayConfig } from '../config/gateway-config.js';
-import type { StorageBackend } from '../contracts/storage-backend.js';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
-import { openFileBackend } from './file/index.js';
-import { openJetStreamBackend } from './jetstream/index.js';
+import type { OpenBackend, StorageBackend } from '../contracts/storage-backend.js';
 import { SealedConfigStore } from './sealed-config-store.js';
 
+// Loaded when chosen: a gateway on files does not load the NATS client, nor one on JetStream the file journal.
 const backends = {
-  file: openFileBackend,
-  jetstream: openJetStreamBackend,
-} satisfies Record<GatewayConfig['storage']['backend'], unknown>;
+  file: async () => (await import('./file/index.js')).openFileBackend,
+  jetstream: async () => (await import('./jetstream/index.js')).openJetStreamBackend,
+} satisfies Record<GatewayConfig['storage']['backend'], () => Promise<OpenBackend>>;
 
 /** Opens `storage.backend`; managed objects are sealed at rest when management.encryptionKey is set, whichever backend keeps them. */
 export async function openBackend(config: GatewayConfig, logger: Logger, metrics: GatewayMetrics): Promise<StorageBackend> {
-  const backend = await backends[config.storage.backend](config, {
+  const open = await backends[config.storage.backend]();
+  const backend = await open(config, {
     logger,
     onDrop: (drop) => metrics.eventsDropped.inc({ environment: drop.environment, subscription: drop.subscriptionId, reason: drop.reason === 'corrupt' ? 'corrupt' : 'retention' }, drop.count),
   });
