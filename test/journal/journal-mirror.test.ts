@@ -48,12 +48,8 @@ async function mirrored(t: TestContext, options: { segmentBytes: number; mirrorT
   const held: [string, number][] = [];
   const commits: [string, number][] = [];
   const start = journal.follow({
-    // Through structuredClone with the transfer list, as postMessage does it.
-    durable: (tails, bytes) => {
-      const parts = tails.map(mirroredBatch);
-      const cloned = structuredClone(parts.map((part) => part.batch), { transfer: parts.flatMap((part) => part.transfer) });
-      mirror.received(cloned, bytes);
-    },
+    // Through structuredClone, as postMessage does it.
+    durable: (tails, bytes) => mirror.received(structuredClone(tails.map(mirroredBatch)), bytes),
     segments: (segments) => mirror.segmentsChanged(structuredClone(segments)),
   });
   const mirror: JournalMirror = new JournalMirror(

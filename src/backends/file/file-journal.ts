@@ -22,7 +22,7 @@ import { recoverNewest } from './segment-recovery.js';
 import { JournalRetention, retryAfterSeconds } from './journal-retention.js';
 import { proveWrite, WriteHealth } from './write-health.js';
 import { encodeBatchHeader } from './record-codec.js';
-import { storedScan } from './packed-scan.js';
+import { packScan, storedScan } from './packed-scan.js';
 import { CommitThread } from './commit-thread.js';
 import { createSegmentFile, listSegments, segmentHolding, segmentHeaderBytes, seqBefore, type SegmentInfo } from './segment-file.js';
 
@@ -172,7 +172,8 @@ export class FileJournal implements Journal, ReaderSource {
     if (count === 0) return Promise.resolve({ firstSeq: this.lastSeq + 1, lastSeq: this.lastSeq });
     const receivedAt = this.now();
     const firstSeq = this.lastSeq + 1;
-    const scan = storedScan(batch.scanned);
+    const packedScan = batch.scanned === undefined ? undefined : packScan(batch.scanned);
+    const scan = storedScan(packedScan);
     const header = encodeBatchHeader(firstSeq, receivedAt, count, environment, payload, scan);
     const bytes = header.length + payload.bytes.length + (scan?.length ?? 0);
     try {
@@ -182,7 +183,7 @@ export class FileJournal implements Journal, ReaderSource {
     }
     this.lastSeq += count;
     const lastSeq = this.lastSeq;
-    const tail: TailBatch = { firstSeq, count, environment, receivedAt, format: payload.format, payload: payload.bytes, events: batch.events, scanned: batch.scanned };
+    const tail: TailBatch = { firstSeq, count, environment, receivedAt, format: payload.format, payload: payload.bytes, events: batch.events, scanned: batch.scanned, packedScan };
     return new Promise((resolve, reject) => {
       this.pending.push({ buffers: scan === undefined ? [header, payload.bytes] : [header, payload.bytes, scan], bytes, tail, resolve: () => resolve({ firstSeq, lastSeq }), reject });
       this.pendingBytes += bytes;

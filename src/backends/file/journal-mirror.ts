@@ -29,11 +29,13 @@ export interface MirroredBatch {
   scan?: Int32Array;
 }
 
-/** One batch for the mirror, and the buffers to transfer with it (the packed scan; the bytes are cloned: compactBytes). */
-export function mirroredBatch(tail: TailBatch): { batch: MirroredBatch; transfer: ArrayBuffer[] } {
-  const scan = tail.scanned === undefined ? undefined : packScan(tail.scanned);
-  const batch: MirroredBatch = { firstSeq: tail.firstSeq, count: tail.count, environment: tail.environment, receivedAt: tail.receivedAt, format: tail.format, payload: compactBytes(tail.payload), ...(scan === undefined ? {} : { scan }) };
-  return { batch, transfer: scan === undefined ? [] : [scan.buffer as ArrayBuffer] };
+/**
+ * One batch for the mirror, cloned when posted: its bytes compact (compactBytes), its scan as the
+ * journal packed it at append (cloned too, not transferred: the tail that holds it stays here).
+ */
+export function mirroredBatch(tail: TailBatch): MirroredBatch {
+  const scan = tail.packedScan ?? (tail.scanned === undefined ? undefined : packScan(tail.scanned));
+  return { firstSeq: tail.firstSeq, count: tail.count, environment: tail.environment, receivedAt: tail.receivedAt, format: tail.format, payload: compactBytes(tail.payload), ...(scan === undefined ? {} : { scan }) };
 }
 
 /** What the mirror asks of the journal's owner. */

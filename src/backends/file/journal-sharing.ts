@@ -1,6 +1,6 @@
 // The file journal shared with the delivery thread (src/contracts/journal-sharing.ts). The main
 // thread keeps the files, the cursors and retention; it tells the worker's JournalMirror of every
-// durable batch (its bytes cloned once, its ingest scan packed and moved) and of every change to the
+// durable batch (its bytes and its ingest scan, packed at append, cloned once) and of every change to the
 // segment list, and answers what the mirror asks: cursors, commits, damage, what readers hold.
 import type { StartAt } from '../../config/gateway-config.js';
 import type { JournalSharing, OpenMirror } from '../../contracts/journal-sharing.js';
@@ -18,16 +18,7 @@ export function fileJournalSharing(journal: FileJournal): JournalSharing {
       tailBytes: journal.tail.maxBytes,
       // The snapshot and the follower are taken in one step: no batch falls between them.
       ...journal.follow({
-        durable: (tails, activeSegmentBytes) => {
-          const batches = [];
-          const transfer = [];
-          for (const tail of tails) {
-            const mirrored = mirroredBatch(tail);
-            batches.push(mirrored.batch);
-            transfer.push(...mirrored.transfer);
-          }
-          notify('durable', { batches, activeSegmentBytes }, transfer);
-        },
+        durable: (tails, activeSegmentBytes) => notify('durable', { batches: tails.map(mirroredBatch), activeSegmentBytes }),
         // Posting copies them: the thread's list does not move with the journal's.
         segments: (segments) => notify('segments', segments),
       }),

@@ -8,6 +8,8 @@ import { recordsOf, type BatchSource } from '../../event/stored-record.js';
 /** A stored batch as the tail holds it; its records are made on first read and then shared. */
 export interface TailBatch extends BatchSource {
   records?: JournalRecord[];
+  /** The ingest scan packed once at append (packed-scan.ts): stored on disk and sent to the delivery thread. */
+  packedScan?: Int32Array;
 }
 
 /** A stored payload that does not parse (the journal reports it as corrupt and skips it). */

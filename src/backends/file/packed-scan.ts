@@ -9,10 +9,9 @@ export const packedScanBytesPerEvent = stride * 4;
 /** Stored scans are little-endian Int32Arrays; a big-endian machine stores none (readers scan). */
 const storable = endianness() === 'LE';
 
-/** The scan's bytes as stored after the payload, or undefined where they cannot be. */
-export function storedScan(scanned: readonly ScannedEvent[] | undefined): Uint8Array | undefined {
-  if (scanned === undefined || !storable) return undefined;
-  const packed = packScan(scanned);
+/** The packed scan's bytes as stored after the payload, or undefined where they cannot be. */
+export function storedScan(packed: Int32Array | undefined): Uint8Array | undefined {
+  if (packed === undefined || !storable) return undefined;
   return new Uint8Array(packed.buffer, packed.byteOffset, packed.byteLength);
 }
 
