@@ -4,19 +4,26 @@
 import assert from 'node:assert/strict';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { CommitThread } from '../../src/backends/file/commit-thread.js';
 import { FileJournal } from '../../src/backends/file/file-journal.js';
 import { batchOf } from '../../src/contracts/journal.js';
 import { captureLogger } from '../helpers/capture-logger.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
-test('rounds are appended in order, each written and synced before it resolves', async (t) => {
+/** A file opened `flags` (appending by default), and a commit thread; both closed after the test. */
+function fileAndThread(t: TestContext, flags = 'a') {
   const file = join(tempDir(t), 'segment');
-  const fd = openSync(file, 'a');
+  if (flags === 'r') writeFileSync(file, '');
+  const fd = openSync(file, flags);
   t.after(() => closeSync(fd));
   const thread = new CommitThread();
   t.after(() => thread.close());
+  return { file, fd, thread };
+}
+
+test('rounds are appended in order, each written and synced before it resolves', async (t) => {
+  const { file, fd, thread } = fileAndThread(t);
   const rounds = Array.from({ length: 200 }, (_, i) => [Buffer.from(`round ${i} `), Buffer.alloc(i * 97, 'x'), Buffer.from('|')]);
   await Promise.all(rounds.map((buffers) => thread.commit(fd, buffers, 1)));
   assert.equal(readFileSync(file).toString(), rounds.map((buffers) => Buffer.concat(buffers).toString()).join(''));
@@ -27,12 +34,7 @@ test('rounds are appended in order, each written and synced before it resolves',
 });
 
 test('a system error is the system error, with its code', async (t) => {
-  const file = join(tempDir(t), 'segment');
-  writeFileSync(file, '');
-  const fd = openSync(file, 'r');
-  t.after(() => closeSync(fd));
-  const thread = new CommitThread();
-  t.after(() => thread.close());
+  const { fd, thread } = fileAndThread(t, 'r');
   await assert.rejects(thread.commit(fd, [Buffer.from('x')], 1), (error: NodeJS.ErrnoException) => error.code === 'EBADF');
   // The thread survives its rounds' errors.
   const writable = openSync(join(tempDir(t), 'other'), 'a');
@@ -41,11 +43,7 @@ test('a system error is the system error, with its code', async (t) => {
 });
 
 test('a thread that stops fails the round it held; the next round starts another', async (t) => {
-  const file = join(tempDir(t), 'segment');
-  const fd = openSync(file, 'a');
-  t.after(() => closeSync(fd));
-  const thread = new CommitThread();
-  t.after(() => thread.close());
+  const { file, fd, thread } = fileAndThread(t);
   await thread.commit(fd, [Buffer.from('first')], 1);
   // Rounds of 16 MiB take long enough to write and sync that the first is still held when the thread stops.
   const held = Array.from({ length: 3 }, () => thread.commit(fd, [Buffer.alloc(16 << 20)], 1));
