@@ -32,6 +32,10 @@ export const splunkFormatter: Formatter = {
       fixed = JSON.stringify(envelope(context)).slice(1, -1);
       envelopeText.set(context, fixed);
     }
-    return [Buffer.from(`{"time":${JSON.stringify(Date.parse(recordedAt) / 1000)},${fixed},"event":`), ...event, closing];
+    // The event's parts stay views of the stored bytes: only the small envelope is new.
+    const item: Buffer[] = [Buffer.from(`{"time":${JSON.stringify(Date.parse(recordedAt) / 1000)},${fixed},"event":`)];
+    for (const part of event) item.push(part);
+    item.push(closing);
+    return item;
   },
 };

@@ -2,7 +2,7 @@
 // "source" sits), as the JSON scan finds them in the bytes, and the problems it reports for them.
 import type { EventProblem } from './event-problem.js';
 import { matches } from './json-tokens.js';
-import { article, dateTimeProblem } from './validate-event.js';
+import { article, dateTimeProblem, isCanonicalUtc } from './validate-event.js';
 
 // Which key we are in, where it matters.
 export const OTHER = 0;
@@ -36,7 +36,7 @@ export interface Found {
 }
 
 /** Counts an invalid event and keeps its problems, up to the reporting limit. */
-export function addProblems(found: Found, problems: EventProblem[]): void {
+export function addProblems(found: Found, problems: readonly EventProblem[]): void {
   if (problems.length === 0) return;
   found.invalid++;
   for (const problem of problems) if (found.problems.length < found.maxProblems) found.problems.push(problem);
@@ -72,10 +72,27 @@ export function capturedText(bytes: Buffer, value: Captured): string {
 }
 
 function text(bytes: Buffer, value: Captured): string {
-  return value.escaped ? (JSON.parse(bytes.toString('utf8', value.start - 1, value.end + 1)) as string) : bytes.toString('utf8', value.start, value.end);
+  return unescapedText(bytes, value.start, value.end, value.escaped);
 }
 
-export function checkFields(bytes: Buffer, fields: Fields, index: number): EventProblem[] {
+/** The text of the JSON string whose contents are bytes[start, end). */
+export function unescapedText(bytes: Buffer, start: number, end: number, escaped: boolean): string {
+  return escaped ? (JSON.parse(bytes.toString('utf8', start - 1, end + 1)) as string) : bytes.toString('utf8', start, end);
+}
+
+const noProblems: readonly EventProblem[] = Object.freeze([]);
+
+/** The problems of one event's fields; the shape nearly every event has is checked without allocating. */
+export function checkFields(bytes: Buffer, fields: Fields, index: number): readonly EventProblem[] {
+  const { id, recordedAt, type } = fields;
+  const valid =
+    id !== undefined && id.kind === 'string' && id.end > id.start && id.end - id.start <= 1024 &&
+    recordedAt !== undefined && recordedAt.kind === 'string' && !recordedAt.escaped && isCanonicalUtc(bytes, recordedAt.start, recordedAt.end) &&
+    fields.action === 'object' && type !== undefined && type.kind === 'string' && type.end > type.start;
+  return valid ? noProblems : fieldProblems(bytes, fields, index);
+}
+
+function fieldProblems(bytes: Buffer, fields: Fields, index: number): EventProblem[] {
   const problems: EventProblem[] = [];
   const at = (path: string, message: string) => problems.push({ index, path, message });
   const { id, recordedAt, type } = fields;

@@ -14,8 +14,8 @@ export function dateTimeProblem(value: string): string | undefined {
   // Nearly every event has the canonical UTC form: its digits are read without a regex or a
   // parse. Anything else, or a date that fails the check, takes the full path below, which words
   // the problem.
-  const canonical = canonicalUtc(value);
-  if (canonical !== undefined && calendarProblem(...canonical, 0, 0) === undefined) return undefined;
+  const bytes = Buffer.from(value);
+  if (bytes.length === value.length && isCanonicalUtc(bytes, 0, bytes.length)) return undefined;
   const parts = isoDateTime.exec(value);
   if (parts === null || Number.isNaN(Date.parse(value))) return 'must be an ISO-8601 date-time with a zone, for example 2026-11-23T10:15:00.000Z';
   const [year, month, day, hour, minute, second = 0, zoneHours = 0, zoneMinutes = 0] = parts.slice(1).map((part) => (part === undefined ? undefined : Number(part))) as number[];
@@ -30,24 +30,35 @@ function calendarProblem(year: number, month: number, day: number, hour: number,
   return undefined;
 }
 
-/** `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.sssZ` as [year, month, day, hour, minute, second]; undefined for any other form. */
-function canonicalUtc(value: string): [number, number, number, number, number, number] | undefined {
-  const length = value.length;
-  if ((length !== 20 && length !== 24) || value.charCodeAt(length - 1) !== 0x5a) return undefined;
-  if (value.charCodeAt(4) !== 0x2d || value.charCodeAt(7) !== 0x2d || value.charCodeAt(10) !== 0x54 || value.charCodeAt(13) !== 0x3a || value.charCodeAt(16) !== 0x3a) return undefined;
-  if (length === 24 && value.charCodeAt(19) !== 0x2e) return undefined;
-  const digits = (from: number, count: number): number => {
-    let number = 0;
-    for (let i = from; i < from + count; i++) {
-      const digit = value.charCodeAt(i) - 0x30;
-      if (digit < 0 || digit > 9) return -1;
-      number = number * 10 + digit;
-    }
-    return number;
-  };
-  const fields: [number, number, number, number, number, number] = [digits(0, 4), digits(5, 2), digits(8, 2), digits(11, 2), digits(14, 2), digits(17, 2)];
-  if (fields.includes(-1) || (length === 24 && digits(20, 3) === -1)) return undefined;
-  return fields;
+/**
+ * True when bytes[start, end) is `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.sssZ` naming a
+ * real day and time: the form nearly every event has, checked on the bytes without allocating.
+ * False sends the caller to dateTimeProblem, which accepts the other forms or words the problem.
+ */
+export function isCanonicalUtc(bytes: Uint8Array, start: number, end: number): boolean {
+  const length = end - start;
+  if ((length !== 20 && length !== 24) || bytes[end - 1] !== 0x5a) return false;
+  if (bytes[start + 4] !== 0x2d || bytes[start + 7] !== 0x2d || bytes[start + 10] !== 0x54 || bytes[start + 13] !== 0x3a || bytes[start + 16] !== 0x3a) return false;
+  if (length === 24 && (bytes[start + 19] !== 0x2e || digitsAt(bytes, start + 20, 3) < 0)) return false;
+  const year = digitsAt(bytes, start, 4);
+  const month = digitsAt(bytes, start + 5, 2);
+  const day = digitsAt(bytes, start + 8, 2);
+  const hour = digitsAt(bytes, start + 11, 2);
+  const minute = digitsAt(bytes, start + 14, 2);
+  const second = digitsAt(bytes, start + 17, 2);
+  if ((year | month | day | hour | minute | second) < 0) return false;
+  return calendarProblem(year, month, day, hour, minute, second, 0, 0) === undefined;
+}
+
+/** The decimal number in bytes[from, from + count), or -1 if any of them is not a digit. */
+function digitsAt(bytes: Uint8Array, from: number, count: number): number {
+  let number = 0;
+  for (let i = from; i < from + count; i++) {
+    const digit = bytes[i]! - 0x30;
+    if (digit < 0 || digit > 9) return -1;
+    number = number * 10 + digit;
+  }
+  return number;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -67,11 +67,15 @@ export function bodySize(shape: BodyShape, count: number, itemBytes: number): nu
 
 /** The body: every item's parts between the prefix, separators and suffix, copied once. */
 export function joinBody(shape: BodyShape, items: readonly Item[]): Buffer {
-  const parts: Buffer[] = [shape.prefix];
-  items.forEach((item, index) => {
-    if (index > 0) parts.push(shape.separator);
-    for (const part of item) parts.push(part);
-  });
-  parts.push(shape.suffix);
-  return Buffer.concat(parts);
+  const { prefix, separator, suffix } = shape;
+  let size = prefix.length + suffix.length + separator.length * Math.max(0, items.length - 1);
+  for (const item of items) for (const part of item) size += part.length;
+  const body = Buffer.allocUnsafe(size);
+  let at = prefix.copy(body, 0);
+  for (let index = 0; index < items.length; index++) {
+    if (index > 0) at += separator.copy(body, at);
+    for (const part of items[index]!) at += part.copy(body, at);
+  }
+  suffix.copy(body, at);
+  return body;
 }

@@ -40,36 +40,51 @@ export function compileRedactor(options: Exposure): Redactor {
 
 /**
  * The event's own JSON bytes with the same redaction, spliced from its stored bytes without
- * decoding them: views of the stored bytes around a rewritten or cut source member.
+ * decoding them: views of the stored bytes around a rewritten or cut source member. No object per
+ * member and no key string: this runs for every event.
  */
 export function redactRawEvent(raw: RawEvent, options: Exposure): readonly Buffer[] {
   // Subscriptions with the same exposure share the parts (fan-out does the work once per event).
   const key = (options.ipAddressExposed ? 1 : 0) | (options.userAgentExposed ? 2 : 0);
   const cache = (raw.redacted ??= []);
-  return (cache[key] ??= spliceRedacted(raw, options));
+  return (cache[key] ??= spliceRedacted(raw, key));
 }
 
-function spliceRedacted(raw: RawEvent, options: Exposure): readonly Buffer[] {
+/** The removed keys per exposure (bit 1: IP exposed, bit 2: user agent exposed), as text and as bytes. */
+const removedByExposure = [0, 1, 2, 3].map((key) => {
+  const names = removedKeys({ ipAddressExposed: (key & 1) !== 0, userAgentExposed: (key & 2) !== 0 });
+  return { names, bytes: names.map((name) => Buffer.from(name)) };
+});
+
+function spliceRedacted(raw: RawEvent, exposure: number): readonly Buffer[] {
   const { bytes, start, end, source } = raw;
-  const removed = removedKeys(options);
+  const removed = removedByExposure[exposure]!;
   const whole = [bytes.subarray(start, end)];
-  if (source === undefined || removed.length === 0) return whole;
-  const members = objectMembers(bytes, source.valueStart, source.valueEnd);
-  if (members === undefined) {
+  if (source === undefined || removed.names.length === 0) return whole;
+  const members = objectMembers(bytes, source.valueStart, source.valueEnd, removed.bytes);
+  if (members < 0) {
     // Not an object, or a key written with escapes: JSON.parse decides what the key is.
     const value = JSON.parse(bytes.toString('utf8', source.valueStart, source.valueEnd)) as unknown;
     if (!isSection(value)) return whole;
-    const redacted = redactSource(value, removed);
+    const redacted = redactSource(value, removed.names);
     if (redacted === value) return whole;
     if (redacted !== undefined) return [bytes.subarray(start, source.valueStart), Buffer.from(JSON.stringify(redacted)), bytes.subarray(source.valueEnd, end)];
     return cutSource(raw);
   }
-  const kept = members.filter((member) => !removed.includes(member.key));
-  if (kept.length === members.length) return whole;
-  if (kept.length === 0) return cutSource(raw);
-  // The kept members' own bytes, between new braces.
+  let kept = 0;
+  for (let m = 0; m < members; m++) if (memberRanges[3 * m + 2] === 0) kept++;
+  if (kept === members) return whole;
+  if (kept === 0) return cutSource(raw);
+  // The kept members' own bytes, between new braces: views, not copies (copies would be memory
+  // outside the JavaScript heap, whose growth makes V8 collect in full far more often).
   const parts = [bytes.subarray(start, source.valueStart), openBrace];
-  kept.forEach((member, index) => parts.push(...(index === 0 ? [] : [comma]), bytes.subarray(member.from, member.to)));
+  let first = true;
+  for (let m = 0; m < members; m++) {
+    if (memberRanges[3 * m + 2] === 1) continue;
+    if (!first) parts.push(comma);
+    first = false;
+    parts.push(bytes.subarray(memberRanges[3 * m], memberRanges[3 * m + 1]));
+  }
   parts.push(closeBrace, bytes.subarray(source.valueEnd, end));
   return parts;
 }
@@ -92,36 +107,37 @@ function cutSource(raw: RawEvent): readonly Buffer[] {
   return bytes[before] === 0x2c ? [bytes.subarray(start, before), bytes.subarray(source.valueEnd, end)] : [bytes.subarray(start, source.keyStart), bytes.subarray(source.valueEnd, end)];
 }
 
+/** Scratch for objectMembers: per member its `"key":value` byte range and whether it is removed (1). */
+let memberRanges = new Int32Array(3 * 16);
+
 /**
  * The members of the JSON object at bytes[from, to) (valid JSON: the journal stored only what
- * ingest validated): each key and the byte range `"key":value`. Undefined when it is not an
- * object or a key holds an escape.
+ * ingest validated), written to memberRanges; returns how many, or -1 when it is not an object
+ * or a key holds an escape.
  */
-function objectMembers(bytes: Buffer, from: number, to: number): { key: string; from: number; to: number }[] | undefined {
+function objectMembers(bytes: Buffer, from: number, to: number, removed: readonly Buffer[]): number {
   let i = from;
-  const skipSpace = () => {
-    while (i < to && isSpace(bytes[i])) i++;
-  };
-  skipSpace();
-  if (bytes[i] !== 0x7b) return undefined;
+  while (i < to && isSpace(bytes[i])) i++;
+  if (bytes[i] !== 0x7b) return -1;
   i++;
-  const members: { key: string; from: number; to: number }[] = [];
+  let count = 0;
   for (;;) {
-    skipSpace();
+    while (i < to && isSpace(bytes[i])) i++;
     if (bytes[i] === 0x2c) {
       i++;
-      skipSpace();
+      while (i < to && isSpace(bytes[i])) i++;
     }
-    if (i >= to || bytes[i] === 0x7d) return members;
+    if (i >= to || bytes[i] === 0x7d) return count;
     const memberStart = i;
     const keyStart = ++i;
     while (bytes[i] !== 0x22) {
-      if (bytes[i] === 0x5c) return undefined;
+      if (bytes[i] === 0x5c) return -1;
       i++;
     }
-    const key = bytes.toString('utf8', keyStart, i);
+    let isRemoved = false;
+    for (const key of removed) if (key.length === i - keyStart && bytes.compare(key, 0, key.length, keyStart, i) === 0) isRemoved = true;
     i++;
-    skipSpace();
+    while (i < to && isSpace(bytes[i])) i++;
     i++; // the colon
     // The value runs to the comma or brace that closes it at this depth; strings may hold either.
     let depth = 0;
@@ -137,7 +153,15 @@ function objectMembers(bytes: Buffer, from: number, to: number): { key: string; 
     }
     let memberEnd = i;
     while (isSpace(bytes[memberEnd - 1])) memberEnd--;
-    members.push({ key, from: memberStart, to: memberEnd });
+    if (3 * count + 3 > memberRanges.length) {
+      const larger = new Int32Array(memberRanges.length * 2);
+      larger.set(memberRanges);
+      memberRanges = larger;
+    }
+    memberRanges[3 * count] = memberStart;
+    memberRanges[3 * count + 1] = memberEnd;
+    memberRanges[3 * count + 2] = isRemoved ? 1 : 0;
+    count++;
   }
 }
 

@@ -327,10 +327,10 @@ describe('the stored ingest scan', () => {
     await journal.append('prod', batchOf([event('o1')]));
     await journal.close();
     const [scanned, ndjson, older] = segmentRecords(dir);
-    assert.equal(scanned!.packedScan?.length, 3 * 48);
+    assert.equal(scanned!.storedScan?.length, 3 * 48);
     assert.deepEqual(scanned!.payload, body, 'the payload is the body, byte for byte, the scan after it');
-    assert.equal(ndjson!.packedScan, undefined);
-    assert.equal(older!.packedScan, undefined);
+    assert.equal(ndjson!.storedScan, undefined);
+    assert.equal(older!.storedScan, undefined);
     // A byte of the scan flipped is damage like any other: the checksum covers it.
     const name = readdirSync(join(dir, 'journal')).find((file) => file.endsWith('.seg'))!;
     const bytes = readFileSync(join(dir, 'journal', name));

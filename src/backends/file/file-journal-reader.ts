@@ -6,7 +6,7 @@ import type { FoundDamage } from './damage-ledger.js';
 import type { JournalReader } from '../../contracts/journal.js';
 import { UnreadableBatchError, type MemoryTail } from './memory-tail.js';
 import { recordsOf } from '../../event/stored-record.js';
-import { unpackStoredScan } from './packed-scan.js';
+import { unpackStoredScan } from '../../event/packed-scan.js';
 import { SegmentFileReader, type SegmentInfo } from './segment-file.js';
 
 /** What a reader needs from the journal. */
@@ -111,7 +111,7 @@ export class FileJournalReader implements JournalReader {
       if (toSeq < next) continue;
       let records;
       try {
-        records = recordsOf(batch.packedScan === undefined ? batch : { ...batch, scanned: unpackStoredScan(batch.packedScan) });
+        records = recordsOf(batch.storedScan === undefined ? batch : { ...batch, packedScan: unpackStoredScan(batch.storedScan) });
       } catch (error) {
         const damage = { path: disk.path, offset: at, endOffset: offset, fromSeq: batch.firstSeq, toSeq, environment: batch.environment, reason: `unreadable payload: ${(error as Error).message}` };
         this.source.reportDamage(damage, this.subscriptionId, next);

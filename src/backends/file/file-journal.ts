@@ -22,7 +22,7 @@ import { recoverNewest } from './segment-recovery.js';
 import { JournalRetention, retryAfterSeconds } from './journal-retention.js';
 import { proveWrite, WriteHealth } from './write-health.js';
 import { encodeBatchHeader } from './record-codec.js';
-import { packScan, storedScan } from './packed-scan.js';
+import { packScan, storedScan } from '../../event/packed-scan.js';
 import { CommitThread } from './commit-thread.js';
 import { createSegmentFile, listSegments, segmentHolding, segmentHeaderBytes, seqBefore, type SegmentInfo } from './segment-file.js';
 
@@ -183,7 +183,7 @@ export class FileJournal implements Journal, ReaderSource {
     }
     this.lastSeq += count;
     const lastSeq = this.lastSeq;
-    const tail: TailBatch = { firstSeq, count, environment, receivedAt, format: payload.format, payload: payload.bytes, events: batch.events, scanned: batch.scanned, packedScan };
+    const tail: TailBatch = { firstSeq, count, environment, receivedAt, format: payload.format, payload: payload.bytes, events: batch.events, packedScan };
     return new Promise((resolve, reject) => {
       this.pending.push({ buffers: scan === undefined ? [header, payload.bytes] : [header, payload.bytes, scan], bytes, tail, resolve: () => resolve({ firstSeq, lastSeq }), reject });
       this.pendingBytes += bytes;
@@ -213,7 +213,9 @@ export class FileJournal implements Journal, ReaderSource {
       segment.bytes += bytes;
       segment.lastWriteMs = this.now();
       this.totalBytes += bytes;
-      for (const append of batch) this.tail.push(append.tail);
+      // While the delivery thread follows, its mirror is the tail readers use: one here would only
+      // keep every payload alive long enough to be promoted, and collected in full (see DESIGN.md).
+      if (this.follower === undefined) for (const append of batch) this.tail.push(append.tail);
       const last = batch.at(-1)!.tail;
       this.durableSeq = last.firstSeq + last.count - 1;
       this.follower?.durable(batch.map((append) => append.tail), segment.bytes);
@@ -337,6 +339,7 @@ export class FileJournal implements Journal, ReaderSource {
    */
   follow(follower: JournalFollower | undefined): { segments: readonly SegmentInfo[]; durableSeq: number } {
     this.follower = follower;
+    if (follower !== undefined) this.tail.clear();
     return { segments: this.segments, durableSeq: this.durableSeq };
   }
 

@@ -12,7 +12,6 @@ import type { FoundDamage } from './damage-ledger.js';
 import { FileJournalReader, type ReaderSource } from './file-journal-reader.js';
 import type { AppendBatch, Journal, JournalReader, JournalStats } from '../../contracts/journal.js';
 import { MemoryTail, type TailBatch } from './memory-tail.js';
-import { packScan, unpackScan } from './packed-scan.js';
 import { compactBytes } from '../../util/compact-bytes.js';
 import type { PayloadFormat } from '../../event/payload.js';
 import { segmentHolding, type SegmentInfo } from './segment-file.js';
@@ -34,7 +33,7 @@ export interface MirroredBatch {
  * journal packed it at append (cloned too, not transferred: the tail that holds it stays here).
  */
 export function mirroredBatch(tail: TailBatch): MirroredBatch {
-  const scan = tail.packedScan ?? (tail.scanned === undefined ? undefined : packScan(tail.scanned));
+  const scan = tail.packedScan;
   return { firstSeq: tail.firstSeq, count: tail.count, environment: tail.environment, receivedAt: tail.receivedAt, format: tail.format, payload: compactBytes(tail.payload), ...(scan === undefined ? {} : { scan }) };
 }
 
@@ -69,7 +68,7 @@ export class JournalMirror implements Journal, ReaderSource {
   received(batches: readonly MirroredBatch[], activeSegmentBytes: number): void {
     for (const batch of batches) {
       const payload = Buffer.from(batch.payload.buffer, batch.payload.byteOffset, batch.payload.byteLength);
-      this.tail.push({ firstSeq: batch.firstSeq, count: batch.count, environment: batch.environment, receivedAt: batch.receivedAt, format: batch.format, payload, ...(batch.scan === undefined ? {} : { scanned: unpackScan(batch.scan) }) });
+      this.tail.push({ firstSeq: batch.firstSeq, count: batch.count, environment: batch.environment, receivedAt: batch.receivedAt, format: batch.format, payload, ...(batch.scan === undefined ? {} : { packedScan: batch.scan }) });
     }
     const active = this.segments.at(-1);
     if (active !== undefined) active.bytes = activeSegmentBytes;

@@ -14,7 +14,7 @@
 // segments) are scanned as before. Gateways before this change read such records as damage.
 import { crc32 } from 'node:zlib';
 import type { PayloadFormat, RawPayload } from '../../event/payload.js';
-import { packedScanBytesPerEvent } from './packed-scan.js';
+import { packedScanBytesPerEvent } from '../../event/packed-scan.js';
 
 export const recordPrefixBytes = 8;
 const fixedBodyBytes = 22;
@@ -37,7 +37,7 @@ export interface StoredBatch {
   /** A view into the read buffer; parsed only when a reader needs the events. */
   payload: Buffer;
   /** The ingest scan stored with a JSON payload (packed-scan.ts), a view into the read buffer. */
-  packedScan?: Buffer;
+  storedScan?: Buffer;
   /** Bytes the whole record takes, prefix included. */
   size: number;
 }
@@ -91,7 +91,7 @@ export function decodeBatch(buffer: Buffer, offset: number): DecodeResult {
       format,
       environment: body.toString('latin1', fixedBodyBytes, payloadStart),
       payload: body.subarray(payloadStart, bodyLength - scanBytes),
-      ...(scanBytes === 0 ? {} : { packedScan: body.subarray(bodyLength - scanBytes) }),
+      ...(scanBytes === 0 ? {} : { storedScan: body.subarray(bodyLength - scanBytes) }),
       size,
     },
   };
