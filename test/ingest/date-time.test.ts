@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { dateTimeProblem } from '../../src/event/validate-event.js';
+import { dateTimeProblem, isCanonicalUtc } from '../../src/event/validate-event.js';
 
 const two = (n: number) => String(n).padStart(2, '0');
 
@@ -30,4 +30,22 @@ test('canonical UTC times are accepted exactly when the instant exists, with and
   assert.equal(dateTimeProblem('2024-02-29T23:59:59.999Z'), undefined);
   assert.match(dateTimeProblem('2026-1-30T10:15:00Z')!, /ISO-8601/);
   assert.match(dateTimeProblem('2026-01-30T10:15:0xZ')!, /ISO-8601/);
+});
+
+test('the check on the bytes (ingest reads recordedAt in place) agrees with the calendar, wherever the value sits', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 0, max: 14 }), fc.integer({ min: 0, max: 32 }), fc.integer({ min: 0, max: 25 }), fc.integer({ min: 0, max: 61 }), fc.integer({ min: 0, max: 61 }), fc.boolean(), fc.string({ maxLength: 5 }), (year, month, day, hour, minute, second, millis, before) => {
+      const text = `${String(year).padStart(4, '0')}-${two(month)}-${two(day)}T${two(hour)}:${two(minute)}:${two(second)}${millis ? '.123' : ''}Z`;
+      const bytes = Buffer.from(`${before}"${text}",`);
+      const start = Buffer.byteLength(before) + 1;
+      assert.equal(isCanonicalUtc(bytes, start, start + text.length), exists(year, month, day, hour, minute, second), text);
+    }),
+    { numRuns: 5000 },
+  );
+  for (const other of ['2026-11-23T10:15:00+00:00', '2026-11-23T10:15:00.1234Z', '2026-11-23 10:15:00Z', '2026-11-23T10:15:00z', '2026-11-23T10:15:0xZ', '-026-11-23T10:15:00Z']) assert.equal(isCanonicalUtc(Buffer.from(other), 0, other.length), false, other);
+});
+
+test('a character outside ASCII is never read as one of the form (U+015A ends like Z in its low byte)', () => {
+  assert.match(dateTimeProblem('2026-11-23T10:15:00\u015a')!, /ISO-8601/);
+  assert.match(dateTimeProblem('2026\u012d11-23T10:15:00Z')!, /ISO-8601/);
 });

@@ -85,6 +85,8 @@ test('a mirror reader sees what a journal reader sees: from its tail and, past i
   assert.equal(mirror.durableSeq, 1200);
   assert.ok(journal.stats().segments >= 4, `${journal.stats().segments} segments`);
   assert.equal(mirror.stats().segments, journal.stats().segments);
+  // While the mirror follows, the owner keeps no tail of its own: its readers go to the files.
+  assert.equal(journal.tail.firstSeq, Number.POSITIVE_INFINITY);
 
   const fromJournal = await readAll(journal.reader(0), lastSeq);
   assert.equal(await mirror.openCursor('s', 'prod', { kind: 'earliest' }), 0);
@@ -103,6 +105,10 @@ test('a mirror reader sees what a journal reader sees: from its tail and, past i
   assert.deepEqual(commits, [['s', 1200]]);
   assert.equal(journal.stats().cursors.s, 1200);
   assert.equal(mirror.stats().cursors.s, 1200);
+  // Unfollowed (the thread stopped, delivery came back here), the owner keeps its tail again.
+  journal.follow(undefined);
+  await journal.append('prod', scannedBatch([event('after', 0)]));
+  assert.equal(journal.tail.firstSeq, 1201);
 });
 
 test('a mirror reader waits for the next durable batch, follows retention deleting segments, and what it holds is not counted as dropped', async (t) => {
