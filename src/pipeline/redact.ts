@@ -135,7 +135,7 @@ function objectMembers(bytes: Buffer, from: number, to: number, removed: readonl
       i++;
     }
     let isRemoved = false;
-    for (const key of removed) if (key.length === i - keyStart && bytes.compare(key, 0, key.length, keyStart, i) === 0) isRemoved = true;
+    for (const key of removed) if (key.length === i - keyStart && holds(bytes, keyStart, key)) isRemoved = true;
     i++;
     while (i < to && isSpace(bytes[i])) i++;
     i++; // the colon
@@ -163,6 +163,12 @@ function objectMembers(bytes: Buffer, from: number, to: number, removed: readonl
     memberRanges[3 * count + 2] = isRemoved ? 1 : 0;
     count++;
   }
+}
+
+/** Whether `bytes` holds `key` at `at` (a loop: keys are a few bytes, a native compare costs more to call). */
+function holds(bytes: Buffer, at: number, key: Buffer): boolean {
+  for (let k = 0; k < key.length; k++) if (bytes[at + k] !== key[k]) return false;
+  return true;
 }
 
 function isSpace(byte: number | undefined): boolean {

@@ -1,5 +1,4 @@
 // Time for timing logic (flush deadlines, backoff), injectable so tests control it.
-import { setTimeout as delay } from 'node:timers/promises';
 
 export interface Clock {
   now(): number;
@@ -9,5 +8,23 @@ export interface Clock {
 
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms, signal) => delay(ms, undefined, signal === undefined ? undefined : { signal }),
+  // Not timers/promises: aborted, it rejects with a new AbortError, stack trace and all, and a
+  // pipeline ends its flush timer that way on every read that finds records first (0.9 % of the
+  // delivery thread under load).
+  sleep: (ms, signal) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(signal.reason as Error);
+        return;
+      }
+      const aborted = () => {
+        clearTimeout(timer);
+        reject(signal!.reason as Error);
+      };
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', aborted);
+        resolve();
+      }, ms);
+      signal?.addEventListener('abort', aborted, { once: true });
+    }),
 };
