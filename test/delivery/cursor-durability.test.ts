@@ -37,6 +37,9 @@ test('sustained load with 20-event batches: the cursor on disk stays within one 
   // Paced at about 8,000 events/s (400 batches/s of 20): enough for a cursor write per batch to
   // fall behind (as it did), without starving the tests that run beside this one.
   let running = true;
+  t.after(() => {
+    running = false; // a failed assertion must not leave the load running until the file times out
+  });
   let next = 0;
   const send = async () => {
     const ids = Array.from({ length: 100 }, () => `e${next++}`);
@@ -67,9 +70,12 @@ test('sustained load with 20-event batches: the cursor on disk stays within one 
     }
   }
   const perSecond = received.length / ((Date.now() - started) / 1000);
-  assert.ok(received.length > 20_000, `enough load to matter (${received.length} events delivered)`);
+  // Paced for 8,000 events/s, but what arrives is set by the time to a 202, i.e. by fsync on a
+  // shared disk: 2,000-8,000/s alone, 1,300/s once beside the whole suite. The claim below is
+  // relative to the rate measured; this only asks for a load at which it means something.
+  assert.ok(received.length > 10_000, `enough load to matter (${received.length} events delivered, ${acknowledged.length} acknowledged)`);
   assert.ok(samples > 30);
-  t.diagnostic(`delivered ${received.length} events at ${Math.round(perSecond)}/s; the cursor file trailed the sink by at most ${worstLag}`);
+  t.diagnostic(`delivered ${received.length} events at ${Math.round(perSecond)}/s (${acknowledged.length} acknowledged); the cursor file trailed the sink by at most ${worstLag}`);
   assert.ok(worstLag <= perSecond, `the cursor on disk trailed the sink by ${worstLag} events; one second of delivery is ${Math.round(perSecond)}`);
 
   gateway.kill('SIGKILL');
