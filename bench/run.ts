@@ -283,7 +283,10 @@ function peer(): Promise<number> {
     return Promise.resolve(2);
   }
   const repository = fileURLToPath(new URL('../../', import.meta.url));
-  const child = spawn('bash', [script, values.duration === '20' ? '25' : values.duration, values.connections.split(',').at(-1)!], { cwd: repository, env: { ...process.env, GW: repository }, stdio: 'inherit' });
+  // The script leaves each run's gateway directory (its journal: 1.7-2.4 GB) and its logs in
+  // mktemp's directory; 117 of them once filled this machine's disk. Its mktemp goes under this
+  // run's own directory, removed on exit.
+  const child = spawn('bash', [script, values.duration === '20' ? '25' : values.duration, values.connections.split(',').at(-1)!], { cwd: repository, env: { ...process.env, GW: repository, TMPDIR: dir }, stdio: 'inherit' });
   return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
 }
 
