@@ -32,10 +32,6 @@ export const splunkFormatter: Formatter = {
       fixed = JSON.stringify(envelope(context)).slice(1, -1);
       envelopeText.set(context, fixed);
     }
-    // The event's parts stay views of the stored bytes: only the small envelope is new.
-    const item: Buffer[] = [Buffer.from(`{"time":${JSON.stringify(Date.parse(recordedAt) / 1000)},${fixed},"event":`)];
-    for (const part of event) item.push(part);
-    item.push(closing);
-    return item;
+    return [Buffer.from(`{"time":${JSON.stringify(Date.parse(recordedAt) / 1000)},${fixed},"event":`), ...event, closing];
   },
 };

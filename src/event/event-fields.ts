@@ -68,10 +68,6 @@ export function classify(bytes: Buffer, start: number, end: number, escaped: boo
 
 /** The text of a captured string value, unescaped as JSON.parse would. */
 export function capturedText(bytes: Buffer, value: Captured): string {
-  return text(bytes, value);
-}
-
-function text(bytes: Buffer, value: Captured): string {
   return unescapedText(bytes, value.start, value.end, value.escaped);
 }
 
@@ -99,11 +95,11 @@ function fieldProblems(bytes: Buffer, fields: Fields, index: number): EventProbl
   if (id === undefined) at('/id', 'is required');
   else if (id.kind !== 'string') at('/id', `must be a non-empty string, not ${article(id.kind)}`);
   else if (id.end === id.start) at('/id', 'must be a non-empty string, not an empty string');
-  else if (id.end - id.start > 1024 && text(bytes, id).length > 1024) at('/id', 'must be at most 1024 characters');
+  else if (id.end - id.start > 1024 && capturedText(bytes, id).length > 1024) at('/id', 'must be at most 1024 characters');
   if (recordedAt === undefined) at('/recordedAt', 'is required');
   else if (recordedAt.kind !== 'string') at('/recordedAt', `must be an ISO-8601 date-time string, not ${article(recordedAt.kind)}`);
   else {
-    const value = text(bytes, recordedAt);
+    const value = capturedText(bytes, recordedAt);
     const problem = dateTimeProblem(value);
     if (problem !== undefined) at('/recordedAt', problem);
   }

@@ -3,7 +3,7 @@
 // JSON_DOC and RFC_LOGLINE (each item framed as a syslog line) over TCP.
 import type { JournalRecord } from '../event/activity-event.js';
 import type { Formatter, FormatContext, HttpsEncoding } from '../contracts/formatter.js';
-import type { Item } from '../contracts/transport.js';
+import { itemBytes, type Item } from '../contracts/transport.js';
 import { syslogFramer, type SyslogFraming } from './syslog-line.js';
 
 export interface BodyShape {
@@ -68,9 +68,9 @@ export function bodySize(shape: BodyShape, count: number, itemBytes: number): nu
 /** The body: every item's parts between the prefix, separators and suffix, copied once. */
 export function joinBody(shape: BodyShape, items: readonly Item[]): Buffer {
   const { prefix, separator, suffix } = shape;
-  let size = prefix.length + suffix.length + separator.length * Math.max(0, items.length - 1);
-  for (const item of items) for (const part of item) size += part.length;
-  const body = Buffer.allocUnsafe(size);
+  let bytes = 0;
+  for (const item of items) bytes += itemBytes(item);
+  const body = Buffer.allocUnsafe(bodySize(shape, items.length, bytes));
   let at = prefix.copy(body, 0);
   for (let index = 0; index < items.length; index++) {
     if (index > 0) at += separator.copy(body, at);

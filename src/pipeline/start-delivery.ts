@@ -2,7 +2,7 @@
 // `server.deliveryThread: auto` picks the thread with 2 cores or more. Measured on 2 cores: beside
 // ingest on the main thread, delivery loses the race under 16 connections, falls out of the memory
 // tail and reads and scans segment files (39-45k events/s delivered, seconds behind, 27-31 us per
-// event); in its thread it keeps up (72-74k, 34 ms, 19.6 us), for ~170 MB more RSS (README, Performance).
+// event); in its thread it keeps up (72-74k, 34 ms, 19.6 us), for a second V8 heap (README, Performance).
 import { availableParallelism } from 'node:os';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import type { StorageBackend } from '../contracts/storage-backend.js';
