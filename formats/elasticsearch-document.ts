@@ -1,4 +1,4 @@
-// ELASTICSEARCH (issue 30, not yet a subscription format): one event as an Elastic Common Schema
+// ELASTICSEARCH: one event as an Elastic Common Schema
 // document, so Elastic Security's rules and dashboards read it as they read Elastic's own PingOne
 // integration. The field choices follow that integration's ingest pipeline
 // (elastic/integrations, packages/ping_one/data_stream/audit/elasticsearch/ingest_pipeline/

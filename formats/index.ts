@@ -1,6 +1,7 @@
 // The format registry: adding a SIEM shape is one file in formats/ and one line here.
 import type { Formatter } from '../src/contracts/formatter.js';
 import { activityFormatter } from './activity.js';
+import { elasticsearchFormatter } from './elasticsearch.js';
 import { newRelicFormatter } from './newrelic.js';
 import { securityEventTokenFormatter } from './security-event-token.js';
 import { splunkFormatter } from './splunk.js';
@@ -12,4 +13,5 @@ export const formatters: Record<Formatter['name'], Formatter> = {
   NEWRELIC: newRelicFormatter,
   TEMPLATE: templateFormatter,
   SET: securityEventTokenFormatter,
+  ELASTICSEARCH: elasticsearchFormatter,
 };

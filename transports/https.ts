@@ -13,6 +13,8 @@ import { signatureHeaders, type Signing } from './webhook-signature.js';
 
 const gzipAsync = promisify(gzip);
 const excerptBytes = 1024;
+/** A response read whole (per-event answers) larger than this is not read: the attempt failed. */
+export const maxResponseBytes = 16 * 1024 * 1024;
 const maxRetryAfterMs = 600_000;
 
 /** What the transport needs to know about its subscription, resolved by the engine. */
@@ -29,6 +31,8 @@ export interface HttpsTarget {
   signing?: Signing;
   /** Where connects may go (network.destinations), checked on each address tried. */
   policy?: DestinationPolicy;
+  /** Keep the whole response body (bounded): the format reads it event by event. */
+  readResponse?: boolean;
 }
 
 export interface HttpsTransportOptions extends TlsMaterialOptions {
@@ -103,10 +107,15 @@ export class HttpsTransport implements Transport {
         body,
         signal,
       });
-      const bodyExcerpt = await readExcerpt(response.body);
+      const keep = this.options.target.readResponse === true ? maxResponseBytes : excerptBytes;
+      const { head, bytes } = await readHead(response.body, keep);
       const status = response.statusCode;
       const retryAfterMs = parseRetryAfter(response.headers['retry-after'], this.now());
-      return { ok: status >= 200 && status < 300, status, bodyExcerpt, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+      const result: SendResult = { ok: status >= 200 && status < 300, status, bodyExcerpt: head.subarray(0, excerptBytes).toString('utf8'), ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+      if (keep === excerptBytes) return result;
+      // An answer too big to read event by event cannot confirm anything: the request is sent again.
+      if (result.ok && bytes > maxResponseBytes) return { ...result, ok: false, error: `the response is ${bytes} bytes, more than the ${maxResponseBytes} read event by event` };
+      return { ...result, body: head };
     } catch (error) {
       if (signal.aborted) throw error;
       return { ok: false, error: describeError(error), ...(isDestinationRefused(error) ? { destinationRefused: true } : {}) };
@@ -123,14 +132,15 @@ function lowerCaseKeys(headers: Record<string, string>): Record<string, string> 
   return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
 }
 
-async function readExcerpt(body: AsyncIterable<Buffer> & { dump?: () => Promise<void> }): Promise<string> {
+/** The body's first `keep` bytes, and how many it had: the rest is read and dropped (the connection stays reusable). */
+async function readHead(body: AsyncIterable<Buffer>, keep: number): Promise<{ head: Buffer; bytes: number }> {
   const chunks: Buffer[] = [];
-  let size = 0;
+  let bytes = 0;
   for await (const chunk of body) {
-    if (size < excerptBytes) chunks.push(chunk);
-    size += chunk.length;
+    if (bytes < keep) chunks.push(chunk);
+    bytes += chunk.length;
   }
-  return Buffer.concat(chunks).subarray(0, excerptBytes).toString('utf8');
+  return { head: Buffer.concat(chunks).subarray(0, keep), bytes };
 }
 
 const imfFixdate = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;

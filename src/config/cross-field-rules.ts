@@ -3,6 +3,7 @@
 // that could be a secret.
 import type { ConfigPath } from './config-path.js';
 import { defaultHttpsFormat } from './defaults.js';
+import { compileIndexName } from './index-name.js';
 import { jsonErrorOffset } from '../util/json-error-offset.js';
 import { fillWithStandIns, hasPlaceholders, parseTemplate, splitUrlTemplate, TemplateSyntaxError, type Landing, type ParsedTemplate } from './placeholder-template.js';
 import { isStructuredDataName, parseDestinationUrl, parseListenAddress, parseStartAt } from './parse-values.js';
@@ -210,6 +211,7 @@ function checkSubscription(config: RawConfig, subscription: RawSubscription, pat
   }
   checkTemplate(subscription, path, report);
   checkSecurityEvents(config, subscription, path, report);
+  checkElasticsearch(subscription, path, report);
   subscription.trustedCertificates?.forEach((reference, index) => {
     // Looked up in the subscription's environment only: another environment's ids are not named.
     const certificate = config.certificates.find((candidate) => candidate.id === reference.id && candidate.environment === environment);
@@ -323,4 +325,24 @@ function checkSecurityEvents(config: RawConfig, subscription: RawSubscription, p
   if (subscription.protocol !== 'HTTPS') report.problem([...path, 'format'], 'SET needs protocol HTTPS (RFC 8935 push)');
   if (subscription.set === undefined) report.problem([...path, 'set'], 'is required for format SET: { issuer, audience, signingKey: { id } }');
   else checkKeyReference(config, subscription.set.signingKey.id, subscription.environment, 'SIGNING', [...path, 'set', 'signingKey', 'id'], report);
+}
+
+/** Format ELASTICSEARCH: HTTPS, NDJSON, and an index name Elasticsearch accepts once its date parts are filled. */
+function checkElasticsearch(subscription: RawSubscription, path: ConfigPath, report: RuleReporter): void {
+  const { elasticsearch } = subscription;
+  if (subscription.format !== 'ELASTICSEARCH') {
+    if (elasticsearch !== undefined) report.problem([...path, 'elasticsearch'], 'is only used with format ELASTICSEARCH');
+    return;
+  }
+  if (subscription.protocol !== 'HTTPS') report.problem([...path, 'format'], 'ELASTICSEARCH needs protocol HTTPS (the _bulk API)');
+  if (subscription.payloadOptions.payloadFormat.https.format === 'JSON_ARRAY') report.problem([...path, 'payloadOptions', 'payloadFormat', 'https', 'format'], 'must be ND_JSON for format ELASTICSEARCH (a _bulk body is NDJSON)');
+  if (elasticsearch === undefined) {
+    report.problem([...path, 'elasticsearch'], 'is required for format ELASTICSEARCH: { index, pipeline }');
+    return;
+  }
+  try {
+    compileIndexName(elasticsearch.index);
+  } catch (error) {
+    report.problem([...path, 'elasticsearch', 'index'], (error as Error).message);
+  }
 }

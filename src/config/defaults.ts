@@ -2,9 +2,9 @@
 import type { HttpsPayloadFormat } from './gateway-config.js';
 import type { RawSubscription } from './schema.js';
 
-/** Splunk HEC wants concatenated objects (ND_JSON); PingOne's legacy default elsewhere is a JSON array. */
+/** Splunk HEC and Elasticsearch's _bulk want lines (ND_JSON); PingOne's legacy default elsewhere is a JSON array. */
 export function defaultHttpsFormat(format: RawSubscription['format']): HttpsPayloadFormat {
-  return format === 'SPLUNK' ? 'ND_JSON' : 'JSON_ARRAY';
+  return format === 'SPLUNK' || format === 'ELASTICSEARCH' ? 'ND_JSON' : 'JSON_ARRAY';
 }
 
 export const defaultEventsPerPayload = 500;

@@ -3,6 +3,7 @@
 import { resolve } from 'node:path';
 import type { ConfigPath } from './config-path.js';
 import { NotRegularFileError, readRegularFile } from '../util/read-regular-file.js';
+import { indexDatePart } from './index-name.js';
 
 export interface ReferenceContext {
   env: NodeJS.ProcessEnv;
@@ -19,6 +20,11 @@ export interface ReferenceContext {
 /** Inside a subscription (path relative to it): its template, URL and header values may hold placeholders. */
 export function isTemplateField(path: ConfigPath): boolean {
   return path[0] === 'template' || (path[0] === 'httpEndpoint' && (path[1] === 'url' || path[1] === 'headers'));
+}
+
+/** Inside a subscription: `elasticsearch.index` may hold `${recordedAt:yyyy.MM.dd}`, filled per event. */
+export function isIndexNameField(path: ConfigPath): boolean {
+  return path[0] === 'elasticsearch' && path[1] === 'index' && path.length === 2;
 }
 
 // `$${` is an escaped literal `${`; anything else starting with `${` must be a known reference.
@@ -55,6 +61,7 @@ function resolveString(text: string, context: ReferenceContext, path: ConfigPath
       return value;
     }
     if (placeholderName.test(body) && context.keepsPlaceholders?.(path)) return match;
+    if (indexDatePart.test(body) && path[0] === 'subscriptions' && isIndexNameField(path.slice(2))) return match;
     context.problem(path, `unknown reference "${match}": use \${env:NAME}, \${env:NAME:-default} or \${file:/path} (write $\${ for a literal \${)`);
     return '';
   });

@@ -18,6 +18,8 @@ export interface FormatContext {
   template?: RequestTemplate;
   /** Format SET: who issues the tokens, for whom, and the key that signs them. */
   securityEvents?: SecurityEventSettings;
+  /** Format ELASTICSEARCH: the index (or data stream) each event is created in, and the ingest pipeline. */
+  elasticsearch?: { index: string; pipeline?: string };
 }
 
 export interface RequestTemplate {
@@ -39,8 +41,19 @@ export interface SecurityEventSettings {
 }
 
 
+/** What the receiver says it did with one event of a request it answered with a 2xx. */
+export type ItemOutcome =
+  | { outcome: 'delivered'; /** It was already there (a redelivery after a crash), not stored twice. */ duplicate?: boolean }
+  | { outcome: 'retry'; status: number; reason?: string }
+  | { outcome: 'rejected'; status?: number; reason: string };
+
+/** A 2xx answer that does not say what became of each event: the whole request is sent again. */
+export class UnreadableResponseError extends Error {
+  override readonly name = 'UnreadableResponseError';
+}
+
 export interface Formatter {
-  readonly name: 'ACTIVITY' | 'SPLUNK' | 'NEWRELIC' | 'TEMPLATE' | 'SET';
+  readonly name: 'ACTIVITY' | 'SPLUNK' | 'NEWRELIC' | 'TEMPLATE' | 'SET' | 'ELASTICSEARCH';
   /** One event as one JSON value (an element of the array, or one NDJSON line); text for `perRequest` formats. */
   format(event: ActivityEvent, context: FormatContext): unknown;
   /**
@@ -67,4 +80,15 @@ export interface Formatter {
    * `itemsMarker` where the list of items goes (New Relic's detailed Log API form).
    */
   arrayEnvelope?(context: FormatContext, itemsMarker: unknown): unknown;
+  /**
+   * Each item is text `format` writes whole, one or more NDJSON lines (ELASTICSEARCH's action and
+   * document): the body is those items one per line, whatever the payload format.
+   */
+  textLines?: { contentType: string };
+  /**
+   * Reads a 2xx answer event by event, in request order (ELASTICSEARCH's bulk items): only what
+   * the receiver confirms counts as delivered. Throws UnreadableResponseError when the answer
+   * does not account for every event.
+   */
+  readItems?(response: Buffer, events: number): readonly ItemOutcome[];
 }

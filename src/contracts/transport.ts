@@ -51,6 +51,10 @@ export interface SendResult {
   retryAfterMs?: number;
   /** The start of the response body, for logs and dead letters. */
   bodyExcerpt?: string;
+  /** The whole response body, when the subscription's format reads answers event by event. */
+  body?: Buffer;
+  /** What a 2xx answer said of each event, when it was read event by event (the delivery log). */
+  itemCounts?: { delivered: number; retried: number; rejected: number };
   /** A network or TLS failure, in words. */
   error?: string;
   /** network.destinations refused the address: dead-lettered at once, never retried. */
@@ -75,7 +79,7 @@ export interface TlsDetails {
 }
 
 /** An attempt as metrics, the status route and the delivery log name it. */
-export type AttemptOutcome = 'delivered' | 'refused' | 'failed' | 'destination_refused';
+export type AttemptOutcome = 'delivered' | 'partial' | 'refused' | 'failed' | 'destination_refused';
 
 /** What happened to one attempt, for logs and metrics. */
 export interface AttemptReport {

@@ -22,7 +22,7 @@ export interface SubscriptionStatus {
 
 const subscriptionLabels = ['environment', 'subscription'] as const;
 /** The outcome and status class pairs a delivery attempt can have. */
-const attemptSeries = [['delivered', '2xx'], ['refused', '4xx'], ['failed', '3xx'], ['failed', '4xx'], ['failed', '5xx'], ['failed', 'none'], ['destination_refused', 'none']] as const;
+const attemptSeries = [['delivered', '2xx'], ['partial', '2xx'], ['refused', '4xx'], ['failed', '3xx'], ['failed', '4xx'], ['failed', '5xx'], ['failed', 'none'], ['destination_refused', 'none']] as const;
 
 export class GatewayMetrics {
   readonly registry = new Registry();
@@ -104,16 +104,23 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly eventsAlreadyDelivered = new Counter({
+    name: 'siem_gateway_events_already_delivered_total',
+    help: 'Events the destination said it already held (Elasticsearch: 409 on create, a redelivery after a crash); counted as delivered too, stored once.',
+    labelNames: ['environment', 'subscription'] as const,
+    registers: [this.registry],
+  });
+
   readonly eventsDeadLettered = new Counter({
     name: 'siem_gateway_events_dead_lettered_total',
-    help: 'Events moved to the dead-letter store: refused one by one, expired while failing, or sent where network.destinations refuses (destination_refused).',
+    help: 'Events moved to the dead-letter store: refused one by one, refused by the receiver\'s answer for that event (item_refused: an Elasticsearch bulk item), expired while failing, or sent where network.destinations refuses (destination_refused).',
     labelNames: ['environment', 'subscription', 'reason'] as const,
     registers: [this.registry],
   });
 
   readonly deliveryAttempts = new Counter({
     name: 'siem_gateway_delivery_attempts_total',
-    help: 'Delivery attempts by outcome (delivered, refused: 400/413/422, failed: retried, destination_refused: network.destinations refused the address) and HTTP status class (2xx…5xx, or none for network and TLS errors).',
+    help: 'Delivery attempts by outcome (delivered, partial: a 2xx whose answer kept only some events, refused: 400/413/422, failed: retried, destination_refused: network.destinations refused the address) and HTTP status class (2xx…5xx, or none for network and TLS errors).',
     labelNames: ['environment', 'subscription', 'outcome', 'status_class'] as const,
     registers: [this.registry],
   });
@@ -194,10 +201,11 @@ export class GatewayMetrics {
     const labels = { environment, subscription };
     return [
       [this.eventsDelivered, labels],
+      [this.eventsAlreadyDelivered, labels],
       [this.eventsFiltered, labels],
       [this.eventsOversize, labels],
       ...(['retention', 'corrupt'] as const).map((reason): [Counter<string>, Record<string, string>] => [this.eventsDropped, { ...labels, reason }]),
-      ...(['refused', 'expired', 'destination_refused'] as const).map((reason): [Counter<string>, Record<string, string>] => [this.eventsDeadLettered, { ...labels, reason }]),
+      ...(['refused', 'item_refused', 'expired', 'destination_refused'] as const).map((reason): [Counter<string>, Record<string, string>] => [this.eventsDeadLettered, { ...labels, reason }]),
       ...(['renamed', 'dropped', 'truncated'] as const).map((reason): [Counter<string>, Record<string, string>] => [this.attributesAdjusted, { ...labels, reason }]),
       ...attemptSeries.map(([outcome, statusClass]): [Counter<string>, Record<string, string>] => [this.deliveryAttempts, { ...labels, outcome, status_class: statusClass }]),
     ];

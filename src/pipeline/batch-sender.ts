@@ -5,7 +5,8 @@
 // when the catch-up after it is done.
 import type { Subscription } from '../config/gateway-config.js';
 import type { DeadLetter, DeadLetterSink } from '../contracts/dead-letters.js';
-import type { AttemptReport, EncodedBatch, SendResult, Transport } from '../contracts/transport.js';
+import { UnreadableResponseError, type Formatter, type ItemOutcome } from '../contracts/formatter.js';
+import type { AttemptOutcome, AttemptReport, EncodedBatch, SendResult, Transport } from '../contracts/transport.js';
 import type { JournalRecord } from '../event/activity-event.js';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
@@ -18,6 +19,8 @@ import type { SubscriptionEncoder } from './subscription-encoder.js';
 export interface SenderOptions {
   subscription: Subscription;
   transport: Transport;
+  /** Its readItems, when the format reads answers event by event. */
+  formatter?: Pick<Formatter, 'readItems'>;
   logger: Logger;
   metrics?: GatewayMetrics;
   deadLetters?: DeadLetterSink;
@@ -48,6 +51,8 @@ export class BatchSender {
   /**
    * Delivers every event of the batch or dead-letters it (SPEC §4.5): retries with backoff and
    * Retry-After; on 400/413/422 splits in halves down to single events; keeps a HEC accepted prefix.
+   * A format that reads answers event by event (ELASTICSEARCH) settles each event as the receiver
+   * says: kept, dead-lettered with its own reason, or sent again alone, in order, before this returns.
    */
   async deliver(batch: EncodedBatch): Promise<void> {
     const { transport, metrics } = this.options;
@@ -55,17 +60,28 @@ export class BatchSender {
     for (let attempt = 1; ; attempt++) {
       signal.throwIfAborted();
       const started = this.clock.now();
-      const result = await transport.send(batch, this.wire);
+      let result = await transport.send(batch, this.wire);
       const durationMs = this.clock.now() - started;
-      this.options.onAttempt?.({ batch, attempt, result, outcome: attemptOutcome(result), durationMs });
+      const read = result.ok ? this.readItems(batch, result) : undefined;
+      if (typeof read === 'string') result = { ...result, ok: false, error: read };
+      const items = typeof read === 'string' ? undefined : read;
+      if (items !== undefined) result.itemCounts = countItems(items);
+      const partial = result.itemCounts !== undefined && result.itemCounts.delivered < batch.events;
+      this.options.onAttempt?.({ batch, attempt, result, outcome: partial ? 'partial' : attemptOutcome(result), durationMs });
       // A refused batch is split and settled now, not retried: only a retryable failure means failing.
-      this.retrying = !result.ok && !result.destinationRefused && onFailure(result.status) === 'retry';
+      this.retrying = (!result.ok && !result.destinationRefused && onFailure(result.status) === 'retry') || (result.itemCounts?.retried ?? 0) > 0;
       this.noteOutage(batch, result);
-      if (metrics) observeAttempt(metrics, batch, attempt, result, durationMs, this.clock.now());
-      if (result.ok) return;
-      // network.destinations refused where the name leads now: retrying would not change that.
-      if (result.destinationRefused) return this.deadLetter(batch.records, result, 'destination refused');
-      if (onFailure(result.status) === 'split') return this.deliverRefused(batch, result);
+      if (metrics) observeAttempt(metrics, batch, attempt, result, partial ? 'partial' : attemptOutcome(result), durationMs);
+      if (result.ok && items === undefined) return this.delivered(batch.records);
+      if (result.ok) {
+        const again = await this.settleItems(batch, items!, result);
+        if (again === undefined) return;
+        batch = again;
+      } else {
+        // network.destinations refused where the name leads now: retrying would not change that.
+        if (result.destinationRefused) return this.deadLetter(batch.records, result, 'destination refused');
+        if (onFailure(result.status) === 'split') return this.deliverRefused(batch, result);
+      }
       const expired = this.expiredPrefix(batch);
       if (expired > 0) {
         await this.deadLetter(batch.records.slice(0, expired), result, 'expired: older than storage.maxAgeHours while the destination kept failing');
@@ -74,6 +90,59 @@ export class BatchSender {
       }
       // Retry-After raises the wait, never lowers it below the backoff.
       await this.backoff(Math.max(result.retryAfterMs ?? 0, backoffMs(attempt, this.options.random)), signal);
+    }
+  }
+
+  /** What a 2xx answer says of each event, when the format reads it; why not, in words, when it does not account for every one. */
+  private readItems(batch: EncodedBatch, result: SendResult): readonly ItemOutcome[] | string | undefined {
+    const read = this.options.formatter?.readItems;
+    if (read === undefined) return undefined;
+    try {
+      return read(result.body ?? Buffer.alloc(0), batch.events);
+    } catch (error) {
+      if (!(error instanceof UnreadableResponseError)) throw error;
+      return `the answer does not say what became of each event (${error.message}); the request is sent again`;
+    }
+  }
+
+  /**
+   * Settles each event as the receiver said: delivered ones are counted, rejected ones
+   * dead-lettered with their own reason; returns the ones to send again (in order), if any.
+   */
+  private async settleItems(batch: EncodedBatch, items: readonly ItemOutcome[], result: SendResult): Promise<EncodedBatch | undefined> {
+    const delivered: JournalRecord[] = [];
+    const rejected: { record: JournalRecord; status?: number; reason: string }[] = [];
+    const again: number[] = [];
+    let duplicates = 0;
+    items.forEach((item, position) => {
+      const record = batch.records[position]!;
+      if (item.outcome === 'delivered') {
+        delivered.push(record);
+        if (item.duplicate === true) duplicates++;
+      } else if (item.outcome === 'rejected') rejected.push({ record, ...(item.status === undefined ? {} : { status: item.status }), reason: `refused by the destination: ${this.options.mask?.(item.reason) ?? item.reason}` });
+      else again.push(position);
+    });
+    if (delivered.length > 0) this.delivered(delivered);
+    if (duplicates > 0) this.options.metrics?.eventsAlreadyDelivered.inc({ environment: batch.environment, subscription: batch.subscriptionId }, duplicates);
+    for (const { record, status, reason } of rejected) await this.deadLetter([record], { ...result, ...(status === undefined ? {} : { status }), bodyExcerpt: undefined }, reason, 'item_refused');
+    return again.length === 0 ? undefined : this.encoder.pick(batch, again);
+  }
+
+  /** Counts events the destination confirmed, and how long each took from its 202. */
+  private delivered(records: readonly JournalRecord[]): void {
+    const metrics = this.options.metrics;
+    if (metrics === undefined || records.length === 0) return;
+    const labels = { environment: this.options.subscription.environment, subscription: this.options.subscription.id };
+    metrics.eventsDelivered.inc(labels, records.length);
+    // The events of one request share their receive time: one observation per run.
+    const now = this.clock.now();
+    const series = metrics.endToEndLatency.labels(labels);
+    for (let i = 0; i < records.length; ) {
+      const receivedAt = records[i]!.receivedAt;
+      let j = i + 1;
+      while (j < records.length && records[j]!.receivedAt === receivedAt) j++;
+      metrics.endToEndLatency.observe(series, (now - receivedAt) / 1000, j - i);
+      i = j;
     }
   }
 
@@ -104,7 +173,7 @@ export class BatchSender {
     const accepted = this.options.subscription.format === 'SPLUNK' ? hecAcceptedPrefix(result.bodyExcerpt) : undefined;
     if (accepted !== undefined && accepted < batch.events) {
       // HEC indexed the events before `accepted`; the one at `accepted` is the suspect.
-      if (accepted > 0) this.options.metrics?.eventsDelivered.inc({ environment: batch.environment, subscription: batch.subscriptionId }, accepted);
+      this.delivered(batch.records.slice(0, accepted));
       if (batch.events === 1) return this.deadLetter(batch.records, result, refused);
       await this.deliver(this.encoder.part(batch, accepted, accepted + 1));
       if (accepted + 1 < batch.events) await this.deliver(this.encoder.part(batch, accepted + 1, batch.events));
@@ -127,7 +196,7 @@ export class BatchSender {
   }
 
   /** Keeps events the destination will not take (SPEC §4.5): durable before the cursor moves past them. */
-  private async deadLetter(records: readonly JournalRecord[], result: SendResult, reason: string): Promise<void> {
+  private async deadLetter(records: readonly JournalRecord[], result: SendResult, reason: string, label?: 'item_refused'): Promise<void> {
     const { subscription, deadLetters, metrics, logger } = this.options;
     const time = new Date(this.clock.now()).toISOString();
     const letters: DeadLetter[] = records.map((record) => ({
@@ -142,8 +211,7 @@ export class BatchSender {
     }));
     if (deadLetters === undefined) throw new Error(`subscription ${subscription.id} has no dead-letter store; refusing to drop ${records.length} events`);
     await deadLetters.add(letters);
-    const label = reason.startsWith('expired') ? 'expired' : result.destinationRefused ? 'destination_refused' : 'refused';
-    metrics?.eventsDeadLettered.inc({ environment: subscription.environment, subscription: subscription.id, reason: label }, records.length);
+    metrics?.eventsDeadLettered.inc({ environment: subscription.environment, subscription: subscription.id, reason: label ?? (reason.startsWith('expired') ? 'expired' : result.destinationRefused ? 'destination_refused' : 'refused') }, records.length);
     for (const letter of letters) {
       logger.warn({ subscription: subscription.id, seq: letter.seq, eventId: letter.event.id, status: letter.status, reason: letter.reason }, `event ${letter.event.id} dead-lettered: ${letter.reason}`);
     }
@@ -180,9 +248,8 @@ export class BatchSender {
   }
 }
 
-function observeAttempt(metrics: GatewayMetrics, batch: EncodedBatch, attempt: number, result: SendResult, durationMs: number, now: number): void {
+function observeAttempt(metrics: GatewayMetrics, batch: EncodedBatch, attempt: number, result: SendResult, outcome: AttemptOutcome, durationMs: number): void {
   const labels = { environment: batch.environment, subscription: batch.subscriptionId };
-  const outcome = attemptOutcome(result);
   const statusClass = result.status === undefined ? 'none' : `${Math.floor(result.status / 100)}xx`;
   metrics.deliveryAttempts.inc({ ...labels, outcome, status_class: statusClass });
   metrics.deliveryDuration.observe(labels, durationMs / 1000);
@@ -190,17 +257,10 @@ function observeAttempt(metrics: GatewayMetrics, batch: EncodedBatch, attempt: n
     metrics.batchEvents.observe(labels, batch.events);
     metrics.batchBytes.observe(labels, batch.body.length);
   }
-  if (!result.ok) return;
-  metrics.eventsDelivered.inc(labels, batch.events);
-  // The events of one request share their receive time: one observation per run.
-  const latency = metrics.endToEndLatency;
-  const series = latency.labels(labels);
-  const records = batch.records;
-  for (let i = 0; i < records.length; ) {
-    const receivedAt = records[i]!.receivedAt;
-    let j = i + 1;
-    while (j < records.length && records[j]!.receivedAt === receivedAt) j++;
-    latency.observe(series, (now - receivedAt) / 1000, j - i);
-    i = j;
-  }
+}
+
+function countItems(items: readonly ItemOutcome[]): { delivered: number; retried: number; rejected: number } {
+  const counts = { delivered: 0, retried: 0, rejected: 0 };
+  for (const item of items) counts[item.outcome === 'delivered' ? 'delivered' : item.outcome === 'retry' ? 'retried' : 'rejected']++;
+  return counts;
 }

@@ -31,6 +31,12 @@ export function perRequestShape(contentType: string): BodyShape {
   return { prefix: empty, separator: empty, suffix: empty, contentType, encodeItem: (value) => Buffer.from(value as string) };
 }
 
+/** Items the formatter writes as NDJSON lines of its own (ELASTICSEARCH's action and document), a line break after each. */
+export function textLinesShape(contentType: string): BodyShape {
+  const newline = Buffer.from('\n');
+  return { prefix: Buffer.alloc(0), separator: newline, suffix: newline, contentType, encodeItem: (value) => Buffer.from(value as string) };
+}
+
 const marker = '\u0000siem-gateway-items\u0000';
 
 export function bodyShape(encoding: HttpsEncoding, prettyPrint: boolean, formatter: Formatter, context: FormatContext): BodyShape {

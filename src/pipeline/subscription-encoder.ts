@@ -8,7 +8,7 @@ import type { EncodedBatch, Item } from '../contracts/transport.js';
 import type { JournalRecord } from '../event/activity-event.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { encodeBatch, payloadLimit, type PayloadLimit } from './batch-builder.js';
-import { bodyShape, perRequestShape, tcpBodyShape, type BodyShape } from './body-shape.js';
+import { bodyShape, perRequestShape, tcpBodyShape, textLinesShape, type BodyShape } from './body-shape.js';
 import { compileRedactor, redactRawEvent, type Redactor } from './redact.js';
 
 export interface EncoderOptions {
@@ -50,8 +50,9 @@ export class SubscriptionEncoder {
     };
     if (subscription.template !== undefined) this.context.template = requestTemplate(subscription);
     if (subscription.set !== undefined && options.signingKey !== undefined) this.context.securityEvents = { ...subscription.set, ...options.signingKey };
-    const perRequest = options.formatter.perRequest;
-    this.shape = perRequest !== undefined ? perRequestShape(perRequest.contentType(this.context)) : subscription.protocol === 'TCP_IP' ? tcpBodyShape(tcp.format, tcp.framing, tcp.additionalAttributes) : bodyShape(https.format, https.prettyPrint, options.formatter, this.context);
+    if (subscription.elasticsearch !== undefined) this.context.elasticsearch = subscription.elasticsearch;
+    const { perRequest, textLines } = options.formatter;
+    this.shape = perRequest !== undefined ? perRequestShape(perRequest.contentType(this.context)) : textLines !== undefined ? textLinesShape(textLines.contentType) : subscription.protocol === 'TCP_IP' ? tcpBodyShape(tcp.format, tcp.framing, tcp.additionalAttributes) : bodyShape(https.format, https.prettyPrint, options.formatter, this.context);
     this.limit = perRequest !== undefined ? { maxEvents: 1, maxBytes: Number.POSITIVE_INFINITY } : payloadLimit(subscription);
     const compact = subscription.protocol === 'TCP_IP' || !https.prettyPrint;
     this.spliceItems = options.formatter.formatBytes !== undefined && compact;
@@ -87,6 +88,13 @@ export class SubscriptionEncoder {
     const records = batch.records.slice(from, to);
     const lastSeq = to === batch.events ? batch.lastSeq : records.at(-1)!.seq;
     return this.withTarget(encodeBatch(this.shape, this.options.subscription, batch.items.slice(from, to), records, records[0]!.seq, lastSeq, batch.oversize));
+  }
+
+  /** The batch's events at `positions` (ascending), in order, as a batch of their own: what a receiver asked to have again. */
+  pick(batch: EncodedBatch, positions: readonly number[]): EncodedBatch {
+    const records = positions.map((position) => batch.records[position]!);
+    const lastSeq = positions.at(-1) === batch.events - 1 ? batch.lastSeq : records.at(-1)!.seq;
+    return this.withTarget(encodeBatch(this.shape, this.options.subscription, positions.map((position) => batch.items[position]!), records, records[0]!.seq, lastSeq, batch.oversize));
   }
 }
 

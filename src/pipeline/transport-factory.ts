@@ -1,5 +1,6 @@
 // Builds each subscription's transport from the configuration: the HTTPS target, and the TLS
 // material (trusted certificates, client key pair) read from files that are watched for rotation.
+import { formatters } from '../../formats/index.js';
 import { HttpsTransport } from '../../transports/https.js';
 import { TcpTransport } from '../../transports/tcp.js';
 import type { GatewayConfig, Subscription } from '../config/gateway-config.js';
@@ -62,6 +63,7 @@ export function transportFactory(config: GatewayConfig, logger: Logger): Transpo
           userAgent: `siem-gateway/${version}`,
           signing: subscription.signing,
           policy,
+          readResponse: formatters[subscription.format].readItems !== undefined,
         },
       });
     },

@@ -86,7 +86,7 @@ describe('schema limits name the line and path', () => {
   });
 
   test('an unknown format and a regular expression in action types', () => {
-    assert.deepEqual(problems(base + subscription('    format: XML\n')), ['gateway.yaml:17 subscriptions[0].format: must be one of: ACTIVITY, SPLUNK, NEWRELIC, TEMPLATE, SET']);
+    assert.deepEqual(problems(base + subscription('    format: XML\n')), ['gateway.yaml:17 subscriptions[0].format: must be one of: ACTIVITY, SPLUNK, NEWRELIC, TEMPLATE, SET, ELASTICSEARCH']);
     const text = base + subscription().replace('["USER.*"]', '["USER.*", "USER.(CREATED|DELETED)"]');
     assert.deepEqual(problems(text), [
       'gateway.yaml:16 subscriptions[0].filterOptions.includedActionTypes[1]: must be an action type or a "*" glob such as USER.* (no regular expressions)',
@@ -322,5 +322,27 @@ describe('storage.backend jetstream', () => {
     const tls = problems(`storage: { backend: jetstream, jetstream: { servers: ["nats://127.0.0.1:4222"], tls: { certFile: c.pem } } }\n${base}${subscription()}`);
     assert.equal(tls.length, 1);
     assert.match(tls[0]!, /storage\.jetstream\.tls: needs both certFile and keyFile/);
+  });
+});
+
+describe('format ELASTICSEARCH', () => {
+  test('needs its index, HTTPS and NDJSON; its options belong to it alone', () => {
+    assert.deepEqual(problems(base + subscription('    format: ELASTICSEARCH\n')), ['gateway.yaml:12 subscriptions[0].elasticsearch: is required for format ELASTICSEARCH: { index, pipeline }']);
+    assert.deepEqual(problems(base + subscription('    format: ELASTICSEARCH\n    elasticsearch: { index: idp }\n    payloadOptions: { payloadFormat: { https: { format: JSON_ARRAY } } }\n')), [
+      'gateway.yaml:19 subscriptions[0].payloadOptions.payloadFormat.https.format: must be ND_JSON for format ELASTICSEARCH (a _bulk body is NDJSON)',
+    ]);
+    assert.deepEqual(problems(base + subscription('    elasticsearch: { index: idp }\n')), ['gateway.yaml:17 subscriptions[0].elasticsearch: is only used with format ELASTICSEARCH']);
+    const tcp = base + '  - id: s1\n    environment: prod\n    protocol: TCP_IP\n    format: ELASTICSEARCH\n    connectionDetails: { url: "tls://127.0.0.1:6514" }\n    elasticsearch: { index: idp }\n    filterOptions: { includedActionTypes: ["*"] }\n';
+    assert.deepEqual(problems(tcp), ['gateway.yaml:15 subscriptions[0].format: ELASTICSEARCH needs protocol HTTPS (the _bulk API)']);
+  });
+
+  test('an index name Elasticsearch would refuse, or a placeholder other than the event\'s date, names the field', () => {
+    const index = (name: string) => problems(base + subscription(`    format: ELASTICSEARCH\n    elasticsearch: { index: "${name}" }\n`));
+    assert.deepEqual(index('IDP-${recordedAt:yyyy.MM}'), ['gateway.yaml:18 subscriptions[0].elasticsearch.index: must be lower case (Elasticsearch index names are)']);
+    assert.deepEqual(index('idp-${recordedAt:yyyy/MM}'), ['gateway.yaml:18 subscriptions[0].elasticsearch.index: unknown reference "${recordedAt:yyyy/MM}": use ${env:NAME}, ${env:NAME:-default} or ${file:/path} (write $${ for a literal ${)']);
+    assert.deepEqual(index('idp-${id}'), ['gateway.yaml:18 subscriptions[0].elasticsearch.index: unknown reference "${id}": use ${env:NAME}, ${env:NAME:-default} or ${file:/path} (write $${ for a literal ${)']);
+    assert.deepEqual(index('idp-${recordedAt:yyyy.MM.dd}'), []);
+    // A reference is resolved first; what it gives is checked like the rest.
+    assert.deepEqual(problems(base + subscription('    format: ELASTICSEARCH\n    elasticsearch: { index: "idp-${env:SUFFIX}" }\n'), { SUFFIX: 'Prod' }), ['gateway.yaml:18 subscriptions[0].elasticsearch.index: must be lower case (Elasticsearch index names are)']);
   });
 });

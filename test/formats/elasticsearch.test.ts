@@ -1,11 +1,12 @@
-// ELASTICSEARCH building blocks (issue 30, not yet a subscription format): the ECS document
-// against what Elastic's own PingOne integration makes of the same event, and the bulk response
-// read item by item.
+// ELASTICSEARCH's parts: the ECS document against what Elastic's own PingOne integration makes of
+// the same event, the action line, the index name's date parts, and the bulk response read item by item.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { ecsDocument } from '../../formats/elasticsearch-document.js';
-import { bulkActionLine, bulkItemOutcomes, UnreadableBulkResponseError } from '../../formats/elasticsearch-bulk.js';
+import { bulkActionLine, bulkItemOutcomes } from '../../formats/elasticsearch-bulk.js';
+import { compileIndexName } from '../../src/config/index-name.js';
+import { UnreadableResponseError } from '../../src/contracts/formatter.js';
 import type { ActivityEvent } from '../../src/event/activity-event.js';
 
 const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../../../test/fixtures/idp/${name}`, import.meta.url), 'utf8')) as ActivityEvent;
@@ -53,24 +54,44 @@ test('a bulk response is read per item: indexed, already there, throttled, faile
       { create: { _index: 'a', _id: '2', status: 409, error: { type: 'version_conflict_engine_exception', reason: '[2]: version conflict, document already exists (current version [1])' } } },
       { create: { _index: 'a', _id: '3', status: 429, error: { type: 'es_rejected_execution_exception', reason: 'rejected execution of coordinating operation' } } },
       { create: { _index: 'a', _id: '4', status: 503, error: { type: 'unavailable_shards_exception', reason: 'primary shard is not active' } } },
-      { create: { _index: 'a', _id: '5', status: 400, error: { type: 'document_parsing_exception', reason: "[1:42] failed to parse field [user.id] of type [long]" } } },
+      { create: { _index: 'a', _id: '5', status: 400, error: { type: 'document_parsing_exception', reason: "[1:42] failed to parse field [user.id] of type [long] in document with id '5'. Preview of field's value: 'alice@example.com'" } } },
       { create: { _index: 'a', _id: '6', status: 409, error: { type: 'some_other_conflict', reason: 'x' } } },
     ],
   };
   assert.deepEqual(bulkItemOutcomes(JSON.stringify(response), 6), [
-    { outcome: 'indexed', status: 201, duplicate: false },
-    { outcome: 'indexed', status: 409, duplicate: true },
-    { outcome: 'retry', status: 429, errorType: 'es_rejected_execution_exception', reason: 'rejected execution of coordinating operation' },
-    { outcome: 'retry', status: 503, errorType: 'unavailable_shards_exception', reason: 'primary shard is not active' },
-    { outcome: 'rejected', status: 400, errorType: 'document_parsing_exception', reason: '[1:42] failed to parse field [user.id] of type [long]' },
-    { outcome: 'rejected', status: 409, errorType: 'some_other_conflict', reason: 'x' },
+    { outcome: 'delivered' },
+    { outcome: 'delivered', duplicate: true },
+    { outcome: 'retry', status: 429, reason: 'es_rejected_execution_exception: rejected execution of coordinating operation' },
+    { outcome: 'retry', status: 503, reason: 'unavailable_shards_exception: primary shard is not active' },
+    // The value Elasticsearch previews is event data: it never reaches a log.
+    { outcome: 'rejected', status: 400, reason: "document_parsing_exception: [1:42] failed to parse field [user.id] of type [long] in document with id '5'" },
+    { outcome: 'rejected', status: 409, reason: 'some_other_conflict: x' },
   ]);
 });
 
 test('a bulk response that does not account for every event is unreadable, never taken as delivered', () => {
   const one = JSON.stringify({ errors: false, items: [{ create: { status: 201 } }] });
-  assert.throws(() => bulkItemOutcomes(one, 2), (error) => error instanceof UnreadableBulkResponseError && /1 items for 2 events/.test(error.message));
-  assert.throws(() => bulkItemOutcomes('{"errors":false}', 1), UnreadableBulkResponseError);
-  assert.throws(() => bulkItemOutcomes('<html>', 1), UnreadableBulkResponseError);
+  assert.throws(() => bulkItemOutcomes(one, 2), (error) => error instanceof UnreadableResponseError && /1 items for 2 events/.test(error.message));
+  assert.throws(() => bulkItemOutcomes('{"errors":false}', 1), UnreadableResponseError);
+  assert.throws(() => bulkItemOutcomes('<html>', 1), UnreadableResponseError);
+  assert.throws(() => bulkItemOutcomes('null', 1), UnreadableResponseError);
   assert.throws(() => bulkItemOutcomes(JSON.stringify({ items: [{ index: { status: 201 } }] }), 1), /item 0 has no create.status/);
+});
+
+test('an index name takes the event\'s UTC date, and only that', () => {
+  const daily = compileIndexName('idp-audit-${recordedAt:yyyy.MM.dd}');
+  assert.equal(daily('2026-12-31T23:59:59.999Z'), 'idp-audit-2026.12.31');
+  assert.equal(daily('2027-01-01T00:30:00.000+01:00'), 'idp-audit-2026.12.31', 'an offset is read as UTC');
+  assert.equal(compileIndexName('a-${recordedAt:yyyy-MM}-${recordedAt:dd_HH}')('2026-03-04T05:06:07Z'), 'a-2026-03-04_05');
+  assert.equal(compileIndexName('logs-pingone.audit-default')('2026-03-04T05:06:07Z'), 'logs-pingone.audit-default');
+  for (const [template, message] of [
+    ['idp-${env:HOME}', /only \$\{recordedAt:…\}/],
+    ['idp-${recordedAt:yyyy/MM}', /only \$\{recordedAt:…\}/],
+    ['idp-${actors.user.name}', /only \$\{recordedAt:…\}/],
+    ['IDP-audit', /lower case/],
+    ['idp audit', /must not contain/],
+    ['_idp', /must not start/],
+    ['..', /must not be \. or \.\./],
+    ['x'.repeat(256), /255 bytes/],
+  ] as const) assert.throws(() => compileIndexName(template), message, template);
 });
