@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { formatters } from '../../formats/index.js';
 import type { GatewayConfig, Subscription } from '../config/gateway-config.js';
+import { UnreadableResponseError, type Formatter, type ItemOutcome } from '../contracts/formatter.js';
 import type { Journal } from '../contracts/journal.js';
 import type { SendResult } from '../contracts/transport.js';
 import type { Logger } from '../logger.js';
@@ -19,6 +20,17 @@ export interface TestSendContext {
   mask: (text: string) => string;
 }
 
+/** The test event's outcome as the answer tells it, for formats that read answers per event. */
+function itemOutcome(formatter: Formatter, result: SendResult): ItemOutcome | { outcome: 'unreadable'; reason: string } | undefined {
+  if (!result.ok || formatter.readItems === undefined) return undefined;
+  try {
+    return formatter.readItems(result.body ?? Buffer.alloc(0), 1)[0];
+  } catch (error) {
+    if (!(error instanceof UnreadableResponseError)) throw error;
+    return { outcome: 'unreadable', reason: error.message };
+  }
+}
+
 export async function testSend(subscription: Subscription, { config, journal, logger, mask }: TestSendContext): Promise<Record<string, unknown>> {
   const transports = transportFactory(config, logger);
   const signingKey = transports.signingKey(subscription);
@@ -31,9 +43,12 @@ export async function testSend(subscription: Subscription, { config, journal, lo
     const result = await transport.send(batch, AbortSignal.timeout(subscription.delivery.timeoutMs + 1000)).catch((error: unknown): SendResult => ({ ok: false, error: (error as Error).message }));
     const latencyMs = Math.round(performance.now() - started);
     const tls = await transport.tlsDetails?.();
+    // A format that reads answers per event (ELASTICSEARCH) says what became of this one: a 200 may still refuse it.
+    const item = itemOutcome(formatters[subscription.format], result);
     return {
       eventId: event.id,
-      delivered: result.ok,
+      delivered: result.ok && (item === undefined || item.outcome === 'delivered'),
+      ...(item === undefined || item.outcome === 'delivered' ? {} : { item: { outcome: item.outcome, ...('status' in item && item.status !== undefined ? { status: item.status } : {}), ...('reason' in item && item.reason !== undefined ? { reason: mask(item.reason) } : {}) } }),
       ...(result.status === undefined ? {} : { status: result.status }),
       latencyMs,
       ...(result.bodyExcerpt === undefined ? {} : { response: responseSummary(result.bodyExcerpt, mask, shownResponseChars) }),

@@ -12,6 +12,7 @@ import { transportFactory } from '../../src/pipeline/transport-factory.js';
 import { BulkReceiver, type ItemScript } from '../helpers/bulk-receiver.js';
 import { captureLogger } from '../helpers/capture-logger.js';
 import { HttpSink, type SinkAnswer, type SinkRequest } from '../helpers/http-sink.js';
+import { opsToken, sendEvents, startGateway } from '../helpers/in-process-gateway.js';
 import { until } from '../helpers/manual-clock.js';
 import { pipelineFixture } from '../helpers/pipeline-fixture.js';
 
@@ -147,4 +148,32 @@ test('a burst many times one batch, with throttled items in every batch: every e
     assert.deepEqual(receiver.requests[request + 1], receiver.requests[request]!.filter((id) => Number(id.slice(1)) % 7 === 3));
   }
   assert.equal(await metric(metrics, 'siem_gateway_events_delivered_total', 'subscription="sub"'), 2000);
+});
+
+test('through the API: an ELASTICSEARCH subscription with a dated index delivers, and test-send says when the index refused the test event', async (t) => {
+  const receiver = new BulkReceiver((id) => (id.startsWith('siem-gateway-test-') ? 'mapping-error' : 'indexed'));
+  const sink = await HttpSink.start({ handler: receiver.handler });
+  t.after(() => sink.close());
+  const { adminUrl, ingestUrl } = await startGateway(t);
+  const call = async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${adminUrl}/v1/environments/prod/subscriptions${path}`, { method, headers: { authorization: `Bearer ${opsToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  const refused = await call('POST', '', { id: 'es', format: 'ELASTICSEARCH', httpEndpoint: { url: `${sink.url}/_bulk` }, elasticsearch: { index: 'idp-${env:HOME}' }, filterOptions: { includedActionTypes: ['*'] } });
+  assert.equal(refused.status, 400);
+  assert.deepEqual((refused.body.problems as { path: string }[]).map((problem) => problem.path), ['/elasticsearch/index'], 'a reference is never resolved in the API');
+  const unknown = await call('POST', '', { id: 'es', format: 'ELASTICSEARCH', httpEndpoint: { url: `${sink.url}/_bulk` }, elasticsearch: { index: 'idp-${actors.user.name}' }, filterOptions: { includedActionTypes: ['*'] } });
+  assert.match(JSON.stringify(unknown.body.problems), /only \$\{recordedAt:…\} with yyyy, MM, dd and HH is filled in an index name/, 'an event never chooses its index');
+  const created = await call('POST', '', { id: 'es', format: 'ELASTICSEARCH', httpEndpoint: { url: `${sink.url}/_bulk` }, elasticsearch: { index: 'idp-${recordedAt:yyyy.MM.dd}' }, filterOptions: { includedActionTypes: ['*'] }, payloadOptions: { flushMs: 0 } });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  assert.deepEqual(created.body.elasticsearch, { index: 'idp-${recordedAt:yyyy.MM.dd}' });
+
+  const sent = await call('POST', '/es/test');
+  assert.equal(sent.body.status, 200);
+  assert.equal(sent.body.delivered, false, 'the answer was 200, but its item refused the event');
+  assert.deepEqual(sent.body.item, { outcome: 'rejected', status: 400, reason: `document_parsing_exception: [1:15] failed to parse field [user.id] of type [long] in document with id '${String(sent.body.eventId)}'` });
+
+  await sendEvents(ingestUrl, [event('api-1', '2026-12-07T01:02:03.000Z')]);
+  await until(() => receiver.storedIds().includes('api-1'));
+  assert.deepEqual([...receiver.indices.get('idp-2026.12.07')!.keys()], ['api-1']);
 });
