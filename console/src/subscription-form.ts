@@ -8,7 +8,7 @@ import { formatNames, perRequest } from './subscription-list.js';
 /** Which form field a problem's JSON pointer belongs to. */
 export function fieldOf(pointer: string): string {
   const fields: [string, string][] = [
-    ['/name', 'name'], ['/template', 'template-body'], ['/set/signingKey', 'set-key'], ['/set', 'set-issuer'], ['/signing', 'signing-type'], ['/httpEndpoint/headers', 'headers'], ['/httpEndpoint', 'url'], ['/connectionDetails', 'url'], ['/basicAuth', 'username'],
+    ['/name', 'name'], ['/template', 'template-body'], ['/elasticsearch/pipeline', 'es-pipeline'], ['/elasticsearch', 'es-index'], ['/set/signingKey', 'set-key'], ['/set', 'set-issuer'], ['/signing', 'signing-type'], ['/httpEndpoint/headers', 'headers'], ['/httpEndpoint', 'url'], ['/connectionDetails', 'url'], ['/basicAuth', 'username'],
     ['/verifyTlsCertificates', 'untrusted'], ['/tlsClientAuthKeyPair', 'key'], ['/trustedCertificates', 'trusted'],
     ['/payloadOptions/maximumPayloadLimit', 'limit'], ['/payloadOptions/payloadFormat', 'encoding'],
     ['/filterOptions/includedActionTypes', 'events'], ['/filterOptions/includedApplications', 'applications'], ['/filterOptions/includedPopulations', 'populations'], ['/filterOptions/includedTags', 'tags'],
@@ -35,9 +35,10 @@ export interface FormValues {
   limitType: string; limit: string; types: string[]; ip: boolean; userAgent: boolean; untrusted: boolean; keyId: string; trusted: string[];
   username: string; password: string; headers: string; tags: string; applications: string; populations: string;
   templateBody: string; templateType: string; setIssuer: string; setAudience: string; setKey: string; signingType: string; signingSecret: string;
+  esIndex: string; esPipeline: string;
 }
 
-export const empty: FormValues = { name: '', protocol: 'HTTPS', url: '', format: 'SPLUNK', encoding: 'ND_JSON', pretty: false, tcpFormat: 'JSON_DOC', limitType: 'EVENTS_PER_PAYLOAD', limit: '500', types: [], ip: false, userAgent: false, untrusted: false, keyId: '', trusted: [], username: '', password: '', headers: '', tags: '', applications: '', populations: '', templateBody: '', templateType: 'application/json', setIssuer: '', setAudience: '', setKey: '', signingType: '', signingSecret: '' };
+export const empty: FormValues = { name: '', protocol: 'HTTPS', url: '', format: 'SPLUNK', encoding: 'ND_JSON', pretty: false, tcpFormat: 'JSON_DOC', limitType: 'EVENTS_PER_PAYLOAD', limit: '500', types: [], ip: false, userAgent: false, untrusted: false, keyId: '', trusted: [], username: '', password: '', headers: '', tags: '', applications: '', populations: '', templateBody: '', templateType: 'application/json', setIssuer: '', setAudience: '', setKey: '', signingType: '', signingSecret: '', esIndex: '', esPipeline: '' };
 
 export function SubscriptionForm({ environment, id, done }: { environment: string; id?: string; done: () => void }) {
   const base = `/v1/environments/${encodeURIComponent(environment)}`;
@@ -60,6 +61,7 @@ export function SubscriptionForm({ environment, id, done }: { environment: strin
       payloadOptions?: { maximumPayloadLimit?: { type?: string; size?: number }; payloadFormat?: { https?: { format?: string; prettyPrint?: boolean }; tcp?: { format?: string } } };
       filterOptions?: { includedActionTypes?: string[]; ipAddressExposed?: boolean; userAgentExposed?: boolean; includedTags?: string[]; includedApplications?: { id: string }[]; includedPopulations?: { id: string }[] };
       template?: { body?: string; contentType?: string }; set?: { issuer?: string; audience?: string; signingKey?: { id: string } }; signing?: { type?: string };
+      elasticsearch?: { index?: string; pipeline?: string };
     };
     setOriginal(loaded);
     setValues({
@@ -74,6 +76,7 @@ export function SubscriptionForm({ environment, id, done }: { environment: strin
       templateBody: body.template?.body ?? '', templateType: body.template?.contentType ?? 'application/json',
       setIssuer: body.set?.issuer ?? '', setAudience: body.set?.audience ?? '', setKey: body.set?.signingKey?.id ?? '',
       signingType: body.signing?.type ?? '', signingSecret: '',
+      esIndex: body.elasticsearch?.index ?? '', esPipeline: body.elasticsearch?.pipeline ?? '',
     });
   };
   useEffect(() => void load(), [id, environment]);
@@ -110,6 +113,11 @@ export function SubscriptionForm({ environment, id, done }: { environment: strin
     delete body.template;
     delete body.set;
     delete body.signing;
+    delete body.elasticsearch;
+    if (values.format === 'ELASTICSEARCH') {
+      body.elasticsearch = { index: values.esIndex, ...(values.esPipeline === '' ? {} : { pipeline: values.esPipeline }) };
+      body.payloadOptions = { ...(body.payloadOptions as Json), payloadFormat: { https: { format: 'ND_JSON' } } };
+    }
     if (values.format === 'TEMPLATE') body.template = { body: values.templateBody, contentType: values.templateType };
     if (values.format === 'SET') body.set = { issuer: values.setIssuer, ...(values.setAudience === '' ? {} : { audience: values.setAudience }), signingKey: { id: values.setKey } };
     // The secret is write-only: left empty, the stored one is kept.
@@ -174,8 +182,14 @@ export function SubscriptionForm({ environment, id, done }: { environment: strin
           h(Field, { id: 'set-audience', label: 'Audience (aud, optional)', problems }, h('input', { id: 'set-audience', type: 'text', value: values.setAudience, onInput: set('setAudience') })),
           h(Field, { id: 'set-key', label: 'Signing key', problems }, h('select', { id: 'set-key', value: values.setKey, onChange: set('setKey') }, h('option', { value: '' }, 'Choose a SIGNING key'), ...keys.filter((key) => key.usage === 'SIGNING').map((key) => h('option', { value: key.id }, key.id)))))
         : null,
+      values.format === 'ELASTICSEARCH'
+        ? h('div', null,
+          h(Field, { id: 'es-index', label: 'Index or data stream (${recordedAt:yyyy.MM.dd} puts each event in its day\'s index)', problems }, h('input', { id: 'es-index', type: 'text', value: values.esIndex, onInput: set('esIndex') })),
+          h(Field, { id: 'es-pipeline', label: 'Ingest pipeline (optional)', problems }, h('input', { id: 'es-pipeline', type: 'text', value: values.esPipeline, onInput: set('esPipeline') })),
+          h('p', { class: 'note' }, 'Bulk NDJSON with create actions: each event is confirmed by its own item; one the index refuses becomes a dead letter with its error.'))
+        : null,
       perRequest(values.format) ? h('p', { class: 'note' }, 'One event per request: the payload format and limit do not apply.') : null,
-      perRequest(values.format) ? null : values.protocol === 'HTTPS'
+      perRequest(values.format) || values.format === 'ELASTICSEARCH' ? null : values.protocol === 'HTTPS'
         ? h('div', null,
           h(Field, { id: 'encoding', label: 'Payload Format', problems }, h('select', { id: 'encoding', value: values.encoding, onChange: set('encoding') }, h('option', { value: 'JSON_ARRAY' }, 'JSON array'), h('option', { value: 'ND_JSON' }, 'NDJSON'))),
           values.encoding === 'JSON_ARRAY' ? checkbox('pretty', 'Pretty Print', values.pretty, set('pretty')) : null)
