@@ -72,8 +72,10 @@ export class DeliveryLog {
         status: result.status,
         durationMs,
         outcome,
+        ...(result.itemCounts === undefined ? {} : { items: result.itemCounts }),
         ...(result.error === undefined ? {} : { error: this.masked(result.error) }),
         // What the destination said ({"text":"Invalid token","code":4}) is what an operator needs.
+        // A 2xx answer read event by event is summed up in `items`; its text may quote event data.
         ...(result.ok || result.bodyExcerpt === undefined ? {} : { response: responseSummary(result.bodyExcerpt, (text) => this.masked(text)) }),
       },
       'delivery',

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { redactSecrets } from '../../src/observability/redact-secrets.js';
 import { freePort } from '../helpers/free-port.js';
 import { GatewayProcess } from '../helpers/gateway-process.js';
+import { BulkReceiver } from '../helpers/bulk-receiver.js';
 import { HttpSink } from '../helpers/http-sink.js';
 import { ingestToken, sample, scrape, sendEvents, startGateway } from '../helpers/in-process-gateway.js';
 import { until } from '../helpers/manual-clock.js';
@@ -145,4 +146,27 @@ subscriptions:
   assert.deepEqual(fileLines(file).map((line) => line.firstEventId), ['after0']);
   gateway.kill('SIGTERM');
   assert.equal((await gateway.exited).code, 0);
+});
+
+test('an answer read event by event: a partial attempt logs how many events were delivered, retried and rejected, not the answer\'s text', async (t) => {
+  const receiver = new BulkReceiver((id, attempt) => (id === 'p1' && attempt === 1 ? 'throttled' : id === 'p2' ? 'mapping-error' : 'indexed'));
+  const sink = await HttpSink.start({ handler: receiver.handler });
+  t.after(() => sink.close());
+  const { ingestUrl, lines } = await startGateway(t, {
+    extra: `subscriptions:
+  - id: es
+    environment: prod
+    format: ELASTICSEARCH
+    httpEndpoint: { url: "${sink.url}/_bulk" }
+    elasticsearch: { index: idp }
+    filterOptions: { includedActionTypes: ["*"] }
+    payloadOptions: { flushMs: 20 }
+`,
+  });
+  await sendEvents(ingestUrl, events('p', 4));
+  await until(() => lines.filter((l) => l.msg === 'delivery').length === 2, 10_000);
+  const [first, second] = lines.filter((l) => l.msg === 'delivery');
+  assert.deepEqual([first!.outcome, first!.status, first!.events, first!.items], ['partial', 200, 4, { delivered: 2, retried: 1, rejected: 1 }]);
+  assert.equal(first!.response, undefined, 'Elasticsearch quotes field values in item errors: the answer is not logged');
+  assert.deepEqual([second!.outcome, second!.events, second!.firstEventId, second!.items, second!.response], ['delivered', 1, 'p1', { delivered: 1, retried: 0, rejected: 0 }, undefined]);
 });
