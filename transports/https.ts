@@ -9,6 +9,7 @@ import { buildConnector, Pool } from 'undici';
 import { DestinationRefusedError, isDestinationRefused, type DestinationPolicy } from '../src/network/destination-policy.js';
 import type { EncodedBatch, SendResult, TlsDetails, Transport } from '../src/contracts/transport.js';
 import { WatchedTlsMaterial, describeError, type TlsMaterialOptions } from './tls-material.js';
+import { OAuth2TokenSource, TokenRequestError, type OAuth2Settings } from './oauth2-token.js';
 import { signatureHeaders, type Signing } from './webhook-signature.js';
 
 const gzipAsync = promisify(gzip);
@@ -33,6 +34,8 @@ export interface HttpsTarget {
   policy?: DestinationPolicy;
   /** Keep the whole response body (bounded): the format reads it event by event. */
   readResponse?: boolean;
+  /** A bearer token from an OAuth2 token endpoint on each request (client credentials). */
+  oauth2?: OAuth2Settings;
 }
 
 export interface HttpsTransportOptions extends TlsMaterialOptions {
@@ -42,6 +45,9 @@ export interface HttpsTransportOptions extends TlsMaterialOptions {
 
 export class HttpsTransport implements Transport {
   private pool: Pool;
+  /** The token endpoint's pool, built like the destination's (TLS and network policy alike). */
+  private tokenPool: Pool | undefined;
+  private readonly tokens: OAuth2TokenSource | undefined;
   private readonly tls: WatchedTlsMaterial;
   private readonly path: string;
   private readonly fixedHeaders: Record<string, string>;
@@ -56,21 +62,26 @@ export class HttpsTransport implements Transport {
     if (target.compression === 'gzip') this.fixedHeaders['content-encoding'] = 'gzip';
     // New connections use new files; requests on the old pool finish first.
     this.tls = new WatchedTlsMaterial(options, () => {
-      const old = this.pool;
-      this.pool = this.createPool();
-      void old.close().catch(() => undefined);
+      const old = [this.pool, this.tokenPool];
+      this.pool = this.createPool(target.url, target.maxInFlight);
+      if (target.oauth2 !== undefined) this.tokenPool = this.createPool(target.oauth2.tokenUrl, 1);
+      for (const pool of old) void pool?.close().catch(() => undefined);
     });
-    this.pool = this.createPool();
+    this.pool = this.createPool(target.url, target.maxInFlight);
+    if (target.oauth2 !== undefined) {
+      this.tokenPool = this.createPool(target.oauth2.tokenUrl, 1);
+      this.tokens = new OAuth2TokenSource(target.oauth2, (path, headers, body, signal) => this.postToken(path, headers, body, signal), this.now);
+    }
   }
 
-  private createPool(): Pool {
+  private createPool(url: URL, connections: number): Pool {
     const { target } = this.options;
     const options = { timeout: target.timeoutMs, ...this.tls.connectOptions(target.verifyTlsCertificates) };
     const { policy } = target;
     let connect: typeof options | buildConnector.connector = options;
     if (policy !== undefined) {
       // A literal address is never looked up: it is checked here; a name is checked per address by the lookup.
-      const port = this.port();
+      const port = portOf(url);
       const connector = buildConnector({ ...options, lookup: policy.lookupFor(port) });
       connect = (opts, callback) => {
         const refused = policy.literalRefusal(opts.hostname, port);
@@ -79,12 +90,13 @@ export class HttpsTransport implements Transport {
         return undefined;
       };
     }
-    return new Pool(target.url.origin, { connections: target.maxInFlight, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: target.timeoutMs, bodyTimeout: target.timeoutMs, connect });
+    return new Pool(url.origin, { connections, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: target.timeoutMs, bodyTimeout: target.timeoutMs, connect });
   }
 
-  private port(): number {
-    const { url } = this.options.target;
-    return url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
+  private async postToken(path: string, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<{ status: number; body: string }> {
+    const response = await this.tokenPool!.request({ path, method: 'POST', headers: { 'user-agent': this.options.target.userAgent, ...headers }, body, signal });
+    const { head } = await readHead(response.body, excerptBytes * 16);
+    return { status: response.statusCode, body: head.toString('utf8') };
   }
 
   clientCertificateExpiresAt(): Date | undefined {
@@ -94,16 +106,47 @@ export class HttpsTransport implements Transport {
   tlsDetails(): Promise<TlsDetails | undefined> {
     const { url, verifyTlsCertificates, timeoutMs } = this.options.target;
     if (url.protocol !== 'https:') return Promise.resolve(undefined);
-    return this.tls.probe(url.hostname.replace(/^\[|\]$/g, ''), this.port(), verifyTlsCertificates, timeoutMs, this.options.target.policy);
+    return this.tls.probe(url.hostname.replace(/^\[|\]$/g, ''), portOf(url), verifyTlsCertificates, timeoutMs, this.options.target.policy);
   }
 
   async send(batch: EncodedBatch, signal: AbortSignal): Promise<SendResult> {
     const body = this.options.target.compression === 'gzip' ? await gzipAsync(batch.body) : batch.body;
+    const tokens = this.tokens;
+    if (tokens === undefined) return this.post(batch, body, undefined, signal);
+    let token: string;
+    try {
+      token = await tokens.token(signal);
+    } catch (error) {
+      if (signal.aborted || !(error instanceof TokenRequestError)) throw error;
+      return { ok: false, error: error.message };
+    }
+    const result = await this.post(batch, body, token, signal);
+    if (result.status !== 401) return result;
+    // Revoked or expired early: one new token, one more try; a second 401 is the attempt's answer.
+    tokens.refused(token);
+    try {
+      token = await tokens.token(signal);
+    } catch (error) {
+      if (signal.aborted || !(error instanceof TokenRequestError)) throw error;
+      return { ...result, error: error.message };
+    }
+    return this.post(batch, body, token, signal);
+  }
+
+  /** One request with the batch's body; HTTP statuses are results, network failures too. */
+  private async post(batch: EncodedBatch, body: Buffer, bearer: string | undefined, signal: AbortSignal): Promise<SendResult> {
     try {
       const response = await this.pool.request({
         path: batch.target?.path ?? this.path,
         method: 'POST',
-        headers: { ...this.fixedHeaders, ...batch.target?.headers, 'content-type': batch.contentType, 'x-siem-gateway-batch': batch.id, ...(this.options.target.signing === undefined ? {} : signatureHeaders(this.options.target.signing, body, batch.id, this.now())) },
+        headers: {
+          ...this.fixedHeaders,
+          ...batch.target?.headers,
+          ...(bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }),
+          'content-type': batch.contentType,
+          'x-siem-gateway-batch': batch.id,
+          ...(this.options.target.signing === undefined ? {} : signatureHeaders(this.options.target.signing, body, batch.id, this.now())),
+        },
         body,
         signal,
       });
@@ -124,8 +167,12 @@ export class HttpsTransport implements Transport {
 
   async close(): Promise<void> {
     this.tls.close();
-    await this.pool.close();
+    await Promise.all([this.pool.close(), this.tokenPool?.close()]);
   }
+}
+
+function portOf(url: URL): number {
+  return url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
 }
 
 function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {

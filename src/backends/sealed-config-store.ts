@@ -1,5 +1,5 @@
 // Secret values of API-managed objects sealed at rest (management.encryptionKey): a basic-auth
-// password, a signing secret, credential header values and a key pair's private key are stored as
+// password, a signing secret, an OAuth2 client secret, credential header values and a key pair's private key are stored as
 // `{"$sealed": "v1:<key id>:<iv>.<tag>.<ciphertext>"}` (AES-256-GCM), so a copied data directory or
 // KV bucket is not a copied set of credentials. Everything above this wrapper sees plain values.
 //
@@ -8,7 +8,7 @@
 // the current one; then the old key can be removed. An object no configured key opens is named in
 // the log and left out (it stays stored) instead of failing the start.
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { isSecretHeader } from '../config/secret-fields.js';
+import { isSecretHeader, secretMembers } from '../config/secret-fields.js';
 import type { Logger } from '../logger.js';
 import { VersionConflictError, type ConfigStore, type StoreChange, type StoredKind, type StoredObject } from '../contracts/config-store.js';
 
@@ -40,8 +40,7 @@ function secretSlots(kind: StoredKind, value: Record<string, unknown>): { holder
   };
   if (kind === 'key') add(value, 'privateKey');
   if (kind !== 'subscription') return slots;
-  add(value.basicAuth, 'password');
-  add(value.signing, 'secret');
+  for (const [object, member] of secretMembers) add(value[object], member);
   const headers = (value.httpEndpoint as { headers?: Record<string, unknown> } | undefined)?.headers;
   if (typeof headers === 'object' && headers !== null) for (const [name, header] of Object.entries(headers)) if (isSealed(header) || isSecretHeader(name, typeof header === 'string' ? header : null)) add(headers, name);
   return slots;

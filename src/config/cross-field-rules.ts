@@ -202,6 +202,7 @@ function checkSubscription(config: RawConfig, subscription: RawSubscription, pat
   }
   if (subscription[otherField] !== undefined) report.problem([...path, otherField], `is not used with protocol ${protocol}`);
   if (protocol === 'TCP_IP' && subscription.basicAuth !== undefined) report.problem([...path, 'basicAuth'], 'is not used with protocol TCP_IP');
+  checkOAuth2(subscription, path, report, policy);
 
   if (subscription.tlsClientAuthKeyPair !== undefined) {
     if (!subscription.verifyTlsCertificates) {
@@ -344,5 +345,23 @@ function checkElasticsearch(subscription: RawSubscription, path: ConfigPath, rep
     compileIndexName(elasticsearch.index);
   } catch (error) {
     report.problem([...path, 'elasticsearch', 'index'], (error as Error).message);
+  }
+}
+
+/** OAuth2 client credentials: HTTPS only, one way to authenticate, and a token URL the network policy lets the gateway reach. */
+function checkOAuth2(subscription: RawSubscription, path: ConfigPath, report: RuleReporter, policy: DestinationPolicy): void {
+  const { oauth2 } = subscription;
+  if (oauth2 === undefined) return;
+  const at = [...path, 'oauth2'];
+  if (subscription.protocol !== 'HTTPS') report.problem(at, 'is only used with protocol HTTPS');
+  if (subscription.basicAuth !== undefined) report.problem(at, 'and basicAuth both set the Authorization header; use one');
+  const authorization = Object.keys(subscription.httpEndpoint?.headers ?? {}).find((name) => name.toLowerCase() === 'authorization');
+  if (authorization !== undefined) report.problem([...path, 'httpEndpoint', 'headers', authorization], 'is set by oauth2 (a bearer token); remove it');
+  const parsed = parseDestinationUrl(oauth2.tokenUrl, 'HTTPS');
+  if (!parsed.ok) report.problem([...at, 'tokenUrl'], parsed.message);
+  else {
+    const refused = policy.literalRefusal(parsed.value.url.hostname, destinationPort(parsed.value.url));
+    if (refused !== undefined) report.problem([...at, 'tokenUrl'], `is refused: ${refused}`);
+    else if (parsed.value.plaintext) report.warning([...at, 'tokenUrl'], 'sends the client secret unencrypted (http://); use only for a local token endpoint');
   }
 }

@@ -72,6 +72,15 @@ export const SubscriptionSchema = Type.Object({
   startAt: Type.Optional(Type.String({ minLength: 1 })),
   httpEndpoint: Type.Optional(Type.Object({ url: NonEmpty, headers: Type.Optional(Headers) }, strict)),
   basicAuth: Type.Optional(Type.Object({ username: NonEmpty, password: Type.String() }, strict)),
+  // OAuth2 client credentials (RFC 6749 §4.4): a bearer token on each HTTPS delivery; the secret is write-only in the API.
+  oauth2: Type.Optional(Type.Object({
+    tokenUrl: NonEmpty,
+    clientId: NonEmpty,
+    clientSecret: Type.String({ minLength: 1 }),
+    scope: Type.Optional(NonEmpty),
+    // How the client authenticates to the token endpoint: HTTP basic (RFC 6749 §2.3.1, every server takes it) or form fields.
+    clientAuthentication: Enum(['basic', 'body'], { default: 'basic' }),
+  }, strict)),
   connectionDetails: Type.Optional(Type.Object({ url: NonEmpty }, strict)),
   verifyTlsCertificates: Type.Boolean({ default: true }),
   tlsClientAuthKeyPair: Type.Optional(Reference),

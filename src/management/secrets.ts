@@ -1,7 +1,7 @@
 // Write-only secrets of a subscription object (which fields: config/secret-fields.ts). Responses
 // never carry them; a PUT that leaves one out (or sends `null` for a header) keeps the stored value.
 import { jsonPointer } from '../config/config-path.js';
-import { isSecretHeader } from '../config/secret-fields.js';
+import { isSecretHeader, secretMembers } from '../config/secret-fields.js';
 
 type Headers = Record<string, string | null>;
 
@@ -10,28 +10,34 @@ function headersOf(object: Record<string, unknown>): Headers | undefined {
   return endpoint?.headers;
 }
 
-/** A copy fit for a response: the password left out, secret header values as null. */
+/** A copy fit for a response: passwords and secrets left out, secret header values as null. */
 export function withoutSecrets(object: Record<string, unknown>): Record<string, unknown> {
   const copy = structuredClone(object);
-  const basicAuth = copy.basicAuth as { password?: string } | undefined;
-  if (basicAuth !== undefined) delete basicAuth.password;
-  const signing = copy.signing as { secret?: string } | undefined;
-  if (signing !== undefined) delete signing.secret;
+  for (const [name, member] of secretMembers) {
+    const holder = copy[name] as Record<string, unknown> | undefined;
+    if (typeof holder === 'object' && holder !== null) delete holder[member];
+  }
   const headers = headersOf(copy);
   if (headers !== undefined) for (const name of Object.keys(headers)) if (isSecretHeader(name, headers[name]!)) headers[name] = null;
   return copy;
 }
 
-/** Where a subscription sends: scheme, host and port of its URL (undefined when it has none or it does not parse). */
-function destinationOrigin(object: Record<string, unknown> | undefined): string | undefined {
-  const endpoint = (object?.httpEndpoint ?? object?.connectionDetails) as { url?: unknown } | undefined;
-  if (typeof endpoint?.url !== 'string') return undefined;
+/** Scheme, host and port of a URL (undefined when it is not a string or does not parse). */
+function originOf(text: unknown): string | undefined {
+  if (typeof text !== 'string') return undefined;
   try {
-    const url = new URL(endpoint.url.replace(/\$\{[^}]*\}/g, 'x'));
+    const url = new URL(text.replace(/\$\{[^}]*\}/g, 'x'));
     return `${url.protocol}//${url.host}`;
   } catch {
     return undefined;
   }
+}
+
+/** Where a secret member is sent: the OAuth2 client secret to the token URL, the others to the destination. */
+function whereSent(object: Record<string, unknown> | undefined, holder: string): string | undefined {
+  if (holder === 'oauth2') return originOf((object?.oauth2 as { tokenUrl?: unknown } | undefined)?.tokenUrl);
+  const endpoint = (object?.httpEndpoint ?? object?.connectionDetails) as { url?: unknown } | undefined;
+  return originOf(endpoint?.url);
 }
 
 /**
@@ -42,17 +48,15 @@ function destinationOrigin(object: Record<string, unknown> | undefined): string 
 export function keepSecrets(next: Record<string, unknown>, stored: Record<string, unknown> | undefined): { value: Record<string, unknown>; problems: { pointer: string; message: string }[] } {
   const value = structuredClone(next);
   const problems: { pointer: string; message: string }[] = [];
-  const moved = stored !== undefined && destinationOrigin(value) !== destinationOrigin(stored);
-  const keep = (pointer: string, apply: () => void) => {
-    if (moved) problems.push({ pointer, message: 'must be sent again: the destination\'s scheme, host or port changed, and a stored secret is never sent to a new destination' });
+  const keep = (pointer: string, apply: () => void, holder = 'httpEndpoint') => {
+    if (stored !== undefined && whereSent(value, holder) !== whereSent(stored, holder)) problems.push({ pointer, message: `must be sent again: the ${holder === 'oauth2' ? 'token URL' : 'destination'}'s scheme, host or port changed, and a stored secret is never sent to a new destination` });
     else apply();
   };
-  const basicAuth = value.basicAuth as { password?: string } | undefined;
-  const storedAuth = stored?.basicAuth as { password?: string } | undefined;
-  if (basicAuth !== undefined && basicAuth !== null && typeof basicAuth === 'object' && basicAuth.password === undefined && storedAuth?.password !== undefined) keep('/basicAuth/password', () => (basicAuth.password = storedAuth.password));
-  const signing = value.signing as { secret?: string } | undefined;
-  const storedSigning = stored?.signing as { secret?: string } | undefined;
-  if (signing !== undefined && signing !== null && typeof signing === 'object' && signing.secret === undefined && storedSigning?.secret !== undefined) keep('/signing/secret', () => (signing.secret = storedSigning.secret));
+  for (const [name, member] of secretMembers) {
+    const holder = value[name] as Record<string, unknown> | undefined;
+    const kept = (stored?.[name] as Record<string, unknown> | undefined)?.[member];
+    if (typeof holder === 'object' && holder !== null && holder[member] === undefined && kept !== undefined) keep(`/${name}/${member}`, () => (holder[member] = kept), name);
+  }
   const headers = headersOf(value);
   const storedHeaders = stored === undefined ? undefined : headersOf(stored);
   if (headers !== undefined && headers !== null && typeof headers === 'object') {

@@ -64,6 +64,7 @@ export function transportFactory(config: GatewayConfig, logger: Logger): Transpo
           signing: subscription.signing,
           policy,
           readResponse: formatters[subscription.format].readItems !== undefined,
+          ...(subscription.oauth2 === undefined ? {} : { oauth2: { ...subscription.oauth2, tokenUrl: new URL(subscription.oauth2.tokenUrl) } }),
         },
       });
     },

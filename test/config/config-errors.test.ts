@@ -346,3 +346,21 @@ describe('format ELASTICSEARCH', () => {
     assert.deepEqual(problems(base + subscription('    format: ELASTICSEARCH\n    elasticsearch: { index: "idp-${env:SUFFIX}" }\n'), { SUFFIX: 'Prod' }), ['gateway.yaml:18 subscriptions[0].elasticsearch.index: must be lower case (Elasticsearch index names are)']);
   });
 });
+
+describe('oauth2', () => {
+  const oauth2 = '    oauth2: { tokenUrl: "https://login.example/token", clientId: app, clientSecret: s3cret-value }\n';
+  test('one way to authenticate, HTTPS only, a token URL like a destination URL', () => {
+    assert.deepEqual(problems(base + subscription(oauth2)), []);
+    assert.deepEqual(problems(base + subscription(`${oauth2}    basicAuth: { username: u, password: p }\n`)), ['gateway.yaml:17 subscriptions[0].oauth2: and basicAuth both set the Authorization header; use one']);
+    const withHeader = base + subscription(oauth2).replace('url: "https://127.0.0.1:9000/services/collector" }', 'url: "https://127.0.0.1:9000/x", headers: { Authorization: "Bearer fixed" } }');
+    assert.deepEqual(problems(withHeader), ['gateway.yaml:14 subscriptions[0].httpEndpoint.headers.Authorization: is set by oauth2 (a bearer token); remove it']);
+    assert.deepEqual(problems(base + subscription(oauth2.replace('https://login.example/token', 'https://user:pw@login.example/token'))), ['gateway.yaml:17 subscriptions[0].oauth2.tokenUrl: must not contain credentials; use basicAuth or httpEndpoint.headers']);
+    const tcp = base + '  - id: s1\n    environment: prod\n    protocol: TCP_IP\n    connectionDetails: { url: "tls://127.0.0.1:6514" }\n' + oauth2 + '    filterOptions: { includedActionTypes: ["*"] }\n';
+    assert.deepEqual(problems(tcp), ['gateway.yaml:16 subscriptions[0].oauth2: is only used with protocol HTTPS']);
+  });
+
+  test('a token URL the network policy refuses is refused like a destination', () => {
+    const text = base.replace('subscriptions:\n', 'network: { denyPrivateDestinations: true }\nsubscriptions:\n') + subscription(oauth2.replace('https://login.example/token', 'https://169.254.169.254/latest/api/token'));
+    assert.deepEqual(problems(text).filter((line) => line.includes('oauth2')), ['gateway.yaml:18 subscriptions[0].oauth2.tokenUrl: is refused: 169.254.169.254:443 is a private or link-local address (network.destinations.denyPrivate)']);
+  });
+});
