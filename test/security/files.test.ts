@@ -77,9 +77,11 @@ test('secrets are sealed in managed.json, no private key file is written; the ke
   assert.equal((await gateway.call('POST', '/v1/environments/prod/keys', { id: 'mtls', usage: 'OUTBOUND_MTLS', certificate: client.cert, privateKey: client.key })).status, 201);
   const created = await gateway.call('POST', base, subscriptionTo(`${sink.url}/x`, { id: 'sealed', basicAuth: { username: 'u', password: 'basic-password-5678' }, httpEndpoint: { url: `${sink.url}/x`, headers: { 'X-Api-Key': 'header-secret-9012' } } }));
   assert.equal(created.status, 201, created.text);
+  const oauth = await gateway.call('POST', base, subscriptionTo(`${sink.url}/y`, { id: 'sealed-oauth2', enabled: false, oauth2: { tokenUrl: `${sink.url}/token`, clientId: 'app', clientSecret: 'oauth2-secret-3456' } }));
+  assert.equal(oauth.status, 201, oauth.text);
   const managed = join(gateway.dir, 'data', 'managed', 'managed.json');
   const stored = () => readFileSync(managed, 'utf8');
-  const secretsIn = (text: string) => ['basic-password-5678', 'header-secret-9012', 'PRIVATE KEY', client.key.split('\n')[1]!].filter((secret) => text.includes(secret));
+  const secretsIn = (text: string) => ['basic-password-5678', 'header-secret-9012', 'oauth2-secret-3456', 'PRIVATE KEY', client.key.split('\n')[1]!].filter((secret) => text.includes(secret));
   assert.deepEqual(secretsIn(stored()), []);
   const sealedWith = () => [...new Set([...stored().matchAll(/"v1:([0-9a-f]{8}):/g)].map((match) => match[1]))];
   assert.equal(sealedWith().length, 1);
