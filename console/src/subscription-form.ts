@@ -8,7 +8,7 @@ import { formatNames, perRequest } from './subscription-list.js';
 /** Which form field a problem's JSON pointer belongs to. */
 export function fieldOf(pointer: string): string {
   const fields: [string, string][] = [
-    ['/name', 'name'], ['/template', 'template-body'], ['/elasticsearch/pipeline', 'es-pipeline'], ['/elasticsearch', 'es-index'], ['/set/signingKey', 'set-key'], ['/set', 'set-issuer'], ['/signing', 'signing-type'], ['/httpEndpoint/headers', 'headers'], ['/httpEndpoint', 'url'], ['/connectionDetails', 'url'], ['/basicAuth', 'username'],
+    ['/name', 'name'], ['/template', 'template-body'], ['/elasticsearch/pipeline', 'es-pipeline'], ['/elasticsearch', 'es-index'], ['/oauth2/clientId', 'oauth2-client'], ['/oauth2/clientSecret', 'oauth2-secret'], ['/oauth2/scope', 'oauth2-scope'], ['/oauth2', 'oauth2-token-url'], ['/set/signingKey', 'set-key'], ['/set', 'set-issuer'], ['/signing', 'signing-type'], ['/httpEndpoint/headers', 'headers'], ['/httpEndpoint', 'url'], ['/connectionDetails', 'url'], ['/basicAuth', 'username'],
     ['/verifyTlsCertificates', 'untrusted'], ['/tlsClientAuthKeyPair', 'key'], ['/trustedCertificates', 'trusted'],
     ['/payloadOptions/maximumPayloadLimit', 'limit'], ['/payloadOptions/payloadFormat', 'encoding'],
     ['/filterOptions/includedActionTypes', 'events'], ['/filterOptions/includedApplications', 'applications'], ['/filterOptions/includedPopulations', 'populations'], ['/filterOptions/includedTags', 'tags'],
@@ -35,10 +35,10 @@ export interface FormValues {
   limitType: string; limit: string; types: string[]; ip: boolean; userAgent: boolean; untrusted: boolean; keyId: string; trusted: string[];
   username: string; password: string; headers: string; tags: string; applications: string; populations: string;
   templateBody: string; templateType: string; setIssuer: string; setAudience: string; setKey: string; signingType: string; signingSecret: string;
-  esIndex: string; esPipeline: string;
+  esIndex: string; esPipeline: string; oauthTokenUrl: string; oauthClientId: string; oauthSecret: string; oauthScope: string;
 }
 
-export const empty: FormValues = { name: '', protocol: 'HTTPS', url: '', format: 'SPLUNK', encoding: 'ND_JSON', pretty: false, tcpFormat: 'JSON_DOC', limitType: 'EVENTS_PER_PAYLOAD', limit: '500', types: [], ip: false, userAgent: false, untrusted: false, keyId: '', trusted: [], username: '', password: '', headers: '', tags: '', applications: '', populations: '', templateBody: '', templateType: 'application/json', setIssuer: '', setAudience: '', setKey: '', signingType: '', signingSecret: '', esIndex: '', esPipeline: '' };
+export const empty: FormValues = { name: '', protocol: 'HTTPS', url: '', format: 'SPLUNK', encoding: 'ND_JSON', pretty: false, tcpFormat: 'JSON_DOC', limitType: 'EVENTS_PER_PAYLOAD', limit: '500', types: [], ip: false, userAgent: false, untrusted: false, keyId: '', trusted: [], username: '', password: '', headers: '', tags: '', applications: '', populations: '', templateBody: '', templateType: 'application/json', setIssuer: '', setAudience: '', setKey: '', signingType: '', signingSecret: '', esIndex: '', esPipeline: '', oauthTokenUrl: '', oauthClientId: '', oauthSecret: '', oauthScope: '' };
 
 export function SubscriptionForm({ environment, id, done }: { environment: string; id?: string; done: () => void }) {
   const base = `/v1/environments/${encodeURIComponent(environment)}`;
@@ -61,7 +61,7 @@ export function SubscriptionForm({ environment, id, done }: { environment: strin
       payloadOptions?: { maximumPayloadLimit?: { type?: string; size?: number }; payloadFormat?: { https?: { format?: string; prettyPrint?: boolean }; tcp?: { format?: string } } };
       filterOptions?: { includedActionTypes?: string[]; ipAddressExposed?: boolean; userAgentExposed?: boolean; includedTags?: string[]; includedApplications?: { id: string }[]; includedPopulations?: { id: string }[] };
       template?: { body?: string; contentType?: string }; set?: { issuer?: string; audience?: string; signingKey?: { id: string } }; signing?: { type?: string };
-      elasticsearch?: { index?: string; pipeline?: string };
+      elasticsearch?: { index?: string; pipeline?: string }; oauth2?: { tokenUrl?: string; clientId?: string; scope?: string };
     };
     setOriginal(loaded);
     setValues({
@@ -77,6 +77,7 @@ export function SubscriptionForm({ environment, id, done }: { environment: strin
       setIssuer: body.set?.issuer ?? '', setAudience: body.set?.audience ?? '', setKey: body.set?.signingKey?.id ?? '',
       signingType: body.signing?.type ?? '', signingSecret: '',
       esIndex: body.elasticsearch?.index ?? '', esPipeline: body.elasticsearch?.pipeline ?? '',
+      oauthTokenUrl: body.oauth2?.tokenUrl ?? '', oauthClientId: body.oauth2?.clientId ?? '', oauthSecret: '', oauthScope: body.oauth2?.scope ?? '',
     });
   };
   useEffect(() => void load(), [id, environment]);
@@ -114,6 +115,10 @@ export function SubscriptionForm({ environment, id, done }: { environment: strin
     delete body.set;
     delete body.signing;
     delete body.elasticsearch;
+    const previousOAuth2 = body.oauth2 as Json | undefined;
+    delete body.oauth2;
+    // The secret is write-only: left empty, the stored one is kept.
+    if (values.protocol === 'HTTPS' && values.oauthTokenUrl !== '') body.oauth2 = { ...previousOAuth2, tokenUrl: values.oauthTokenUrl, clientId: values.oauthClientId, ...(values.oauthScope === '' ? { scope: undefined } : { scope: values.oauthScope }), ...(values.oauthSecret === '' ? {} : { clientSecret: values.oauthSecret }) };
     if (values.format === 'ELASTICSEARCH') {
       body.elasticsearch = { index: values.esIndex, ...(values.esPipeline === '' ? {} : { pipeline: values.esPipeline }) };
       body.payloadOptions = { ...(body.payloadOptions as Json), payloadFormat: { https: { format: 'ND_JSON' } } };
@@ -163,6 +168,14 @@ export function SubscriptionForm({ environment, id, done }: { environment: strin
       h(Field, { id: 'password', label: id === undefined ? 'Basic authentication password' : 'Basic authentication password (leave empty to keep)', problems }, h('input', { id: 'password', type: 'password', autocomplete: 'new-password', value: values.password, onInput: set('password') })),
       h(Field, { id: 'headers', label: 'Custom headers (one "Name: value" per line)', problems }, h('textarea', { id: 'headers', rows: 3, value: values.headers, onInput: set('headers') })),
     ),
+    values.protocol === 'HTTPS'
+      ? h('fieldset', null, h('legend', null, 'OAuth2 client credentials'),
+        h(Field, { id: 'oauth2-token-url', label: 'Token URL (leave empty for none)', problems }, h('input', { id: 'oauth2-token-url', type: 'url', value: values.oauthTokenUrl, onInput: set('oauthTokenUrl') })),
+        values.oauthTokenUrl === '' ? null : h('div', null,
+          h(Field, { id: 'oauth2-client', label: 'Client ID', problems }, h('input', { id: 'oauth2-client', type: 'text', autocomplete: 'off', value: values.oauthClientId, onInput: set('oauthClientId') })),
+          h(Field, { id: 'oauth2-secret', label: id === undefined ? 'Client secret' : 'Client secret (leave empty to keep)', problems }, h('input', { id: 'oauth2-secret', type: 'password', autocomplete: 'new-password', value: values.oauthSecret, onInput: set('oauthSecret') })),
+          h(Field, { id: 'oauth2-scope', label: 'Scope (optional)', problems }, h('input', { id: 'oauth2-scope', type: 'text', value: values.oauthScope, onInput: set('oauthScope') }))))
+      : null,
     values.protocol === 'HTTPS'
       ? h('fieldset', null, h('legend', null, 'Signature'),
         h(Field, { id: 'signing-type', label: 'Sign each delivery', problems }, h('select', { id: 'signing-type', value: values.signingType, onChange: set('signingType') },

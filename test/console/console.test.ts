@@ -9,6 +9,7 @@ import { test, type TestContext } from 'node:test';
 import puppeteer, { type Page } from 'puppeteer-core';
 import { createCa } from '../helpers/certificates.js';
 import { BulkReceiver } from '../helpers/bulk-receiver.js';
+import { OAuth2Server } from '../helpers/oauth2-server.js';
 import { HttpSink } from '../helpers/http-sink.js';
 import { opsToken, sendEvents, startGateway } from '../helpers/in-process-gateway.js';
 import { until } from '../helpers/manual-clock.js';
@@ -268,11 +269,13 @@ test('the console: a SIGNING key uploaded, a signed TEMPLATE webhook and a SET s
   assert.deepEqual(errors, [], 'no script error');
 });
 
-test('the console: an Elasticsearch subscription with its index and pipeline, a bad index name refused beside its field', async (t) => {
+test('the console: an Elasticsearch subscription with its index, pipeline and OAuth2 client credentials, a bad index name refused beside its field, the secret write-only', async (t) => {
   assert.ok(chromium, 'chromium is installed (npm test installs it with apt-get)');
   const receiver = new BulkReceiver();
   const sink = await HttpSink.start({ handler: receiver.handler });
   t.after(() => sink.close());
+  const tokens = await OAuth2Server.start({ id: 'console-app', secret: 'console-oauth2-secret' });
+  t.after(() => tokens.close());
   const { adminUrl, ingestUrl } = await startGateway(t);
   const { page, errors } = await openPage(t);
   await page.goto(`${adminUrl}/`, { waitUntil: 'networkidle0' });
@@ -287,6 +290,11 @@ test('the console: an Elasticsearch subscription with its index and pipeline, a 
   assert.equal(await page.$('#encoding'), null, 'the body is bulk NDJSON: no payload format to choose');
   await page.type('#es-index', 'Idp-Audit');
   await page.type('#es-pipeline', 'pingone-fixups');
+  await page.type('#oauth2-token-url', tokens.tokenUrl);
+  await page.waitForSelector('#oauth2-client');
+  await page.type('#oauth2-client', 'console-app');
+  await page.type('#oauth2-secret', 'console-oauth2-secret');
+  await page.type('#oauth2-scope', 'logs.write');
   await page.click('#events');
   await press(page, 'Save');
   await page.waitForSelector('#es-index-error');
@@ -298,7 +306,23 @@ test('the console: an Elasticsearch subscription with its index and pipeline, a 
   const listing = await fetch(`${adminUrl}/v1/environments/prod/subscriptions`, { headers: { authorization: `Bearer ${opsToken}` } });
   const stored = ((await listing.json()) as { subscriptions: Record<string, unknown>[] }).subscriptions.find((subscription) => subscription.name === 'Elastic SIEM')!;
   assert.deepEqual(stored.elasticsearch, { index: 'idp-audit-${recordedAt:yyyy.MM.dd}', pipeline: 'pingone-fixups' });
+  assert.deepEqual(stored.oauth2, { tokenUrl: tokens.tokenUrl, clientId: 'console-app', scope: 'logs.write' }, 'the secret is write-only');
   await sendEvents(ingestUrl, [{ id: 'es-1', recordedAt: '2026-12-07T10:15:00Z', action: { type: 'USER.CREATED' } }]);
   await until(() => receiver.indices.get('idp-audit-2026.12.07')?.has('es-1') === true, 10_000);
+  assert.equal(sink.requests.at(-1)!.headers.authorization, 'Bearer tok-1');
+  assert.deepEqual(tokens.tokenRequests.map((request) => [request.client?.secret, request.scope]), [['console-oauth2-secret', 'logs.write']]);
+
+  // Edited: the secret field is empty and keeps the stored secret.
+  await page.click('::-p-text(Elastic SIEM)');
+  await press(page, 'Edit');
+  await page.waitForFunction("document.querySelector('#oauth2-client')?.value === 'console-app'");
+  assert.equal(await page.evaluate("document.querySelector('#oauth2-secret').value"), '');
+  assert.match(await text(page, 'label[for="oauth2-secret"]'), /leave empty to keep/);
+  await paste(page, '#es-pipeline', 'pingone-fixups-v2');
+  await press(page, 'Save');
+  await page.waitForSelector('::-p-aria([name="Send test event"][role="button"])');
+  await sendEvents(ingestUrl, [{ id: 'es-2', recordedAt: '2026-12-07T10:16:00Z', action: { type: 'USER.CREATED' } }]);
+  await until(() => receiver.indices.get('idp-audit-2026.12.07')?.has('es-2') === true, 10_000);
+  assert.ok(tokens.tokenRequests.every((request) => request.client?.secret === 'console-oauth2-secret'), 'the kept secret still authenticates');
   assert.deepEqual(errors, [], 'no script error');
 });
