@@ -24,7 +24,7 @@ function indexName(context: FormatContext): IndexName {
 
 export const elasticsearchFormatter: Formatter = {
   name: 'ELASTICSEARCH',
-  textLines: { contentType: 'application/x-ndjson' },
+  bodyFraming: () => ({ contentType: 'application/x-ndjson', prefix: '', separator: '\n', suffix: '\n' }),
   format(event: ActivityEvent, context: FormatContext) {
     return `${bulkActionLine(indexName(context)(event.recordedAt), event.id, context.elasticsearch?.pipeline)}\n${JSON.stringify(ecsDocument(event))}`;
   },

@@ -213,6 +213,12 @@ function checkSubscription(config: RawConfig, subscription: RawSubscription, pat
   checkTemplate(subscription, path, report);
   checkSecurityEvents(config, subscription, path, report);
   checkElasticsearch(subscription, path, report);
+  if (subscription.format === 'OTLP') {
+    if (protocol !== 'HTTPS') report.problem([...path, 'format'], 'OTLP needs protocol HTTPS (OTLP/HTTP, /v1/logs)');
+    for (const name of ['format', 'prettyPrint'] as const) {
+      if (subscription.payloadOptions.payloadFormat.https[name] !== undefined && subscription.payloadOptions.payloadFormat.https[name] !== false) report.problem([...path, 'payloadOptions', 'payloadFormat', 'https', name], 'is not used with format OTLP: otlp.encoding chooses protobuf or JSON');
+    }
+  }
   subscription.trustedCertificates?.forEach((reference, index) => {
     // Looked up in the subscription's environment only: another environment's ids are not named.
     const certificate = config.certificates.find((candidate) => candidate.id === reference.id && candidate.environment === environment);

@@ -68,7 +68,7 @@ export const SubscriptionSchema = Type.Object({
   environment: Id,
   enabled: Type.Boolean({ default: true }),
   protocol: Enum(['HTTPS', 'TCP_IP'], { default: 'HTTPS' }),
-  format: Enum(['ACTIVITY', 'SPLUNK', 'NEWRELIC', 'TEMPLATE', 'SET', 'ELASTICSEARCH'], { default: 'ACTIVITY' }),
+  format: Enum(['ACTIVITY', 'SPLUNK', 'NEWRELIC', 'TEMPLATE', 'SET', 'ELASTICSEARCH', 'OTLP'], { default: 'ACTIVITY' }),
   startAt: Type.Optional(Type.String({ minLength: 1 })),
   httpEndpoint: Type.Optional(Type.Object({ url: NonEmpty, headers: Type.Optional(Headers) }, strict)),
   basicAuth: Type.Optional(Type.Object({ username: NonEmpty, password: Type.String() }, strict)),
@@ -96,6 +96,8 @@ export const SubscriptionSchema = Type.Object({
   newRelic: Defaulted(Type.Object({ api: Enum(['logs', 'events'], { default: 'logs' }) }, strict)),
   // format ELASTICSEARCH: the index or data stream (`${recordedAt:yyyy.MM.dd}` date parts allowed) and an ingest pipeline.
   elasticsearch: Type.Optional(Type.Object({ index: NonEmpty, pipeline: Type.Optional(NonEmpty) }, strict)),
+  // format OTLP: OpenTelemetry logs over HTTP (/v1/logs), protobuf or JSON.
+  otlp: Defaulted(Type.Object({ encoding: Enum(['protobuf', 'json'], { default: 'protobuf' }) }, strict)),
   // format TEMPLATE: the body with ${name} placeholders (the URL and header values may hold them too).
   template: Type.Optional(Type.Object({
     body: NonEmpty,

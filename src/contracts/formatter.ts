@@ -20,6 +20,16 @@ export interface FormatContext {
   securityEvents?: SecurityEventSettings;
   /** Format ELASTICSEARCH: the index (or data stream) each event is created in, and the ingest pipeline. */
   elasticsearch?: { index: string; pipeline?: string };
+  /** Format OTLP: protobuf or JSON. */
+  otlp?: { encoding: 'protobuf' | 'json' };
+}
+
+/** A body the formatter frames itself: its items between `prefix` and `suffix`, `separator` between them. */
+export interface BodyFraming {
+  contentType: string;
+  prefix: string;
+  separator: string;
+  suffix: string;
 }
 
 export interface RequestTemplate {
@@ -53,9 +63,12 @@ export class UnreadableResponseError extends Error {
 }
 
 export interface Formatter {
-  readonly name: 'ACTIVITY' | 'SPLUNK' | 'NEWRELIC' | 'TEMPLATE' | 'SET' | 'ELASTICSEARCH';
-  /** One event as one JSON value (an element of the array, or one NDJSON line); text for `perRequest` formats. */
-  format(event: ActivityEvent, context: FormatContext): unknown;
+  readonly name: 'ACTIVITY' | 'SPLUNK' | 'NEWRELIC' | 'TEMPLATE' | 'SET' | 'ELASTICSEARCH' | 'OTLP';
+  /**
+   * One event as one JSON value (an element of the array, or one NDJSON line); text for `perRequest`
+   * formats; text or bytes for `bodyFraming` formats. `receivedAt`: when the gateway accepted it (epoch ms).
+   */
+  format(event: ActivityEvent, context: FormatContext, receivedAt?: number): unknown;
   /**
    * One event per request, its body the text `format` returns (TEMPLATE, SET): batching and the
    * payload format do not apply.
@@ -81,14 +94,14 @@ export interface Formatter {
    */
   arrayEnvelope?(context: FormatContext, itemsMarker: unknown): unknown;
   /**
-   * Each item is text `format` writes whole, one or more NDJSON lines (ELASTICSEARCH's action and
-   * document): the body is those items one per line, whatever the payload format.
+   * Each item is text or bytes `format` writes whole (ELASTICSEARCH's action and document lines,
+   * OTLP's messages), framed as this says whatever the payload format.
    */
-  textLines?: { contentType: string };
+  bodyFraming?: (context: FormatContext) => BodyFraming;
   /**
-   * Reads a 2xx answer event by event, in request order (ELASTICSEARCH's bulk items): only what
-   * the receiver confirms counts as delivered. Throws UnreadableResponseError when the answer
-   * does not account for every event.
+   * Reads a 2xx answer event by event, in request order (ELASTICSEARCH's bulk items, OTLP's partial
+   * success): only what the receiver confirms counts as delivered. Throws UnreadableResponseError
+   * when the answer does not account for every event.
    */
-  readItems?(response: Buffer, events: number): readonly ItemOutcome[];
+  readItems?(response: Buffer, events: number, context: FormatContext): readonly ItemOutcome[];
 }

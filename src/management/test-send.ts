@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { formatters } from '../../formats/index.js';
 import type { GatewayConfig, Subscription } from '../config/gateway-config.js';
-import { UnreadableResponseError, type Formatter, type ItemOutcome } from '../contracts/formatter.js';
+import { UnreadableResponseError, type FormatContext, type Formatter, type ItemOutcome } from '../contracts/formatter.js';
 import type { Journal } from '../contracts/journal.js';
 import type { SendResult } from '../contracts/transport.js';
 import type { Logger } from '../logger.js';
@@ -21,10 +21,10 @@ export interface TestSendContext {
 }
 
 /** The test event's outcome as the answer tells it, for formats that read answers per event. */
-function itemOutcome(formatter: Formatter, result: SendResult): ItemOutcome | { outcome: 'unreadable'; reason: string } | undefined {
+function itemOutcome(formatter: Formatter, result: SendResult, context: FormatContext): ItemOutcome | { outcome: 'unreadable'; reason: string } | undefined {
   if (!result.ok || formatter.readItems === undefined) return undefined;
   try {
-    return formatter.readItems(result.body ?? Buffer.alloc(0), 1)[0];
+    return formatter.readItems(result.body ?? Buffer.alloc(0), 1, context)[0];
   } catch (error) {
     if (!(error instanceof UnreadableResponseError)) throw error;
     return { outcome: 'unreadable', reason: error.message };
@@ -44,7 +44,7 @@ export async function testSend(subscription: Subscription, { config, journal, lo
     const latencyMs = Math.round(performance.now() - started);
     const tls = await transport.tlsDetails?.();
     // A format that reads answers per event (ELASTICSEARCH) says what became of this one: a 200 may still refuse it.
-    const item = itemOutcome(formatters[subscription.format], result);
+    const item = itemOutcome(formatters[subscription.format], result, pipeline.formatContext);
     return {
       eventId: event.id,
       delivered: result.ok && (item === undefined || item.outcome === 'delivered'),

@@ -98,7 +98,7 @@ export class BatchSender {
     const read = this.options.formatter?.readItems;
     if (read === undefined) return undefined;
     try {
-      return read(result.body ?? Buffer.alloc(0), batch.events);
+      return read(result.body ?? Buffer.alloc(0), batch.events, this.encoder.context);
     } catch (error) {
       if (!(error instanceof UnreadableResponseError)) throw error;
       return `the answer does not say what became of each event (${error.message}); the request is sent again`;

@@ -2,7 +2,7 @@
 // a separator between them, a suffix. JSON_ARRAY (compact or pretty) and ND_JSON over HTTPS;
 // JSON_DOC and RFC_LOGLINE (each item framed as a syslog line) over TCP.
 import type { JournalRecord } from '../event/activity-event.js';
-import type { Formatter, FormatContext, HttpsEncoding } from '../contracts/formatter.js';
+import type { BodyFraming, Formatter, FormatContext, HttpsEncoding } from '../contracts/formatter.js';
 import { itemBytes, type Item } from '../contracts/transport.js';
 import { syslogFramer, type SyslogFraming } from './syslog-line.js';
 
@@ -31,10 +31,10 @@ export function perRequestShape(contentType: string): BodyShape {
   return { prefix: empty, separator: empty, suffix: empty, contentType, encodeItem: (value) => Buffer.from(value as string) };
 }
 
-/** Items the formatter writes as NDJSON lines of its own (ELASTICSEARCH's action and document), a line break after each. */
-export function textLinesShape(contentType: string): BodyShape {
-  const newline = Buffer.from('\n');
-  return { prefix: Buffer.alloc(0), separator: newline, suffix: newline, contentType, encodeItem: (value) => Buffer.from(value as string) };
+/** Items the formatter writes whole, as text or bytes, in its own framing (ELASTICSEARCH's lines, OTLP's messages). */
+export function framedShape({ contentType, prefix, separator, suffix }: BodyFraming): BodyShape {
+  const encodeItem = (value: unknown) => (typeof value === 'string' ? Buffer.from(value) : Buffer.from((value as Uint8Array).buffer, (value as Uint8Array).byteOffset, (value as Uint8Array).byteLength));
+  return { prefix: Buffer.from(prefix), separator: Buffer.from(separator), suffix: Buffer.from(suffix), contentType, encodeItem };
 }
 
 const marker = '\u0000siem-gateway-items\u0000';

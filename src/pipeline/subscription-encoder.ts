@@ -8,7 +8,7 @@ import type { EncodedBatch, Item } from '../contracts/transport.js';
 import type { JournalRecord } from '../event/activity-event.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { encodeBatch, payloadLimit, type PayloadLimit } from './batch-builder.js';
-import { bodyShape, perRequestShape, tcpBodyShape, textLinesShape, type BodyShape } from './body-shape.js';
+import { bodyShape, framedShape, perRequestShape, tcpBodyShape, type BodyShape } from './body-shape.js';
 import { compileRedactor, redactRawEvent, type Redactor } from './redact.js';
 
 export interface EncoderOptions {
@@ -51,8 +51,9 @@ export class SubscriptionEncoder {
     if (subscription.template !== undefined) this.context.template = requestTemplate(subscription);
     if (subscription.set !== undefined && options.signingKey !== undefined) this.context.securityEvents = { ...subscription.set, ...options.signingKey };
     if (subscription.elasticsearch !== undefined) this.context.elasticsearch = subscription.elasticsearch;
-    const { perRequest, textLines } = options.formatter;
-    this.shape = perRequest !== undefined ? perRequestShape(perRequest.contentType(this.context)) : textLines !== undefined ? textLinesShape(textLines.contentType) : subscription.protocol === 'TCP_IP' ? tcpBodyShape(tcp.format, tcp.framing, tcp.additionalAttributes) : bodyShape(https.format, https.prettyPrint, options.formatter, this.context);
+    if (subscription.format === 'OTLP') this.context.otlp = subscription.otlp;
+    const { perRequest, bodyFraming } = options.formatter;
+    this.shape = perRequest !== undefined ? perRequestShape(perRequest.contentType(this.context)) : bodyFraming !== undefined ? framedShape(bodyFraming(this.context)) : subscription.protocol === 'TCP_IP' ? tcpBodyShape(tcp.format, tcp.framing, tcp.additionalAttributes) : bodyShape(https.format, https.prettyPrint, options.formatter, this.context);
     this.limit = perRequest !== undefined ? { maxEvents: 1, maxBytes: Number.POSITIVE_INFINITY } : payloadLimit(subscription);
     const compact = subscription.protocol === 'TCP_IP' || !https.prettyPrint;
     this.spliceItems = options.formatter.formatBytes !== undefined && compact;
@@ -73,7 +74,7 @@ export class SubscriptionEncoder {
     let item: Item;
     if (this.spliceItems && raw?.spliceable) item = formatter.formatBytes!(redactRawEvent(raw, subscription.filterOptions), raw.recordedAt, this.context);
     else if (this.textItems) item = [Buffer.from(formatter.formatText!(this.redact(record.event), this.context))];
-    else item = [this.shape.encodeItem(formatter.format(this.redact(record.event), this.context))];
+    else item = [this.shape.encodeItem(formatter.format(this.redact(record.event), this.context, record.receivedAt))];
     // A syslog frame counts the item's bytes: it is built whole.
     return this.shape.frame ? [this.shape.frame(item.length === 1 ? item[0]! : Buffer.concat(item), record)] : item;
   }

@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Subscription } from '../config/gateway-config.js';
 import type { DeadLetterSink } from '../contracts/dead-letters.js';
-import type { Formatter, SecurityEventSettings } from '../contracts/formatter.js';
+import type { FormatContext, Formatter, SecurityEventSettings } from '../contracts/formatter.js';
 import type { Journal, JournalReader } from '../contracts/journal.js';
 import type { AttemptReport, EncodedBatch, Transport } from '../contracts/transport.js';
 import type { JournalRecord } from '../event/activity-event.js';
@@ -90,6 +90,11 @@ export class SubscriptionPipeline {
   /** These records as one batch, as this subscription sends them (the test-send route; no filters). */
   encodeRecords(records: readonly JournalRecord[]): EncodedBatch {
     return this.encoder.encodeRecords(records);
+  }
+
+  /** How this subscription's format is set up (the test-send route reads answers with it). */
+  get formatContext(): FormatContext {
+    return this.encoder.context;
   }
 
   /** True while the destination keeps failing (between a failed attempt and the next success). */

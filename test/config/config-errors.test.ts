@@ -86,7 +86,7 @@ describe('schema limits name the line and path', () => {
   });
 
   test('an unknown format and a regular expression in action types', () => {
-    assert.deepEqual(problems(base + subscription('    format: XML\n')), ['gateway.yaml:17 subscriptions[0].format: must be one of: ACTIVITY, SPLUNK, NEWRELIC, TEMPLATE, SET, ELASTICSEARCH']);
+    assert.deepEqual(problems(base + subscription('    format: XML\n')), ['gateway.yaml:17 subscriptions[0].format: must be one of: ACTIVITY, SPLUNK, NEWRELIC, TEMPLATE, SET, ELASTICSEARCH, OTLP']);
     const text = base + subscription().replace('["USER.*"]', '["USER.*", "USER.(CREATED|DELETED)"]');
     assert.deepEqual(problems(text), [
       'gateway.yaml:16 subscriptions[0].filterOptions.includedActionTypes[1]: must be an action type or a "*" glob such as USER.* (no regular expressions)',
@@ -362,5 +362,19 @@ describe('oauth2', () => {
   test('a token URL the network policy refuses is refused like a destination', () => {
     const text = base.replace('subscriptions:\n', 'network: { denyPrivateDestinations: true }\nsubscriptions:\n') + subscription(oauth2.replace('https://login.example/token', 'https://169.254.169.254/latest/api/token'));
     assert.deepEqual(problems(text).filter((line) => line.includes('oauth2')), ['gateway.yaml:18 subscriptions[0].oauth2.tokenUrl: is refused: 169.254.169.254:443 is a private or link-local address (network.destinations.denyPrivate)']);
+  });
+});
+
+describe('format OTLP', () => {
+  test('needs HTTPS; otlp.encoding, not the payload format, chooses the body', () => {
+    assert.deepEqual(problems(base + subscription('    format: OTLP\n    otlp: { encoding: json }\n')), []);
+    assert.deepEqual(problems(base + subscription('    format: OTLP\n    otlp: { encoding: xml }\n')), ['gateway.yaml:18 subscriptions[0].otlp.encoding: must be one of: protobuf, json']);
+    assert.deepEqual(problems(base + subscription('    format: OTLP\n    payloadOptions: { payloadFormat: { https: { format: ND_JSON, prettyPrint: true } } }\n')), [
+      'gateway.yaml:18 subscriptions[0].payloadOptions.payloadFormat.https.format: is not used with format OTLP: otlp.encoding chooses protobuf or JSON',
+      'gateway.yaml:18 subscriptions[0].payloadOptions.payloadFormat.https.prettyPrint: is not used with format OTLP: otlp.encoding chooses protobuf or JSON',
+      'gateway.yaml:18 subscriptions[0].payloadOptions.payloadFormat.https.prettyPrint: only applies to format JSON_ARRAY',
+    ]);
+    const tcp = base + '  - id: s1\n    environment: prod\n    protocol: TCP_IP\n    format: OTLP\n    connectionDetails: { url: "tls://127.0.0.1:6514" }\n    filterOptions: { includedActionTypes: ["*"] }\n';
+    assert.deepEqual(problems(tcp), ['gateway.yaml:15 subscriptions[0].format: OTLP needs protocol HTTPS (OTLP/HTTP, /v1/logs)']);
   });
 });
