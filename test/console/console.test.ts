@@ -269,7 +269,7 @@ test('the console: a SIGNING key uploaded, a signed TEMPLATE webhook and a SET s
   assert.deepEqual(errors, [], 'no script error');
 });
 
-test('the console: an Elasticsearch subscription with its index, pipeline and OAuth2 client credentials, a bad index name refused beside its field, the secret write-only', async (t) => {
+test('the console: an Elasticsearch subscription with its index, pipeline and OAuth2 client credentials, a bad index name refused beside its field, the secret write-only; an OTLP subscription in JSON', async (t) => {
   assert.ok(chromium, 'chromium is installed (npm test installs it with apt-get)');
   const receiver = new BulkReceiver();
   const sink = await HttpSink.start({ handler: receiver.handler });
@@ -324,5 +324,24 @@ test('the console: an Elasticsearch subscription with its index, pipeline and OA
   await sendEvents(ingestUrl, [{ id: 'es-2', recordedAt: '2026-12-07T10:16:00Z', action: { type: 'USER.CREATED' } }]);
   await until(() => receiver.indices.get('idp-audit-2026.12.07')?.has('es-2') === true, 10_000);
   assert.ok(tokens.tokenRequests.every((request) => request.client?.secret === 'console-oauth2-secret'), 'the kept secret still authenticates');
+
+  const otlp = await HttpSink.start();
+  t.after(() => otlp.close());
+  await press(page, 'Back to subscriptions');
+  await press(page, 'Add subscription');
+  await page.waitForSelector('#name');
+  await page.type('#name', 'Collector');
+  await page.type('#url', `${otlp.url}/v1/logs`);
+  await page.select('#format', 'OTLP');
+  await page.waitForSelector('#otlp-encoding');
+  assert.equal(await page.$('#encoding'), null, 'otlp.encoding chooses the body');
+  await page.select('#otlp-encoding', 'json');
+  await page.click('#events');
+  await press(page, 'Save');
+  await listed(page, 'Collector');
+  await sendEvents(ingestUrl, [{ id: 'otlp-1', recordedAt: '2026-12-07T10:17:00Z', action: { type: 'USER.CREATED' } }]);
+  await until(() => otlp.requests.length === 1, 10_000);
+  assert.equal(otlp.requests[0]!.headers['content-type'], 'application/json');
+  assert.equal(((JSON.parse(otlp.requests[0]!.body) as { resourceLogs: { scopeLogs: { logRecords: { eventName: string }[] }[] }[] }).resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.eventName), 'USER.CREATED');
   assert.deepEqual(errors, [], 'no script error');
 });
