@@ -133,6 +133,14 @@ export class HttpsTransport implements Transport {
     return this.post(batch, body, token, signal);
   }
 
+  async query(path: string, body: Buffer, signal: AbortSignal): Promise<{ status: number; body: string }> {
+    // The deliveries' headers but their content encoding: this body is sent as it is.
+    const { 'content-encoding': _encoding, ...headers } = this.fixedHeaders;
+    const response = await this.pool.request({ path, method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body, signal });
+    const { head } = await readHead(response.body, excerptBytes * 1024);
+    return { status: response.statusCode, body: head.toString('utf8') };
+  }
+
   /** One request with the batch's body; HTTP statuses are results, network failures too. */
   private async post(batch: EncodedBatch, body: Buffer, bearer: string | undefined, signal: AbortSignal): Promise<SendResult> {
     try {

@@ -213,6 +213,7 @@ function checkSubscription(config: RawConfig, subscription: RawSubscription, pat
   checkTemplate(subscription, path, report);
   checkSecurityEvents(config, subscription, path, report);
   checkElasticsearch(subscription, path, report);
+  if (subscription.splunk?.indexerAck === true && (subscription.format !== 'SPLUNK' || protocol !== 'HTTPS')) report.problem([...path, 'splunk', 'indexerAck'], 'is only used with format SPLUNK over HTTPS');
   if (subscription.format === 'OTLP') {
     if (protocol !== 'HTTPS') report.problem([...path, 'format'], 'OTLP needs protocol HTTPS (OTLP/HTTP, /v1/logs)');
     for (const name of ['format', 'prettyPrint'] as const) {

@@ -92,6 +92,9 @@ export const SubscriptionSchema = Type.Object({
     source: Type.Optional(NonEmpty),
     sourcetype: Type.Optional(NonEmpty),
     host: Type.Optional(NonEmpty),
+    // HEC indexer acknowledgement: the cursor moves only past batches HEC says are indexed.
+    indexerAck: Type.Boolean({ default: false }),
+    ackTimeoutMs: Int(1000, 3_600_000, 300_000),
   }, strict)),
   newRelic: Defaulted(Type.Object({ api: Enum(['logs', 'events'], { default: 'logs' }) }, strict)),
   // format ELASTICSEARCH: the index or data stream (`${recordedAt:yyyy.MM.dd}` date parts allowed) and an ingest pipeline.

@@ -63,6 +63,11 @@ export interface SendResult {
 
 export interface Transport {
   send(batch: EncodedBatch, signal: AbortSignal): Promise<SendResult>;
+  /**
+   * A JSON POST beside the deliveries, to `path` on the destination's origin with the same headers
+   * and credentials (HEC's acknowledgement endpoint). Network failures throw.
+   */
+  query?(path: string, body: Buffer, signal: AbortSignal): Promise<{ status: number; body: string }>;
   close(): Promise<void>;
   /** When the client certificate in use expires (mTLS), for the expiry metric and alert. */
   clientCertificateExpiresAt?(): Date | undefined;

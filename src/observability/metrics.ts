@@ -141,6 +141,28 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly indexerAcksPending = new Gauge({
+    name: 'siem_gateway_indexer_acks_pending',
+    help: 'Batches HEC accepted that wait for their indexer acknowledgement (splunk.indexerAck).',
+    labelNames: subscriptionLabels,
+    registers: [this.registry],
+  });
+
+  readonly indexerAckLatency = new Histogram({
+    name: 'siem_gateway_indexer_ack_latency_seconds',
+    help: 'From HEC\'s 200 to its acknowledgement that the batch is indexed.',
+    labelNames: subscriptionLabels,
+    buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+    registers: [this.registry],
+  });
+
+  readonly indexerAckTimeouts = new Counter({
+    name: 'siem_gateway_indexer_ack_timeouts_total',
+    help: 'Batches not acknowledged within splunk.ackTimeoutMs, and sent again.',
+    labelNames: subscriptionLabels,
+    registers: [this.registry],
+  });
+
   readonly batchEvents = new Histogram({
     name: 'siem_gateway_batch_events',
     help: 'Events per batch sent.',
@@ -194,7 +216,9 @@ export class GatewayMetrics {
   /** A deleted subscription's series go with it. */
   removeSubscription(environment: string, subscription: string): void {
     for (const [metric, labels] of this.subscriptionSeries(environment, subscription)) metric.remove(labels);
-    for (const histogram of [this.batchEvents, this.batchBytes, this.deliveryDuration, this.endToEndLatency]) histogram.remove({ environment, subscription });
+    for (const histogram of [this.batchEvents, this.batchBytes, this.deliveryDuration, this.endToEndLatency, this.indexerAckLatency]) histogram.remove({ environment, subscription });
+    this.indexerAcksPending.remove({ environment, subscription });
+    this.indexerAckTimeouts.remove({ environment, subscription });
   }
 
   private subscriptionSeries(environment: string, subscription: string): [Counter<string>, Record<string, string>][] {

@@ -13,7 +13,8 @@ import type { GatewayMetrics } from '../observability/metrics.js';
 import { redactSecrets } from '../observability/redact-secrets.js';
 import { responseSummary } from '../observability/response-summary.js';
 import type { Clock } from '../util/clock.js';
-import { attemptOutcome, backoffMs, hecAcceptedPrefix, onFailure, setErrorDetail } from './retry-policy.js';
+import type { IndexerAcks } from './indexer-acks.js';
+import { attemptOutcome, backoffMs, hecAcceptedPrefix, hecAckId, hecChannelProblem, onFailure, setErrorDetail } from './retry-policy.js';
 import type { SubscriptionEncoder } from './subscription-encoder.js';
 
 export interface SenderOptions {
@@ -21,6 +22,8 @@ export interface SenderOptions {
   transport: Transport;
   /** Its readItems, when the format reads answers event by event. */
   formatter?: Pick<Formatter, 'readItems'>;
+  /** splunk.indexerAck: where HEC's acknowledgements are awaited. */
+  acks?: IndexerAcks;
   logger: Logger;
   metrics?: GatewayMetrics;
   deadLetters?: DeadLetterSink;
@@ -54,7 +57,7 @@ export class BatchSender {
    * A format that reads answers event by event (ELASTICSEARCH) settles each event as the receiver
    * says: kept, dead-lettered with its own reason, or sent again alone, in order, before this returns.
    */
-  async deliver(batch: EncodedBatch): Promise<void> {
+  async deliver(batch: EncodedBatch, sent?: () => void): Promise<void> {
     const { transport, metrics } = this.options;
     const signal = this.stop;
     for (let attempt = 1; ; attempt++) {
@@ -64,15 +67,20 @@ export class BatchSender {
       const durationMs = this.clock.now() - started;
       const read = result.ok ? this.readItems(batch, result) : undefined;
       if (typeof read === 'string') result = { ...result, ok: false, error: read };
+      const channelProblem = result.ok ? undefined : hecChannelProblem(result.bodyExcerpt);
+      if (channelProblem !== undefined) result = { ...result, error: channelProblem };
       const items = typeof read === 'string' ? undefined : read;
       if (items !== undefined) result.itemCounts = countItems(items);
       const partial = result.itemCounts !== undefined && result.itemCounts.delivered < batch.events;
       this.options.onAttempt?.({ batch, attempt, result, outcome: partial ? 'partial' : attemptOutcome(result), durationMs });
       // A refused batch is split and settled now, not retried: only a retryable failure means failing.
-      this.retrying = (!result.ok && !result.destinationRefused && onFailure(result.status) === 'retry') || (result.itemCounts?.retried ?? 0) > 0;
+      this.retrying = (!result.ok && !result.destinationRefused && onFailure(result.status, result.bodyExcerpt) === 'retry') || (result.itemCounts?.retried ?? 0) > 0;
       this.noteOutage(batch, result);
       if (metrics) observeAttempt(metrics, batch, attempt, result, partial ? 'partial' : attemptOutcome(result), durationMs);
-      if (result.ok && items === undefined) return this.delivered(batch.records);
+      if (result.ok && items === undefined) {
+        if (await this.acknowledged(batch, result, sent)) return this.delivered(batch.records);
+        continue; // not acknowledged in time: sent again at once
+      }
       if (result.ok) {
         const again = await this.settleItems(batch, items!, result);
         if (again === undefined) return;
@@ -80,7 +88,7 @@ export class BatchSender {
       } else {
         // network.destinations refused where the name leads now: retrying would not change that.
         if (result.destinationRefused) return this.deadLetter(batch.records, result, 'destination refused');
-        if (onFailure(result.status) === 'split') return this.deliverRefused(batch, result);
+        if (onFailure(result.status, result.bodyExcerpt) === 'split') return this.deliverRefused(batch, result);
       }
       const expired = this.expiredPrefix(batch);
       if (expired > 0) {
@@ -92,6 +100,31 @@ export class BatchSender {
       await this.backoff(Math.max(result.retryAfterMs ?? 0, backoffMs(attempt, this.options.random)), signal);
     }
   }
+
+  /**
+   * With splunk.indexerAck, true once HEC acknowledges the batch it answered with an ackId, false
+   * when the acknowledgement does not come within ackTimeoutMs. True at once without acknowledgement.
+   */
+  private async acknowledged(batch: EncodedBatch, result: SendResult, sent: (() => void) | undefined): Promise<boolean> {
+    const acks = this.options.acks;
+    if (acks === undefined) return true;
+    const ackId = hecAckId(result.bodyExcerpt);
+    const { subscription, logger } = this.options;
+    if (ackId === undefined) {
+      // The token does not have indexer acknowledgement on (useACK): HEC's 200 is all there is.
+      if (!this.warnedNoAckId) logger.warn({ subscription: subscription.id }, `subscription ${subscription.id}: splunk.indexerAck is on, but HEC answered without an ackId (the token does not have indexer acknowledgement enabled); batches count as delivered on HEC's 200`);
+      this.warnedNoAckId = true;
+      return true;
+    }
+    // The next batch may go while this one waits to be indexed.
+    sent?.();
+    if (await acks.wait(ackId)) return true;
+    this.stop.throwIfAborted();
+    logger.warn({ subscription: subscription.id, batch: batch.id, ackId, ackTimeoutMs: subscription.splunk?.ackTimeoutMs }, `subscription ${subscription.id}: batch ${batch.id} (ackId ${ackId}) was not acknowledged as indexed within splunk.ackTimeoutMs; sending it again`);
+    return false;
+  }
+
+  private warnedNoAckId = false;
 
   /** What a 2xx answer says of each event, when the format reads it; why not, in words, when it does not account for every one. */
   private readItems(batch: EncodedBatch, result: SendResult): readonly ItemOutcome[] | string | undefined {

@@ -18,6 +18,7 @@ import { deferred } from '../util/deferred.js';
 import { BatchBuilder } from './batch-builder.js';
 import { BatchSender } from './batch-sender.js';
 import { compileRecordFilter, type RecordFilter } from './filter.js';
+import { hecAckPath, IndexerAcks } from './indexer-acks.js';
 import { SubscriptionEncoder } from './subscription-encoder.js';
 
 export interface PipelineOptions {
@@ -51,6 +52,16 @@ const filteredCommitIntervalMs = 1000;
 const stopped = new Error('pipeline stopped');
 
 const flushDue = new Error('flush deadline');
+/** Batches HEC accepted that may wait for their acknowledgement at once, beyond those on the wire. */
+const maxAwaitingAck = 64;
+
+/** A journal range in the window: a batch (sent: HEC accepted it, its acknowledgement awaited) or a filtered stretch. */
+interface WindowSlot {
+  lastSeq: number;
+  done: boolean;
+  sent?: boolean;
+  oldestAt?: number;
+}
 /** How long stop() lets an attempt on the wire finish (at most the subscription's timeout). */
 const stopGraceMs = 2000;
 
@@ -62,6 +73,8 @@ export class SubscriptionPipeline {
   private readonly encoder: SubscriptionEncoder;
   private readonly sender: BatchSender;
   private readonly clock: Clock;
+  /** splunk.indexerAck: the batches HEC accepted, waiting to be acknowledged as indexed. */
+  private readonly acks: IndexerAcks | undefined;
   private reader: JournalReader | undefined;
   private running: Promise<void> | undefined;
   /** Records read but not yet put in a batch (or filtered out). */
@@ -77,14 +90,26 @@ export class SubscriptionPipeline {
    * Journal ranges in order, oldest first: batches in flight and passed-over filtered stretches.
    * The cursor moves to the end of the newest finished range with every older one finished too.
    */
-  private readonly window: { lastSeq: number; done: boolean; oldestAt?: number }[] = [];
+  private readonly window: WindowSlot[] = [];
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly options: PipelineOptions) {
     this.filter = compileRecordFilter(options.subscription.filterOptions);
     this.clock = options.clock ?? systemClock;
     this.encoder = new SubscriptionEncoder(options);
-    this.sender = new BatchSender(options, this.encoder, this.clock, this.controller.signal, this.sends.signal);
+    const { subscription, transport } = options;
+    if (subscription.format === 'SPLUNK' && subscription.splunk?.indexerAck === true && transport.query !== undefined) {
+      const path = hecAckPath(subscription.httpEndpoint!.url);
+      this.acks = new IndexerAcks({
+        query: (body, signal) => transport.query!(path, body, signal),
+        clock: this.clock,
+        timeoutMs: subscription.splunk.ackTimeoutMs,
+        logger: options.logger,
+        metrics: options.metrics,
+        labels: { environment: subscription.environment, subscription: subscription.id },
+      });
+    }
+    this.sender = new BatchSender({ ...options, acks: this.acks }, this.encoder, this.clock, this.controller.signal, this.sends.signal);
   }
 
   /** These records as one batch, as this subscription sends them (the test-send route; no filters). */
@@ -120,6 +145,8 @@ export class SubscriptionPipeline {
   /** Stops reading and sending; what was not delivered is delivered after the next start. */
   async stop(): Promise<void> {
     this.controller.abort(stopped);
+    // Batches waiting for HEC's acknowledgement stay behind the cursor: sent again after the restart.
+    const acksClosed = this.acks?.close();
     await this.running;
     // An attempt already on the wire gets a short grace to finish: cut off, the destination may
     // well have the batch, and the restart would send it again. No new attempt starts meanwhile.
@@ -129,6 +156,7 @@ export class SubscriptionPipeline {
     grace.abort();
     this.sends.abort(stopped);
     await settled;
+    await acksClosed;
     await this.committing.catch(() => undefined);
     await this.reader?.close();
   }
@@ -153,27 +181,34 @@ export class SubscriptionPipeline {
           prepared = prepare();
           continue;
         }
-        while (window.filter((slot) => !slot.done).length >= maxInFlight) await abortable(changed.promise, this.controller.signal);
-        const slot = { lastSeq: batch.lastSeq, done: false, oldestAt: batch.records[0]?.receivedAt };
+        // maxInFlight counts batches on the wire; those HEC accepted and that wait for its acknowledgement count apart.
+        while (window.filter((slot) => !slot.done && !slot.sent).length >= maxInFlight || window.filter((slot) => !slot.done).length >= maxInFlight + maxAwaitingAck) {
+          await abortable(changed.promise, this.controller.signal);
+        }
+        const slot: WindowSlot = { lastSeq: batch.lastSeq, done: false, sent: false, oldestAt: batch.records[0]?.receivedAt };
         window.push(slot);
         this.passedSeq = batch.lastSeq;
+        const onWire = deferred<void>();
+        const wake = () => {
+          const current = changed;
+          changed = deferred<void>();
+          current.resolve();
+        };
         // The cursor is saved behind the deliveries, in order; the next batch does not wait for the fsync.
-        const delivered = this.sender.deliver(batch).then(() => {
+        const delivered = this.sender.deliver(batch, () => {
+          slot.sent = true;
+          onWire.resolve();
+          wake();
+        }).then(() => {
           slot.done = true;
           this.advance();
         });
-        const tracked = delivered.then(
-          () => {
-            const current = changed;
-            changed = deferred<void>();
-            current.resolve();
-          },
-          (error: unknown) => this.fail(error),
-        );
+        const tracked = delivered.then(wake, (error: unknown) => this.fail(error));
+        void tracked.finally(() => onWire.resolve());
         this.inFlight.add(tracked);
         void tracked.finally(() => this.inFlight.delete(tracked));
         prepared = prepare();
-        if (maxInFlight === 1) await tracked;
+        if (maxInFlight === 1) await onWire.promise;
       }
     } catch (error) {
       this.fail(error);

@@ -11,6 +11,7 @@ import { loadCertificates, loadKeyPair } from '../tls/key-material.js';
 import { loadSigningKey, type SigningKey } from '../tls/signing-key.js';
 import { version } from '../version.js';
 import type { Transport } from '../contracts/transport.js';
+import { hecChannel } from './indexer-acks.js';
 
 export interface TransportFactory {
   create(subscription: Subscription): Transport;
@@ -54,7 +55,8 @@ export function transportFactory(config: GatewayConfig, logger: Logger): Transpo
         ...tls,
         target: {
           url: new URL(endpoint.url),
-          headers: endpoint.headers ?? {},
+          // splunk.indexerAck: every request on the subscription's channel (HEC answers code 10 without one).
+          headers: subscription.format === 'SPLUNK' && subscription.splunk?.indexerAck === true ? { ...endpoint.headers, 'X-Splunk-Request-Channel': hecChannel(subscription) } : endpoint.headers ?? {},
           basicAuth: subscription.basicAuth,
           compression: subscription.delivery.compression,
           timeoutMs: subscription.delivery.timeoutMs,
