@@ -4,6 +4,7 @@
 // one the configuration file is validated with.
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { SubscriptionSchema } from '../config/schema.js';
+import { secretMembers } from '../config/secret-fields.js';
 import { version } from '../version.js';
 
 interface Operation {
@@ -64,8 +65,7 @@ function subscriptionSchema(): unknown {
   schema.properties.managedBy = { enum: ['file', 'api'], readOnly: true };
   // Secrets are accepted, never returned.
   const writeOnly = (object: string, member: string) => (((schema.properties[object] as { properties: Record<string, Record<string, unknown>> }).properties[member]!).writeOnly = true);
-  writeOnly('basicAuth', 'password');
-  writeOnly('signing', 'secret');
+  for (const [object, member] of secretMembers) writeOnly(object, member);
   return schema;
 }
 

@@ -218,7 +218,6 @@ export class GatewayMetrics {
     for (const [metric, labels] of this.subscriptionSeries(environment, subscription)) metric.remove(labels);
     for (const histogram of [this.batchEvents, this.batchBytes, this.deliveryDuration, this.endToEndLatency, this.indexerAckLatency]) histogram.remove({ environment, subscription });
     this.indexerAcksPending.remove({ environment, subscription });
-    this.indexerAckTimeouts.remove({ environment, subscription });
   }
 
   private subscriptionSeries(environment: string, subscription: string): [Counter<string>, Record<string, string>][] {
@@ -226,6 +225,7 @@ export class GatewayMetrics {
     return [
       [this.eventsDelivered, labels],
       [this.eventsAlreadyDelivered, labels],
+      [this.indexerAckTimeouts, labels],
       [this.eventsFiltered, labels],
       [this.eventsOversize, labels],
       ...(['retention', 'corrupt'] as const).map((reason): [Counter<string>, Record<string, string>] => [this.eventsDropped, { ...labels, reason }]),

@@ -10,6 +10,7 @@ import puppeteer, { type Page } from 'puppeteer-core';
 import { createCa } from '../helpers/certificates.js';
 import { BulkReceiver } from '../helpers/bulk-receiver.js';
 import { OAuth2Server } from '../helpers/oauth2-server.js';
+import { HecAckReceiver } from '../helpers/hec-ack-receiver.js';
 import { HttpSink } from '../helpers/http-sink.js';
 import { opsToken, sendEvents, startGateway } from '../helpers/in-process-gateway.js';
 import { until } from '../helpers/manual-clock.js';
@@ -269,7 +270,7 @@ test('the console: a SIGNING key uploaded, a signed TEMPLATE webhook and a SET s
   assert.deepEqual(errors, [], 'no script error');
 });
 
-test('the console: an Elasticsearch subscription with its index, pipeline and OAuth2 client credentials, a bad index name refused beside its field, the secret write-only; an OTLP subscription in JSON', async (t) => {
+test('the console: an Elasticsearch subscription with its index, pipeline and OAuth2 client credentials, a bad index name refused beside its field, the secret write-only; an OTLP subscription in JSON; a Splunk one with indexer acknowledgement', async (t) => {
   assert.ok(chromium, 'chromium is installed (npm test installs it with apt-get)');
   const receiver = new BulkReceiver();
   const sink = await HttpSink.start({ handler: receiver.handler });
@@ -343,5 +344,24 @@ test('the console: an Elasticsearch subscription with its index, pipeline and OA
   await until(() => otlp.requests.length === 1, 10_000);
   assert.equal(otlp.requests[0]!.headers['content-type'], 'application/json');
   assert.equal(((JSON.parse(otlp.requests[0]!.body) as { resourceLogs: { scopeLogs: { logRecords: { eventName: string }[] }[] }[] }).resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.eventName), 'USER.CREATED');
+
+  // Splunk with indexer acknowledgement.
+  const hec = new HecAckReceiver();
+  hec.indexAtOnce = true;
+  const acking = await HttpSink.start({ handler: hec.handler });
+  t.after(() => acking.close());
+  await press(page, 'Add subscription');
+  await page.waitForSelector('#name');
+  await page.type('#name', 'Splunk acknowledged');
+  await page.type('#url', `${acking.url}/services/collector/event`);
+  await page.select('#format', 'SPLUNK');
+  await page.waitForSelector('#indexer-ack');
+  await page.click('#indexer-ack');
+  await page.click('#events');
+  await press(page, 'Save');
+  await listed(page, 'Splunk acknowledged');
+  await sendEvents(ingestUrl, [{ id: 'ack-1', recordedAt: '2026-12-07T10:18:00Z', action: { type: 'USER.CREATED' } }]);
+  await until(() => hec.ackQueries.length > 0 && hec.indexed.includes('ack-1'), 10_000);
+  assert.ok(acking.requests.every((request) => typeof request.headers['x-splunk-request-channel'] === 'string'));
   assert.deepEqual(errors, [], 'no script error');
 });

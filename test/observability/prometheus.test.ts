@@ -10,6 +10,8 @@ import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createCa } from '../helpers/certificates.js';
 import { freePort } from '../helpers/free-port.js';
+import { BulkReceiver } from '../helpers/bulk-receiver.js';
+import { HecAckReceiver } from '../helpers/hec-ack-receiver.js';
 import { HttpSink } from '../helpers/http-sink.js';
 import { opsToken, postEvents, sample, scrape, startGateway } from '../helpers/in-process-gateway.js';
 import { until } from '../helpers/manual-clock.js';
@@ -38,7 +40,12 @@ async function gatewayWithTraffic(t: TestContext) {
   const client = ca.issue({ commonName: 'gateway-client', client: true });
   const splunk = await HttpSink.start({ handler: (request) => (request.body.includes('"id":"poison"') ? { status: 400, body: '{"text":"Invalid data format","code":6}' } : { status: 200, body: '{"text":"Success","code":0}' }) });
   const mtls = await HttpSink.start({ tls: { cert: server.cert, key: server.key, ca: ca.cert, requestCert: true } });
-  t.after(() => Promise.all([splunk.close(), mtls.close()]));
+  // HEC with indexer acknowledgement, and an Elasticsearch whose mapping refuses the poison event.
+  const hec = new HecAckReceiver();
+  hec.indexAtOnce = true;
+  const acking = await HttpSink.start({ handler: hec.handler });
+  const elastic = await HttpSink.start({ handler: new BulkReceiver((id) => (id === 'poison' ? 'mapping-error' : 'indexed')).handler });
+  t.after(() => Promise.all([splunk.close(), mtls.close(), acking.close(), elastic.close()]));
   const files = tempDir(t);
   writeFileSync(join(files, 'ca.pem'), ca.cert);
   writeFileSync(join(files, 'c.pem'), client.cert);
@@ -60,6 +67,20 @@ subscriptions:
     trustedCertificates: [ { id: ca } ]
     filterOptions: { includedActionTypes: ["*"] }
     payloadOptions: { flushMs: 50 }
+  - id: hec-ack
+    environment: prod
+    format: SPLUNK
+    httpEndpoint: { url: "${acking.url}/services/collector/event" }
+    splunk: { indexerAck: true }
+    filterOptions: { includedActionTypes: ["*"] }
+    payloadOptions: { flushMs: 50 }
+  - id: elastic
+    environment: prod
+    format: ELASTICSEARCH
+    httpEndpoint: { url: "${elastic.url}/_bulk" }
+    elasticsearch: { index: idp }
+    filterOptions: { includedActionTypes: ["*"] }
+    payloadOptions: { flushMs: 50 }
 `,
   });
   const send = async (round: number) => {
@@ -69,6 +90,8 @@ subscriptions:
   assert.equal(await postEvents(started.ingestUrl, [event('poison')]), 202);
   assert.equal(await postEvents(started.ingestUrl, [{ id: 'no-recorded-at' }]), 400);
   await until(async () => sample(await scrape(started.adminUrl), 'siem_gateway_events_dead_lettered_total{environment="prod",subscription="splunk",reason="refused"}') === 1, 10_000);
+  await until(async () => sample(await scrape(started.adminUrl), 'siem_gateway_events_dead_lettered_total{environment="prod",subscription="elastic",reason="item_refused"}') === 1, 10_000);
+  await until(() => hec.indexed.includes('poison'), 10_000);
   await until(() => mtls.requests.length > 0 && splunk.eventIds().length === 2, 10_000);
   // Cursors are saved behind the deliveries: wait until both have caught up.
   await until(async () => (await scrape(started.adminUrl)).includes('siem_gateway_backlog_events{environment="prod",subscription="splunk"} 0'), 10_000);
@@ -146,7 +169,7 @@ test('the dashboard: datasource as a variable, unique panel ids, every target on
     assert.ok(panel.gridPos.x + panel.gridPos.w <= 24, panel.title);
   }
   const titles = dashboard.panels.map((panel) => panel.title).join('\n');
-  for (const wanted of [/Events in/, /Events out/, /filtered/, /dead-lettered/, /attempts by outcome and status class/, /Delivery latency/, /End-to-end latency/, /Backlog/, /Oldest undelivered event age/, /Journal use/, /Client certificate days left/]) assert.match(titles, wanted);
+  for (const wanted of [/Events in/, /Events out/, /filtered/, /dead-lettered/, /attempts by outcome and status class/, /Delivery latency/, /End-to-end latency/, /Backlog/, /Oldest undelivered event age/, /Journal use/, /Client certificate days left/, /Indexer acknowledgement latency/, /awaiting indexer acknowledgement/, /refused per item/]) assert.match(titles, wanted);
 });
 
 interface QueryAnswer {
