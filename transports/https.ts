@@ -113,24 +113,25 @@ export class HttpsTransport implements Transport {
     const body = this.options.target.compression === 'gzip' ? await gzipAsync(batch.body) : batch.body;
     const tokens = this.tokens;
     if (tokens === undefined) return this.post(batch, body, undefined, signal);
-    let token: string;
-    try {
-      token = await tokens.token(signal);
-    } catch (error) {
-      if (signal.aborted || !(error instanceof TokenRequestError)) throw error;
-      return { ok: false, error: error.message };
-    }
+    const token = await this.bearer(tokens, signal);
+    if (typeof token !== 'string') return token;
     const result = await this.post(batch, body, token, signal);
     if (result.status !== 401) return result;
     // Revoked or expired early: one new token, one more try; a second 401 is the attempt's answer.
     tokens.refused(token);
+    const again = await this.bearer(tokens, signal);
+    if (typeof again !== 'string') return { ...result, error: again.error };
+    return this.post(batch, body, again, signal);
+  }
+
+  /** A token, or the failed attempt its endpoint's refusal makes. */
+  private async bearer(tokens: OAuth2TokenSource, signal: AbortSignal): Promise<string | SendResult> {
     try {
-      token = await tokens.token(signal);
+      return await tokens.token(signal);
     } catch (error) {
       if (signal.aborted || !(error instanceof TokenRequestError)) throw error;
-      return { ...result, error: error.message };
+      return { ok: false, error: error.message };
     }
-    return this.post(batch, body, token, signal);
   }
 
   async query(path: string, body: Buffer, signal: AbortSignal): Promise<{ status: number; body: string }> {

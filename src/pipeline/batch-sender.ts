@@ -1,8 +1,10 @@
 // Sending one batch until every event is delivered or dead-lettered (SPEC §4.5): retries with
 // backoff and Retry-After, splits a refused batch (400/413/422) in halves down to single events,
 // keeps a Splunk HEC accepted prefix, dead-letters what is refused alone, expired or sent to a
-// refused destination. Says once in the main log when the destination starts failing and once
-// when the catch-up after it is done.
+// refused destination. Counts as delivered only what the receiver confirms: each event of an
+// answer read event by event (bulk items, OTLP partial success), and with HEC indexer
+// acknowledgement only acknowledged batches. Says once in the main log when the destination starts
+// failing and once when the catch-up after it is done.
 import type { Subscription } from '../config/gateway-config.js';
 import type { DeadLetter, DeadLetterSink } from '../contracts/dead-letters.js';
 import { UnreadableResponseError, type Formatter, type ItemOutcome } from '../contracts/formatter.js';
@@ -38,6 +40,8 @@ export class BatchSender {
   private readonly wakeUp = new Set<AbortController>();
   /** True while the destination keeps failing (between a failed attempt and the next success). */
   retrying = false;
+  /** splunk.indexerAck on a token without it: said once. */
+  private warnedNoAckId = false;
   /** From the first failed attempt until the backlog it left is delivered: one log line each way. */
   private outage: { since: number; recoveredAt?: number; delivered: number } | undefined;
 
@@ -54,8 +58,10 @@ export class BatchSender {
   /**
    * Delivers every event of the batch or dead-letters it (SPEC §4.5): retries with backoff and
    * Retry-After; on 400/413/422 splits in halves down to single events; keeps a HEC accepted prefix.
-   * A format that reads answers event by event (ELASTICSEARCH) settles each event as the receiver
-   * says: kept, dead-lettered with its own reason, or sent again alone, in order, before this returns.
+   * A format that reads answers event by event (ELASTICSEARCH, OTLP) settles each event as the
+   * receiver says: kept, dead-lettered with its own reason, or sent again alone, in order, before
+   * this returns. With indexer acknowledgement, `sent` is called once HEC has the batch, and this
+   * returns once HEC says it is indexed (sending it again when that does not come in time).
    */
   async deliver(batch: EncodedBatch, sent?: () => void): Promise<void> {
     const { transport, metrics } = this.options;
@@ -70,7 +76,7 @@ export class BatchSender {
       const channelProblem = result.ok ? undefined : hecChannelProblem(result.bodyExcerpt);
       if (channelProblem !== undefined) result = { ...result, error: channelProblem };
       const items = typeof read === 'string' ? undefined : read;
-      if (items !== undefined) result.itemCounts = countItems(items);
+      if (items !== undefined) result = { ...result, itemCounts: countItems(items) };
       const partial = result.itemCounts !== undefined && result.itemCounts.delivered < batch.events;
       this.options.onAttempt?.({ batch, attempt, result, outcome: partial ? 'partial' : attemptOutcome(result), durationMs });
       // A refused batch is split and settled now, not retried: only a retryable failure means failing.
@@ -123,8 +129,6 @@ export class BatchSender {
     logger.warn({ subscription: subscription.id, batch: batch.id, ackId, ackTimeoutMs: subscription.splunk?.ackTimeoutMs }, `subscription ${subscription.id}: batch ${batch.id} (ackId ${ackId}) was not acknowledged as indexed within splunk.ackTimeoutMs; sending it again`);
     return false;
   }
-
-  private warnedNoAckId = false;
 
   /** What a 2xx answer says of each event, when the format reads it; why not, in words, when it does not account for every one. */
   private readItems(batch: EncodedBatch, result: SendResult): readonly ItemOutcome[] | string | undefined {

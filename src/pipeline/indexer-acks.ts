@@ -47,6 +47,8 @@ export class IndexerAcks {
 
   /** True once HEC says the batch with `ackId` is indexed; false when `timeoutMs` passes first (or on close). */
   wait(ackId: number): Promise<boolean> {
+    // Closed (the pipeline is stopping): nothing will ask HEC any more.
+    if (this.stop.signal.aborted) return Promise.resolve(false);
     const { clock, metrics, labels } = this.options;
     const sentAt = clock.now();
     const acknowledged = new Promise<boolean>((resolve) => {

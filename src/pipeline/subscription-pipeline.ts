@@ -55,6 +55,9 @@ const flushDue = new Error('flush deadline');
 /** Batches HEC accepted that may wait for their acknowledgement at once, beyond those on the wire. */
 const maxAwaitingAck = 64;
 
+/** How long stop() lets an attempt on the wire finish (at most the subscription's timeout). */
+const stopGraceMs = 2000;
+
 /** A journal range in the window: a batch (sent: HEC accepted it, its acknowledgement awaited) or a filtered stretch. */
 interface WindowSlot {
   lastSeq: number;
@@ -62,8 +65,6 @@ interface WindowSlot {
   sent?: boolean;
   oldestAt?: number;
 }
-/** How long stop() lets an attempt on the wire finish (at most the subscription's timeout). */
-const stopGraceMs = 2000;
 
 export class SubscriptionPipeline {
   private readonly controller = new AbortController();

@@ -58,5 +58,5 @@ subscriptions:
   });
   assert.equal((records[2]!.source as { ip: string }).ip, '203.0.113.9');
   assert.equal(records[2]!.user_agent, undefined);
-  assert.match(await metrics.registry.getSingleMetricAsString('siem_gateway_events_delivered_total'), /subscription="es"\} 1202/);
+  assert.match(await metrics.registry.getSingleMetricAsString('siem_gateway_events_delivered_total'), /subscription="es"\} 1202$/m);
 });

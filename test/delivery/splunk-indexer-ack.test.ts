@@ -54,7 +54,7 @@ test('the cursor moves only past batches HEC acknowledges as indexed, in order; 
   await until(() => receiver.waiting().length === 3);
   await until(() => receiver.ackQueries.length >= 2);
   assert.equal(journal.stats().cursors.hec, 0, 'nothing acknowledged, nothing passed');
-  assert.match(await metrics.registry.getSingleMetricAsString('siem_gateway_indexer_acks_pending'), /subscription="hec"\} 3/);
+  assert.match(await metrics.registry.getSingleMetricAsString('siem_gateway_indexer_acks_pending'), /subscription="hec"\} 3$/m);
 
   const [a, b, c] = receiver.waiting();
   receiver.index(b!);
@@ -71,9 +71,9 @@ test('the cursor moves only past batches HEC acknowledges as indexed, in order; 
   assert.match([...channels][0] as string, uuid);
   assert.ok(sink.requests.filter((request) => request.url === '/services/collector/ack').every((request) => request.headers.authorization === 'Splunk hec-token-0123'));
   assert.deepEqual(receiver.indexed, ['b0', 'b1', 'a0', 'a1', 'c0', 'c1']);
-  assert.match(await metrics.registry.getSingleMetricAsString('siem_gateway_indexer_ack_latency_seconds'), /siem_gateway_indexer_ack_latency_seconds_count\{environment="prod",subscription="hec"\} 3/);
-  assert.match(await metrics.registry.getSingleMetricAsString('siem_gateway_events_delivered_total'), /subscription="hec"\} 6/);
-  assert.match(await metrics.registry.getSingleMetricAsString('siem_gateway_indexer_acks_pending'), /subscription="hec"\} 0/);
+  assert.match(await metrics.registry.getSingleMetricAsString('siem_gateway_indexer_ack_latency_seconds'), /siem_gateway_indexer_ack_latency_seconds_count\{environment="prod",subscription="hec"\} 3$/m);
+  assert.match(await metrics.registry.getSingleMetricAsString('siem_gateway_events_delivered_total'), /subscription="hec"\} 6$/m);
+  assert.match(await metrics.registry.getSingleMetricAsString('siem_gateway_indexer_acks_pending'), /subscription="hec"\} 0$/m);
 });
 
 test('an acknowledgement that never comes: after ackTimeoutMs the batch is sent again, and indexed once', async (t) => {
@@ -88,7 +88,7 @@ test('an acknowledgement that never comes: after ackTimeoutMs the batch is sent 
   await until(() => journal.stats().cursors.hec === 2);
   assert.deepEqual(receiver.batches.map((batch) => [batch.ids, batch.state]), [[['l0', 'l1'], 'lost'], [['l0', 'l1'], 'indexed']]);
   assert.deepEqual(receiver.indexed, ['l0', 'l1']);
-  assert.match(await metrics.registry.getSingleMetricAsString('siem_gateway_indexer_ack_timeouts_total'), /subscription="hec"\} 1/);
+  assert.match(await metrics.registry.getSingleMetricAsString('siem_gateway_indexer_ack_timeouts_total'), /subscription="hec"\} 1$/m);
   assert.ok(lines.some((line) => /was not acknowledged as indexed within splunk\.ackTimeoutMs; sending it again/.test(String(line.msg))));
 });
 
@@ -102,7 +102,7 @@ test('HEC refusing the channel (code 11) is named and retried, never split or de
   await until(() => journal.stats().cursors.hec === 2, 10_000);
   assert.deepEqual(deadLettered(), []);
   assert.deepEqual(receiver.indexed, ['n0', 'n1']);
-  assert.match(await metrics.registry.getSingleMetricAsString('siem_gateway_delivery_attempts_total'), /outcome="failed",status_class="4xx"\} 2/);
+  assert.match(await metrics.registry.getSingleMetricAsString('siem_gateway_delivery_attempts_total'), /outcome="failed",status_class="4xx"\} 2$/m);
 
   const plain = new HecAckReceiver();
   const second = await delivering(t, plain, 'index: audit');
@@ -112,6 +112,39 @@ test('HEC refusing the channel (code 11) is named and retried, never split or de
   const failing = second.lines.find((line) => /the destination is failing/.test(String(line.msg)))!;
   assert.match(String(failing.msg), /HEC code 10 \(Data channel is missing\): the token has indexer acknowledgement on; set splunk\.indexerAck: true/);
   assert.deepEqual(second.deadLettered(), []);
+});
+
+test('stopped while HEC is still answering: the late ackId is not waited for, stop ends, and the batch stays behind the cursor', async (t) => {
+  const receiver = new HecAckReceiver();
+  const sink = await HttpSink.start({
+    handler: (request) => {
+      const answer = receiver.handler(request);
+      return typeof answer === 'string' || request.url.startsWith('/services/collector/ack') ? answer : { ...answer, delayMs: 400 };
+    },
+  });
+  t.after(() => sink.close());
+  const text = `environments: [ { id: prod } ]
+subscriptions:
+  - id: hec
+    environment: prod
+    format: SPLUNK
+    startAt: earliest
+    httpEndpoint: { url: "${sink.url}/services/collector/event" }
+    splunk: { indexerAck: true }
+    filterOptions: { includedActionTypes: ["*"] }
+    payloadOptions: { flushMs: 0 }
+`;
+  const { config } = parseConfigText(text, 'test.yaml');
+  const transport = transportFactory(config, captureLogger().logger).create(config.subscriptions[0]!);
+  t.after(() => transport.close());
+  const { journal, pipeline } = await pipelineFixture(t, config.subscriptions[0]!, { transport });
+  await pipeline.start();
+  await journal.append('prod', batchOf([event('late')]));
+  await until(() => receiver.batches.length === 1);
+  const stopping = pipeline.stop();
+  const outcome = await Promise.race([stopping.then(() => 'stopped'), new Promise((resolve) => setTimeout(() => resolve('still waiting'), 5000))]);
+  assert.equal(outcome, 'stopped');
+  assert.equal(journal.stats().cursors.hec, 0, 'not acknowledged: sent again after the next start');
 });
 
 test('a token without indexer acknowledgement (no ackId): said once, and batches count as delivered on the 200', async (t) => {
