@@ -14,7 +14,7 @@ import { transportFactory } from '../../src/pipeline/transport-factory.js';
 import { captureLogger } from '../helpers/capture-logger.js';
 import { GatewayProcess } from '../helpers/gateway-process.js';
 import { HecAckReceiver } from '../helpers/hec-ack-receiver.js';
-import { HttpSink } from '../helpers/http-sink.js';
+import { HttpSink, type SinkOptions } from '../helpers/http-sink.js';
 import { ingestToken, opsToken, sample } from '../helpers/in-process-gateway.js';
 import { until } from '../helpers/manual-clock.js';
 import { pipelineFixture } from '../helpers/pipeline-fixture.js';
@@ -24,8 +24,8 @@ const event = (id: string): ActivityEvent => ({ id, recordedAt: '2026-12-07T10:1
 const ids = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}${i}`);
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-async function delivering(t: TestContext, receiver: HecAckReceiver, splunk = 'indexerAck: true, ackTimeoutMs: 60000') {
-  const sink = await HttpSink.start({ handler: receiver.handler });
+async function delivering(t: TestContext, handler: SinkOptions['handler'], splunk = 'indexerAck: true, ackTimeoutMs: 60000', size = 2) {
+  const sink = await HttpSink.start({ handler });
   t.after(() => sink.close());
   const text = `environments: [ { id: prod } ]
 subscriptions:
@@ -36,7 +36,7 @@ subscriptions:
     httpEndpoint: { url: "${sink.url}/services/collector/event", headers: { Authorization: "Splunk hec-token-0123" } }
     splunk: { ${splunk} }
     filterOptions: { includedActionTypes: ["*"] }
-    payloadOptions: { flushMs: 0, maximumPayloadLimit: { type: EVENTS_PER_PAYLOAD, size: 2 } }
+    payloadOptions: { flushMs: 0, maximumPayloadLimit: { type: EVENTS_PER_PAYLOAD, size: ${size} } }
 `;
   const { config } = parseConfigText(text, 'test.yaml');
   const subscription = config.subscriptions[0]!;
@@ -47,7 +47,7 @@ subscriptions:
 
 test('the cursor moves only past batches HEC acknowledges as indexed, in order; the next batches go while they wait', async (t) => {
   const receiver = new HecAckReceiver();
-  const { sink, journal, pipeline, metrics } = await delivering(t, receiver);
+  const { sink, journal, pipeline, metrics } = await delivering(t, receiver.handler);
   await pipeline.start();
   for (const prefix of ['a', 'b', 'c']) await journal.append('prod', batchOf(ids(prefix, 2).map((id) => event(id))));
   // All three sent (maxInFlight 1 counts batches on the wire, not those awaiting acknowledgement).
@@ -78,7 +78,7 @@ test('the cursor moves only past batches HEC acknowledges as indexed, in order; 
 
 test('an acknowledgement that never comes: after ackTimeoutMs the batch is sent again, and indexed once', async (t) => {
   const receiver = new HecAckReceiver();
-  const { journal, pipeline, metrics, lines } = await delivering(t, receiver, 'indexerAck: true, ackTimeoutMs: 1000');
+  const { journal, pipeline, metrics, lines } = await delivering(t, receiver.handler, 'indexerAck: true, ackTimeoutMs: 1000');
   await pipeline.start();
   await journal.append('prod', batchOf(ids('l', 2).map((id) => event(id))));
   await until(() => receiver.waiting().length === 1);
@@ -96,7 +96,7 @@ test('HEC refusing the channel (code 11) is named and retried, never split or de
   const receiver = new HecAckReceiver();
   receiver.indexAtOnce = true;
   receiver.refuseChannel = 2;
-  const { journal, pipeline, deadLettered, metrics } = await delivering(t, receiver);
+  const { journal, pipeline, deadLettered, metrics } = await delivering(t, receiver.handler);
   await pipeline.start();
   await journal.append('prod', batchOf(ids('n', 2).map((id) => event(id))));
   await until(() => journal.stats().cursors.hec === 2, 10_000);
@@ -105,7 +105,7 @@ test('HEC refusing the channel (code 11) is named and retried, never split or de
   assert.match(await metrics.registry.getSingleMetricAsString('siem_gateway_delivery_attempts_total'), /outcome="failed",status_class="4xx"\} 2$/m);
 
   const plain = new HecAckReceiver();
-  const second = await delivering(t, plain, 'index: audit');
+  const second = await delivering(t, plain.handler, 'index: audit');
   await second.pipeline.start();
   await second.journal.append('prod', batchOf([event('m0')]));
   await until(() => second.lines.some((line) => /the destination is failing/.test(String(line.msg))));
@@ -116,28 +116,10 @@ test('HEC refusing the channel (code 11) is named and retried, never split or de
 
 test('stopped while HEC is still answering: the late ackId is not waited for, stop ends, and the batch stays behind the cursor', async (t) => {
   const receiver = new HecAckReceiver();
-  const sink = await HttpSink.start({
-    handler: (request) => {
-      const answer = receiver.handler(request);
-      return typeof answer === 'string' || request.url.startsWith('/services/collector/ack') ? answer : { ...answer, delayMs: 400 };
-    },
-  });
-  t.after(() => sink.close());
-  const text = `environments: [ { id: prod } ]
-subscriptions:
-  - id: hec
-    environment: prod
-    format: SPLUNK
-    startAt: earliest
-    httpEndpoint: { url: "${sink.url}/services/collector/event" }
-    splunk: { indexerAck: true }
-    filterOptions: { includedActionTypes: ["*"] }
-    payloadOptions: { flushMs: 0 }
-`;
-  const { config } = parseConfigText(text, 'test.yaml');
-  const transport = transportFactory(config, captureLogger().logger).create(config.subscriptions[0]!);
-  t.after(() => transport.close());
-  const { journal, pipeline } = await pipelineFixture(t, config.subscriptions[0]!, { transport });
+  const { journal, pipeline } = await delivering(t, (request) => {
+    const answer = receiver.handler(request);
+    return typeof answer === 'string' || request.url.startsWith('/services/collector/ack') ? answer : { ...answer, delayMs: 400 };
+  }, 'indexerAck: true');
   await pipeline.start();
   await journal.append('prod', batchOf([event('late')]));
   await until(() => receiver.batches.length === 1);
@@ -148,23 +130,8 @@ subscriptions:
 });
 
 test('a token without indexer acknowledgement (no ackId): said once, and batches count as delivered on the 200', async (t) => {
-  const sink = await HttpSink.start();
-  t.after(() => sink.close());
-  const text = `environments: [ { id: prod } ]
-subscriptions:
-  - id: hec
-    environment: prod
-    format: SPLUNK
-    startAt: earliest
-    httpEndpoint: { url: "${sink.url}/services/collector/event" }
-    splunk: { indexerAck: true }
-    filterOptions: { includedActionTypes: ["*"] }
-    payloadOptions: { flushMs: 0, maximumPayloadLimit: { type: EVENTS_PER_PAYLOAD, size: 1 } }
-`;
-  const { config } = parseConfigText(text, 'test.yaml');
-  const transport = transportFactory(config, captureLogger().logger).create(config.subscriptions[0]!);
-  t.after(() => transport.close());
-  const { journal, pipeline, lines } = await pipelineFixture(t, config.subscriptions[0]!, { transport });
+  // HttpSink's default answer is HEC's without an ackId.
+  const { journal, pipeline, lines } = await delivering(t, undefined, 'indexerAck: true', 1);
   await pipeline.start();
   await journal.append('prod', batchOf(ids('p', 3).map((id) => event(id))));
   await until(() => journal.stats().cursors.hec === 3);
