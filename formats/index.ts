@@ -3,6 +3,7 @@ import type { Formatter } from '../src/contracts/formatter.js';
 import { activityFormatter } from './activity.js';
 import { elasticsearchFormatter } from './elasticsearch.js';
 import { newRelicFormatter } from './newrelic.js';
+import { ocsfFormatter } from './ocsf.js';
 import { otlpFormatter } from './otlp.js';
 import { securityEventTokenFormatter } from './security-event-token.js';
 import { splunkFormatter } from './splunk.js';
@@ -16,4 +17,5 @@ export const formatters: Record<Formatter['name'], Formatter> = {
   SET: securityEventTokenFormatter,
   ELASTICSEARCH: elasticsearchFormatter,
   OTLP: otlpFormatter,
+  OCSF: ocsfFormatter,
 };

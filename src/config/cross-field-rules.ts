@@ -213,6 +213,7 @@ function checkSubscription(config: RawConfig, subscription: RawSubscription, pat
   checkTemplate(subscription, path, report);
   checkSecurityEvents(config, subscription, path, report);
   checkElasticsearch(subscription, path, report);
+  if (subscription.format === 'OCSF' && protocol === 'TCP_IP' && subscription.payloadOptions.payloadFormat.tcp.format !== 'JSON_DOC') report.problem([...path, 'payloadOptions', 'payloadFormat', 'tcp', 'format'], 'must be JSON_DOC for format OCSF (one OCSF event per line)');
   if (subscription.splunk?.indexerAck === true && (subscription.format !== 'SPLUNK' || protocol !== 'HTTPS')) report.problem([...path, 'splunk', 'indexerAck'], 'is only used with format SPLUNK over HTTPS');
   if (subscription.format === 'OTLP') {
     if (protocol !== 'HTTPS') report.problem([...path, 'format'], 'OTLP needs protocol HTTPS (OTLP/HTTP, /v1/logs)');

@@ -68,7 +68,7 @@ export const SubscriptionSchema = Type.Object({
   environment: Id,
   enabled: Type.Boolean({ default: true }),
   protocol: Enum(['HTTPS', 'TCP_IP'], { default: 'HTTPS' }),
-  format: Enum(['ACTIVITY', 'SPLUNK', 'NEWRELIC', 'TEMPLATE', 'SET', 'ELASTICSEARCH', 'OTLP'], { default: 'ACTIVITY' }),
+  format: Enum(['ACTIVITY', 'SPLUNK', 'NEWRELIC', 'TEMPLATE', 'SET', 'ELASTICSEARCH', 'OTLP', 'OCSF'], { default: 'ACTIVITY' }),
   startAt: Type.Optional(Type.String({ minLength: 1 })),
   httpEndpoint: Type.Optional(Type.Object({ url: NonEmpty, headers: Type.Optional(Headers) }, strict)),
   basicAuth: Type.Optional(Type.Object({ username: NonEmpty, password: Type.String() }, strict)),
@@ -101,6 +101,8 @@ export const SubscriptionSchema = Type.Object({
   elasticsearch: Type.Optional(Type.Object({ index: NonEmpty, pipeline: Type.Optional(NonEmpty) }, strict)),
   // format OTLP: OpenTelemetry logs over HTTP (/v1/logs), protobuf or JSON.
   otlp: Defaulted(Type.Object({ encoding: Enum(['protobuf', 'json'], { default: 'protobuf' }) }, strict)),
+  // format OCSF: the OCSF schema version (what Security Lake custom sources take by default), and the IdP's payload as raw_data.
+  ocsf: Defaulted(Type.Object({ version: Enum(['1.1.0'], { default: '1.1.0' }), includeRaw: Type.Boolean({ default: false }) }, strict)),
   // format TEMPLATE: the body with ${name} placeholders (the URL and header values may hold them too).
   template: Type.Optional(Type.Object({
     body: NonEmpty,

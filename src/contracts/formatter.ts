@@ -22,6 +22,8 @@ export interface FormatContext {
   elasticsearch?: { index: string; pipeline?: string };
   /** Format OTLP: protobuf or JSON. */
   otlp?: { encoding: 'protobuf' | 'json' };
+  /** Format OCSF: the schema version written in metadata.version, and whether the IdP's payload goes in raw_data. */
+  ocsf?: { version: string; includeRaw: boolean };
 }
 
 /** A body the formatter frames itself: its items between `prefix` and `suffix`, `separator` between them. */
@@ -63,7 +65,7 @@ export class UnreadableResponseError extends Error {
 }
 
 export interface Formatter {
-  readonly name: 'ACTIVITY' | 'SPLUNK' | 'NEWRELIC' | 'TEMPLATE' | 'SET' | 'ELASTICSEARCH' | 'OTLP';
+  readonly name: 'ACTIVITY' | 'SPLUNK' | 'NEWRELIC' | 'TEMPLATE' | 'SET' | 'ELASTICSEARCH' | 'OTLP' | 'OCSF';
   /**
    * One event as one JSON value (an element of the array, or one NDJSON line); text for `perRequest`
    * formats; text or bytes for `bodyFraming` formats. `receivedAt`: when the gateway accepted it (epoch ms).

@@ -52,6 +52,7 @@ export class SubscriptionEncoder {
     if (subscription.set !== undefined && options.signingKey !== undefined) this.context.securityEvents = { ...subscription.set, ...options.signingKey };
     if (subscription.elasticsearch !== undefined) this.context.elasticsearch = subscription.elasticsearch;
     if (subscription.format === 'OTLP') this.context.otlp = subscription.otlp;
+    if (subscription.format === 'OCSF') this.context.ocsf = subscription.ocsf;
     const { perRequest, bodyFraming } = options.formatter;
     this.shape = perRequest !== undefined ? perRequestShape(perRequest.contentType(this.context)) : bodyFraming !== undefined ? framedShape(bodyFraming(this.context)) : subscription.protocol === 'TCP_IP' ? tcpBodyShape(tcp.format, tcp.framing, tcp.additionalAttributes) : bodyShape(https.format, https.prettyPrint, options.formatter, this.context);
     this.limit = perRequest !== undefined ? { maxEvents: 1, maxBytes: Number.POSITIVE_INFINITY } : payloadLimit(subscription);
