@@ -102,7 +102,7 @@ export const SubscriptionSchema = Type.Object({
   // format OTLP: OpenTelemetry logs over HTTP (/v1/logs), protobuf or JSON.
   otlp: Defaulted(Type.Object({ encoding: Enum(['protobuf', 'json'], { default: 'protobuf' }) }, strict)),
   // format OCSF: the OCSF schema version (what Security Lake custom sources take by default), and the IdP's payload as raw_data.
-  ocsf: Defaulted(Type.Object({ version: Enum(['1.1.0'], { default: '1.1.0' }), includeRaw: Type.Boolean({ default: false }) }, strict)),
+  ocsf: Defaulted(Type.Object({ version: Enum(['1.1.0', '1.3.0'], { default: '1.1.0' }), includeRaw: Type.Boolean({ default: false }) }, strict)),
   // format TEMPLATE: the body with ${name} placeholders (the URL and header values may hold them too).
   template: Type.Optional(Type.Object({
     body: NonEmpty,

@@ -86,7 +86,7 @@ describe('schema limits name the line and path', () => {
   });
 
   test('an unknown format and a regular expression in action types', () => {
-    assert.deepEqual(problems(base + subscription('    format: XML\n')), ['gateway.yaml:17 subscriptions[0].format: must be one of: ACTIVITY, SPLUNK, NEWRELIC, TEMPLATE, SET, ELASTICSEARCH, OTLP']);
+    assert.deepEqual(problems(base + subscription('    format: XML\n')), ['gateway.yaml:17 subscriptions[0].format: must be one of: ACTIVITY, SPLUNK, NEWRELIC, TEMPLATE, SET, ELASTICSEARCH, OTLP, OCSF']);
     const text = base + subscription().replace('["USER.*"]', '["USER.*", "USER.(CREATED|DELETED)"]');
     assert.deepEqual(problems(text), [
       'gateway.yaml:16 subscriptions[0].filterOptions.includedActionTypes[1]: must be an action type or a "*" glob such as USER.* (no regular expressions)',
@@ -376,5 +376,14 @@ describe('format OTLP', () => {
     ]);
     const tcp = base + '  - id: s1\n    environment: prod\n    protocol: TCP_IP\n    format: OTLP\n    connectionDetails: { url: "tls://127.0.0.1:6514" }\n    filterOptions: { includedActionTypes: ["*"] }\n';
     assert.deepEqual(problems(tcp), ['gateway.yaml:15 subscriptions[0].format: OTLP needs protocol HTTPS (OTLP/HTTP, /v1/logs)']);
+  });
+});
+
+describe('format OCSF', () => {
+  test('over TCP, one OCSF event per line (JSON_DOC); its version is one the mapping is checked against', () => {
+    const tcp = (format: string) => base + `  - id: s1\n    environment: prod\n    protocol: TCP_IP\n    format: OCSF\n    connectionDetails: { url: "tls://127.0.0.1:6514" }\n    filterOptions: { includedActionTypes: ["*"] }\n    payloadOptions: { payloadFormat: { tcp: { format: ${format} } } }\n`;
+    assert.deepEqual(problems(tcp('JSON_DOC')), []);
+    assert.deepEqual(problems(tcp('RFC_LOGLINE')), ['gateway.yaml:18 subscriptions[0].payloadOptions.payloadFormat.tcp.format: must be JSON_DOC for format OCSF (one OCSF event per line)']);
+    assert.deepEqual(problems(base + subscription('    format: OCSF\n    ocsf: { version: 1.0.0 }\n')), ['gateway.yaml:18 subscriptions[0].ocsf.version: must be one of: 1.1.0, 1.3.0']);
   });
 });

@@ -67,6 +67,21 @@ test(`the schema is the one the script built from OCSF's own definitions (${sche
   }
 });
 
+const newer = JSON.parse(readFileSync(fileURLToPath(new URL('../../../test/ocsf/ocsf-1.3.0-iam.schema.json', import.meta.url)), 'utf8')) as { $id: string; description: string };
+const validateNewer = ajv.compile(newer);
+
+test('ocsf.version 1.3.0: every fixture of every IdP validates against the 1.3.0 schema too', async () => {
+  assert.match(newer.description, /^OCSF 1\.3\.0 .* from github\.com\/ocsf\/ocsf-schema tag 1\.3\.0 \([0-9a-f]{40}\)\.$/);
+  const shown = compileRedactor({ ipAddressExposed: true, userAgentExposed: true });
+  for (const { name, event } of await storedFixtures()) {
+    const ocsf = ocsfEvent(shown(event), { version: '1.3.0', includeRaw: true });
+    assert.equal((ocsf.metadata as { version: string }).version, '1.3.0');
+    const ofClass = ajv.getSchema(`${newer.$id}#/$defs/class_${String(ocsf.class_uid)}`)!;
+    assert.ok(ofClass(ocsf), `${name}: ${ajv.errorsText(ofClass.errors)}`);
+    assert.ok(validateNewer(ocsf));
+  }
+});
+
 test('every fixture of every IdP, through its source, maps to an OCSF event that validates; redacted and exposed alike', async () => {
   const stored = await storedFixtures();
   assert.ok(stored.length >= 25, `${stored.length} events`);
