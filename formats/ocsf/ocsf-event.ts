@@ -11,6 +11,7 @@
 //   src_endpoint.ip                source.ipAddress (present only when exposed)
 //   http_request.user_agent        source.userAgent (likewise)
 //   service                        actors.client (the application signed in to), else the IdP
+//   session, actor.session         session.id (Keycloak: keycloak.sessionId)
 //   entity, group, privileges      the first resource; GROUP resources; role names
 // Members of the event with no place in the class go under `unmapped`; the IdP's own payload
 // (`_original`, or the PingOne event itself) under `raw_data` only when asked.
@@ -35,7 +36,7 @@ const section = (value: unknown): Json | undefined => (typeof value === 'object'
 const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
 const failed = new Set(['FAILED', 'FAILURE', 'failed']);
 /** The members of the canonical event the mapping places (dotted paths); the rest go under `unmapped`. */
-const mappedPaths = new Set(['id', 'recordedAt', 'createdAt', 'correlationId', 'action.type', 'action.description', 'actors.user.id', 'actors.user.name', 'actors.user.email', 'actors.client.id', 'actors.client.name', 'source.ipAddress', 'source.userAgent', 'result.status', 'result.description', 'session.id', '_original']);
+const mappedPaths = new Set(['id', 'recordedAt', 'createdAt', 'correlationId', 'action.type', 'action.description', 'actors.user.id', 'actors.user.name', 'actors.user.email', 'actors.client.id', 'actors.client.name', 'source.ipAddress', 'source.userAgent', 'result.status', 'result.description', 'session.id', 'keycloak.sessionId', '_original']);
 
 /** Where an event's action type lands, from its IdP's table (or the fallback for an unknown one). */
 export function mappingOf(event: ActivityEvent): { mapping: OcsfMapping; provider: ProviderMappings } {
@@ -58,7 +59,8 @@ export function ocsfEvent(event: ActivityEvent, settings: OcsfSettings): Json {
   const target = userOf(targetResource) ?? actorUser;
   // The actor is who acted: always in Entity Management (it has no user), elsewhere when it is someone other than the user the event is about.
   const actedOnOther = actorUser !== undefined && (mapping.class === 3004 || JSON.stringify(actorUser) !== JSON.stringify(target));
-  const sessionId = text(section(event.session)?.id);
+  // Keycloak's source keeps its session id with its realm.
+  const sessionId = text(section(event.session)?.id) ?? text(section(event.keycloak)?.sessionId);
   const client = section(actors?.client);
   const groups = resources.filter((resource) => resource.type === 'GROUP');
   const roles = resources.filter((resource) => resource.type === 'ROLE').map((role) => text(role.name) ?? text(role.id)).filter((name): name is string => name !== undefined);

@@ -138,3 +138,13 @@ test('the fields: time, status and its detail, severity, user and actor, endpoin
   const quiet = ocsfEvent({ ...event, source: undefined }, settings);
   assert.deepEqual([quiet.src_endpoint, quiet.http_request, quiet.raw_data], [undefined, undefined, undefined]);
 });
+
+test('the README\'s mapping tables are the code\'s, row for row', () => {
+  const readme = readFileSync(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8');
+  for (const [provider, mappings] of Object.entries(providers)) {
+    for (const [actionType, mapping] of Object.entries(mappings.actionTypes)) {
+      const row = new RegExp(`^\\| \`${actionType.replaceAll('.', '\\.')}\` \\| ${mapping.class} [A-Za-z ]+ \\| ${mapping.activity} [A-Za-z ]+`, 'm');
+      assert.match(readme, row, `${provider} ${actionType} is in the README as ${mapping.class}/${mapping.activity}`);
+    }
+  }
+});
