@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// siem-gateway start | validate | logs | version. Exit codes: 0 ok, 1 runtime failure, 2 bad usage
+// siem-gateway start | validate | logs | format | version. Exit codes: 0 ok, 1 runtime failure, 2 bad usage
 // or bad configuration. Problems are printed as lines, never as stack traces.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../config/load-config.js';
 import { version } from '../version.js';
+import { formatEvents } from './format-command.js';
 import { printLogs } from './logs-command.js';
 import { runGateway } from './run-gateway.js';
 
@@ -13,12 +14,28 @@ commands:
   start     --config FILE   run the gateway (default FILE: gateway.yaml)
   validate  --config FILE   check a configuration file: prints ok, or one line per problem (exit 2)
   logs [--follow] FILE      print a JSON log file (the delivery log) one readable line per entry
+  format --format NAME [--source keycloak|asgardeo|am-webhook] [--expose-ip] [--expose-user-agent] [--include-raw] < FILE
+                            print how the events in FILE (a JSON array, one object or NDJSON; with --source
+                            an IdP's webhook body) map in a format, one item per line (OCSF, CEF, LEEF, SPLUNK, …)
   version                   print the version`;
 
 async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string', short: 'c', default: 'gateway.yaml' }, follow: { type: 'boolean', short: 'f' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c', default: 'gateway.yaml' },
+        follow: { type: 'boolean', short: 'f' },
+        help: { type: 'boolean', short: 'h' },
+        format: { type: 'string' },
+        source: { type: 'string' },
+        'expose-ip': { type: 'boolean', default: false },
+        'expose-user-agent': { type: 'boolean', default: false },
+        'include-raw': { type: 'boolean', default: false },
+      },
+    });
   } catch (error) {
     process.stderr.write(`siem-gateway: ${(error as Error).message}\n${usage}\n`);
     return 2;
@@ -43,6 +60,20 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`siem-gateway: unexpected argument "${extra[0]}"\n${usage}\n`);
     return 2;
   }
+  if (command === 'format') {
+    if (parsed.values.format === undefined) {
+      process.stderr.write(`siem-gateway: format needs --format NAME\n${usage}\n`);
+      return 2;
+    }
+    const values = parsed.values;
+    const result = await formatEvents(await readStandardInput(), { format: values.format!, source: values.source, exposeIp: values['expose-ip'] === true, exposeUserAgent: values['expose-user-agent'] === true, includeRaw: values['include-raw'] === true });
+    if ('problems' in result) {
+      process.stderr.write(`${result.problems.map((problem) => `siem-gateway format: ${problem}`).join('\n')}\n`);
+      return 2;
+    }
+    process.stdout.write(result.lines.map((line) => `${line}\n`).join(''));
+    return 0;
+  }
   const file = parsed.values.config;
   switch (command) {
     case 'version':
@@ -58,6 +89,18 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`siem-gateway: ${command === undefined ? 'a command is required' : `unknown command "${command}"`}\n${usage}\n`);
       return 2;
   }
+}
+
+/** Standard input, whole: at most 64 MB (a file of events, not a stream). */
+async function readStandardInput(): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of process.stdin) {
+    bytes += (chunk as Buffer).length;
+    if (bytes > 64 * 1024 * 1024) throw new Error('standard input is over 64 MB; format a smaller file');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
 }
 
 function validate(file: string): number {
