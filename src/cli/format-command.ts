@@ -56,7 +56,7 @@ function readEvents(text: string): { events: ActivityEvent[] } | { problems: str
   let values: { value: unknown; position: { index?: number; line?: number } }[];
   try {
     const whole = JSON.parse(text) as unknown;
-    values = (Array.isArray(whole) ? whole : [whole]).map((value, index) => ({ value, position: { index } }));
+    values = (Array.isArray(whole) ? (whole as unknown[]) : [whole]).map((value, index) => ({ value, position: { index } }));
   } catch {
     values = [];
     const lines = text.split('\n');
