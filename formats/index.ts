@@ -1,7 +1,9 @@
 // The format registry: adding a SIEM shape is one file in formats/ and one line here.
 import type { Formatter } from '../src/contracts/formatter.js';
 import { activityFormatter } from './activity.js';
+import { cefFormatter } from './cef.js';
 import { elasticsearchFormatter } from './elasticsearch.js';
+import { leefFormatter } from './leef.js';
 import { newRelicFormatter } from './newrelic.js';
 import { ocsfFormatter } from './ocsf.js';
 import { otlpFormatter } from './otlp.js';
@@ -18,4 +20,6 @@ export const formatters: Record<Formatter['name'], Formatter> = {
   ELASTICSEARCH: elasticsearchFormatter,
   OTLP: otlpFormatter,
   OCSF: ocsfFormatter,
+  CEF: cefFormatter,
+  LEEF: leefFormatter,
 };

@@ -215,10 +215,14 @@ function checkSubscription(config: RawConfig, subscription: RawSubscription, pat
   checkElasticsearch(subscription, path, report);
   if (subscription.format === 'OCSF' && protocol === 'TCP_IP' && subscription.payloadOptions.payloadFormat.tcp.format !== 'JSON_DOC') report.problem([...path, 'payloadOptions', 'payloadFormat', 'tcp', 'format'], 'must be JSON_DOC for format OCSF (one OCSF event per line)');
   if (subscription.splunk?.indexerAck === true && (subscription.format !== 'SPLUNK' || protocol !== 'HTTPS')) report.problem([...path, 'splunk', 'indexerAck'], 'is only used with format SPLUNK over HTTPS');
-  if (subscription.format === 'OTLP') {
-    if (protocol !== 'HTTPS') report.problem([...path, 'format'], 'OTLP needs protocol HTTPS (OTLP/HTTP, /v1/logs)');
+  // Formats that frame their own bodies: the payload format does not apply.
+  const ownBody = { OTLP: 'otlp.encoding chooses protobuf or JSON', CEF: 'the body is CEF lines', LEEF: 'the body is LEEF lines' } as Record<string, string | undefined>;
+  const why = ownBody[subscription.format];
+  if (why !== undefined) {
+    if (subscription.format === 'OTLP' && protocol !== 'HTTPS') report.problem([...path, 'format'], 'OTLP needs protocol HTTPS (OTLP/HTTP, /v1/logs)');
+    if (protocol === 'TCP_IP' && subscription.format !== 'OTLP' && subscription.payloadOptions.payloadFormat.tcp.format !== 'RFC_LOGLINE') report.problem([...path, 'payloadOptions', 'payloadFormat', 'tcp', 'format'], `must be RFC_LOGLINE for format ${subscription.format} (each line the syslog message)`);
     for (const name of ['format', 'prettyPrint'] as const) {
-      if (subscription.payloadOptions.payloadFormat.https[name] !== undefined && subscription.payloadOptions.payloadFormat.https[name] !== false) report.problem([...path, 'payloadOptions', 'payloadFormat', 'https', name], 'is not used with format OTLP: otlp.encoding chooses protobuf or JSON');
+      if (subscription.payloadOptions.payloadFormat.https[name] !== undefined && subscription.payloadOptions.payloadFormat.https[name] !== false) report.problem([...path, 'payloadOptions', 'payloadFormat', 'https', name], `is not used with format ${subscription.format}: ${why}`);
     }
   }
   subscription.trustedCertificates?.forEach((reference, index) => {

@@ -68,7 +68,7 @@ export const SubscriptionSchema = Type.Object({
   environment: Id,
   enabled: Type.Boolean({ default: true }),
   protocol: Enum(['HTTPS', 'TCP_IP'], { default: 'HTTPS' }),
-  format: Enum(['ACTIVITY', 'SPLUNK', 'NEWRELIC', 'TEMPLATE', 'SET', 'ELASTICSEARCH', 'OTLP', 'OCSF'], { default: 'ACTIVITY' }),
+  format: Enum(['ACTIVITY', 'SPLUNK', 'NEWRELIC', 'TEMPLATE', 'SET', 'ELASTICSEARCH', 'OTLP', 'OCSF', 'CEF', 'LEEF'], { default: 'ACTIVITY' }),
   startAt: Type.Optional(Type.String({ minLength: 1 })),
   httpEndpoint: Type.Optional(Type.Object({ url: NonEmpty, headers: Type.Optional(Headers) }, strict)),
   basicAuth: Type.Optional(Type.Object({ username: NonEmpty, password: Type.String() }, strict)),

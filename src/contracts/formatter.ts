@@ -65,7 +65,7 @@ export class UnreadableResponseError extends Error {
 }
 
 export interface Formatter {
-  readonly name: 'ACTIVITY' | 'SPLUNK' | 'NEWRELIC' | 'TEMPLATE' | 'SET' | 'ELASTICSEARCH' | 'OTLP' | 'OCSF';
+  readonly name: 'ACTIVITY' | 'SPLUNK' | 'NEWRELIC' | 'TEMPLATE' | 'SET' | 'ELASTICSEARCH' | 'OTLP' | 'OCSF' | 'CEF' | 'LEEF';
   /**
    * One event as one JSON value (an element of the array, or one NDJSON line); text for `perRequest`
    * formats; text or bytes for `bodyFraming` formats. `receivedAt`: when the gateway accepted it (epoch ms).

@@ -20,9 +20,10 @@ export type TcpEncoding = 'JSON_DOC' | 'RFC_LOGLINE';
 
 const compactItem = (value: unknown) => Buffer.from(JSON.stringify(value));
 
-export function tcpBodyShape(encoding: TcpEncoding, framing: SyslogFraming, additionalAttributes?: Record<string, string>): BodyShape {
-  if (encoding === 'JSON_DOC') return { prefix: Buffer.alloc(0), separator: Buffer.from('\n'), suffix: Buffer.from('\n'), contentType: 'application/x-ndjson', encodeItem: compactItem };
-  return { prefix: Buffer.alloc(0), separator: Buffer.alloc(0), suffix: Buffer.alloc(0), contentType: 'application/syslog', encodeItem: compactItem, frame: syslogFramer(additionalAttributes, framing) };
+/** `encodeItem`: how an item becomes bytes; JSON, or a framed format's own text (CEF, LEEF) as the syslog MSG. */
+export function tcpBodyShape(encoding: TcpEncoding, framing: SyslogFraming, additionalAttributes?: Record<string, string>, encodeItem: (value: unknown) => Buffer = compactItem): BodyShape {
+  if (encoding === 'JSON_DOC') return { prefix: Buffer.alloc(0), separator: Buffer.from('\n'), suffix: Buffer.from('\n'), contentType: 'application/x-ndjson', encodeItem };
+  return { prefix: Buffer.alloc(0), separator: Buffer.alloc(0), suffix: Buffer.alloc(0), contentType: 'application/syslog', encodeItem, frame: syslogFramer(additionalAttributes, framing) };
 }
 
 /** One event per request, its body the formatter's text (TEMPLATE, SET). */

@@ -54,7 +54,11 @@ export class SubscriptionEncoder {
     if (subscription.format === 'OTLP') this.context.otlp = subscription.otlp;
     if (subscription.format === 'OCSF') this.context.ocsf = subscription.ocsf;
     const { perRequest, bodyFraming } = options.formatter;
-    this.shape = perRequest !== undefined ? perRequestShape(perRequest.contentType(this.context)) : bodyFraming !== undefined ? framedShape(bodyFraming(this.context)) : subscription.protocol === 'TCP_IP' ? tcpBodyShape(tcp.format, tcp.framing, tcp.additionalAttributes) : bodyShape(https.format, https.prettyPrint, options.formatter, this.context);
+    const framed = bodyFraming === undefined ? undefined : framedShape(bodyFraming(this.context));
+    if (perRequest !== undefined) this.shape = perRequestShape(perRequest.contentType(this.context));
+    // Over TCP a framed format's item (a CEF or LEEF line) is the syslog message, as it is.
+    else if (subscription.protocol === 'TCP_IP') this.shape = tcpBodyShape(tcp.format, tcp.framing, tcp.additionalAttributes, framed?.encodeItem);
+    else this.shape = framed ?? bodyShape(https.format, https.prettyPrint, options.formatter, this.context);
     this.limit = perRequest !== undefined ? { maxEvents: 1, maxBytes: Number.POSITIVE_INFINITY } : payloadLimit(subscription);
     const compact = subscription.protocol === 'TCP_IP' || !https.prettyPrint;
     this.spliceItems = options.formatter.formatBytes !== undefined && compact;

@@ -20,6 +20,15 @@ function headerField(text: string | undefined, max: number): string {
   return clean === '' ? '-' : clean;
 }
 
+/**
+ * MSGID: the action type, in the characters action types are made of (letters, digits, `.`, `_`,
+ * `:`, `-`); RFC 5424 allows any printable character, but receivers' parsers (nsyslog-parser among
+ * them) stop reading the header at a `|` or `\` there. The type itself is in the message.
+ */
+function messageId(actionType: string): string {
+  return headerField(actionType.replace(/[^A-Za-z0-9._:-]/g, '_'), 32);
+}
+
 function structuredData(attributes: Record<string, string> | undefined): string {
   const entries = Object.entries(attributes ?? {});
   if (entries.length === 0) return '-';
@@ -37,7 +46,7 @@ export function syslogFramer(attributes: Record<string, string> | undefined, fra
     const result = event.result as { status?: unknown } | undefined;
     const status = typeof result?.status === 'string' ? result.status : '';
     const pri = facility * 8 + (failure.test(status) ? severity.warning : severity.informational);
-    const header = Buffer.from(`<${pri}>1 ${new Date(event.recordedAt).toISOString()} ${host} siem-gateway - ${headerField(event.action.type, 32)} ${data} `);
+    const header = Buffer.from(`<${pri}>1 ${new Date(event.recordedAt).toISOString()} ${host} siem-gateway - ${messageId(event.action.type)} ${data} `);
     if (framing === 'NEWLINE') return Buffer.concat([escapeLineBreaks(header), escapeLineBreaks(item), newline]);
     const length = header.length + item.length;
     return Buffer.concat([Buffer.from(`${length} `), header, item], String(length).length + 1 + length);
