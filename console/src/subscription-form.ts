@@ -8,7 +8,7 @@ import { formatNames, perRequest } from './subscription-list.js';
 /** Which form field a problem's JSON pointer belongs to. */
 export function fieldOf(pointer: string): string {
   const fields: [string, string][] = [
-    ['/name', 'name'], ['/template', 'template-body'], ['/otlp', 'otlp-encoding'], ['/splunk/indexerAck', 'indexer-ack'], ['/elasticsearch/pipeline', 'es-pipeline'], ['/elasticsearch', 'es-index'], ['/oauth2/clientId', 'oauth2-client'], ['/oauth2/clientSecret', 'oauth2-secret'], ['/oauth2/scope', 'oauth2-scope'], ['/oauth2', 'oauth2-token-url'], ['/set/signingKey', 'set-key'], ['/set', 'set-issuer'], ['/signing', 'signing-type'], ['/httpEndpoint/headers', 'headers'], ['/httpEndpoint', 'url'], ['/connectionDetails', 'url'], ['/basicAuth', 'username'],
+    ['/name', 'name'], ['/template', 'template-body'], ['/otlp', 'otlp-encoding'], ['/ocsf', 'ocsf-version'], ['/splunk/indexerAck', 'indexer-ack'], ['/elasticsearch/pipeline', 'es-pipeline'], ['/elasticsearch', 'es-index'], ['/oauth2/clientId', 'oauth2-client'], ['/oauth2/clientSecret', 'oauth2-secret'], ['/oauth2/scope', 'oauth2-scope'], ['/oauth2', 'oauth2-token-url'], ['/set/signingKey', 'set-key'], ['/set', 'set-issuer'], ['/signing', 'signing-type'], ['/httpEndpoint/headers', 'headers'], ['/httpEndpoint', 'url'], ['/connectionDetails', 'url'], ['/basicAuth', 'username'],
     ['/verifyTlsCertificates', 'untrusted'], ['/tlsClientAuthKeyPair', 'key'], ['/trustedCertificates', 'trusted'],
     ['/payloadOptions/maximumPayloadLimit', 'limit'], ['/payloadOptions/payloadFormat', 'encoding'],
     ['/filterOptions/includedActionTypes', 'events'], ['/filterOptions/includedApplications', 'applications'], ['/filterOptions/includedPopulations', 'populations'], ['/filterOptions/includedTags', 'tags'],
@@ -35,10 +35,10 @@ export interface FormValues {
   limitType: string; limit: string; types: string[]; ip: boolean; userAgent: boolean; untrusted: boolean; keyId: string; trusted: string[];
   username: string; password: string; headers: string; tags: string; applications: string; populations: string;
   templateBody: string; templateType: string; setIssuer: string; setAudience: string; setKey: string; signingType: string; signingSecret: string;
-  esIndex: string; esPipeline: string; otlpEncoding: string; indexerAck: boolean; oauthTokenUrl: string; oauthClientId: string; oauthSecret: string; oauthScope: string;
+  esIndex: string; esPipeline: string; otlpEncoding: string; indexerAck: boolean; ocsfVersion: string; ocsfRaw: boolean; oauthTokenUrl: string; oauthClientId: string; oauthSecret: string; oauthScope: string;
 }
 
-export const empty: FormValues = { name: '', protocol: 'HTTPS', url: '', format: 'SPLUNK', encoding: 'ND_JSON', pretty: false, tcpFormat: 'JSON_DOC', limitType: 'EVENTS_PER_PAYLOAD', limit: '500', types: [], ip: false, userAgent: false, untrusted: false, keyId: '', trusted: [], username: '', password: '', headers: '', tags: '', applications: '', populations: '', templateBody: '', templateType: 'application/json', setIssuer: '', setAudience: '', setKey: '', signingType: '', signingSecret: '', esIndex: '', esPipeline: '', otlpEncoding: 'protobuf', indexerAck: false, oauthTokenUrl: '', oauthClientId: '', oauthSecret: '', oauthScope: '' };
+export const empty: FormValues = { name: '', protocol: 'HTTPS', url: '', format: 'SPLUNK', encoding: 'ND_JSON', pretty: false, tcpFormat: 'JSON_DOC', limitType: 'EVENTS_PER_PAYLOAD', limit: '500', types: [], ip: false, userAgent: false, untrusted: false, keyId: '', trusted: [], username: '', password: '', headers: '', tags: '', applications: '', populations: '', templateBody: '', templateType: 'application/json', setIssuer: '', setAudience: '', setKey: '', signingType: '', signingSecret: '', esIndex: '', esPipeline: '', otlpEncoding: 'protobuf', indexerAck: false, ocsfVersion: '1.1.0', ocsfRaw: false, oauthTokenUrl: '', oauthClientId: '', oauthSecret: '', oauthScope: '' };
 
 export function SubscriptionForm({ environment, id, done }: { environment: string; id?: string; done: () => void }) {
   const base = `/v1/environments/${encodeURIComponent(environment)}`;
@@ -61,7 +61,7 @@ export function SubscriptionForm({ environment, id, done }: { environment: strin
       payloadOptions?: { maximumPayloadLimit?: { type?: string; size?: number }; payloadFormat?: { https?: { format?: string; prettyPrint?: boolean }; tcp?: { format?: string } } };
       filterOptions?: { includedActionTypes?: string[]; ipAddressExposed?: boolean; userAgentExposed?: boolean; includedTags?: string[]; includedApplications?: { id: string }[]; includedPopulations?: { id: string }[] };
       template?: { body?: string; contentType?: string }; set?: { issuer?: string; audience?: string; signingKey?: { id: string } }; signing?: { type?: string };
-      elasticsearch?: { index?: string; pipeline?: string }; otlp?: { encoding?: string }; splunk?: { indexerAck?: boolean }; oauth2?: { tokenUrl?: string; clientId?: string; scope?: string };
+      elasticsearch?: { index?: string; pipeline?: string }; otlp?: { encoding?: string }; splunk?: { indexerAck?: boolean }; ocsf?: { version?: string; includeRaw?: boolean }; oauth2?: { tokenUrl?: string; clientId?: string; scope?: string };
     };
     setOriginal(loaded);
     setValues({
@@ -76,7 +76,7 @@ export function SubscriptionForm({ environment, id, done }: { environment: strin
       templateBody: body.template?.body ?? '', templateType: body.template?.contentType ?? 'application/json',
       setIssuer: body.set?.issuer ?? '', setAudience: body.set?.audience ?? '', setKey: body.set?.signingKey?.id ?? '',
       signingType: body.signing?.type ?? '', signingSecret: '',
-      esIndex: body.elasticsearch?.index ?? '', esPipeline: body.elasticsearch?.pipeline ?? '', otlpEncoding: body.otlp?.encoding ?? 'protobuf', indexerAck: body.splunk?.indexerAck ?? false,
+      esIndex: body.elasticsearch?.index ?? '', esPipeline: body.elasticsearch?.pipeline ?? '', otlpEncoding: body.otlp?.encoding ?? 'protobuf', indexerAck: body.splunk?.indexerAck ?? false, ocsfVersion: body.ocsf?.version ?? '1.1.0', ocsfRaw: body.ocsf?.includeRaw ?? false,
       oauthTokenUrl: body.oauth2?.tokenUrl ?? '', oauthClientId: body.oauth2?.clientId ?? '', oauthSecret: '', oauthScope: body.oauth2?.scope ?? '',
     });
   };
@@ -124,6 +124,9 @@ export function SubscriptionForm({ environment, id, done }: { environment: strin
       body.payloadOptions = { ...(body.payloadOptions as Json), payloadFormat: { https: { format: 'ND_JSON' } } };
     }
     if (values.format === 'SPLUNK' && values.protocol === 'HTTPS') body.splunk = { ...(body.splunk as Json | undefined), indexerAck: values.indexerAck };
+    if (values.format === 'OCSF') body.ocsf = { version: values.ocsfVersion, includeRaw: values.ocsfRaw };
+    // CEF and LEEF lines: over TCP each is a syslog message; over HTTPS the body is the lines.
+    if (values.format === 'CEF' || values.format === 'LEEF') body.payloadOptions = { ...(body.payloadOptions as Json), payloadFormat: values.protocol === 'TCP_IP' ? { tcp: { format: 'RFC_LOGLINE' } } : {} };
     if (values.format === 'OTLP') {
       body.otlp = { encoding: values.otlpEncoding };
       body.payloadOptions = { ...(body.payloadOptions as Json), payloadFormat: {} };
@@ -210,10 +213,15 @@ export function SubscriptionForm({ environment, id, done }: { environment: strin
       values.format === 'SPLUNK' && values.protocol === 'HTTPS'
         ? checkbox('indexer-ack', 'Wait for indexer acknowledgement (HEC token with useACK): the cursor moves only past batches Splunk says are indexed', values.indexerAck, set('indexerAck'))
         : null,
+      values.format === 'OCSF'
+        ? h('div', null,
+          h(Field, { id: 'ocsf-version', label: 'OCSF schema version', problems }, h('select', { id: 'ocsf-version', value: values.ocsfVersion, onChange: set('ocsfVersion') }, h('option', { value: '1.1.0' }, '1.1.0 (Amazon Security Lake)'), h('option', { value: '1.3.0' }, '1.3.0'))),
+          checkbox('ocsf-raw', 'Include the IdP\'s payload as raw_data', values.ocsfRaw, set('ocsfRaw')))
+        : null,
       values.format === 'OTLP'
         ? h(Field, { id: 'otlp-encoding', label: 'OTLP encoding', problems }, h('select', { id: 'otlp-encoding', value: values.otlpEncoding, onChange: set('otlpEncoding') }, h('option', { value: 'protobuf' }, 'Protobuf (application/x-protobuf)'), h('option', { value: 'json' }, 'JSON (application/json)')))
         : null,
-      perRequest(values.format) || values.format === 'ELASTICSEARCH' || values.format === 'OTLP' ? null : values.protocol === 'HTTPS'
+      perRequest(values.format) || ['ELASTICSEARCH', 'OTLP', 'CEF', 'LEEF'].includes(values.format) ? null : values.protocol === 'HTTPS'
         ? h('div', null,
           h(Field, { id: 'encoding', label: 'Payload Format', problems }, h('select', { id: 'encoding', value: values.encoding, onChange: set('encoding') }, h('option', { value: 'JSON_ARRAY' }, 'JSON array'), h('option', { value: 'ND_JSON' }, 'NDJSON'))),
           values.encoding === 'JSON_ARRAY' ? checkbox('pretty', 'Pretty Print', values.pretty, set('pretty')) : null)

@@ -4,7 +4,7 @@ import { h } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { type Json, api, show } from './api.js';
 
-export const formatNames: Record<string, string> = { SPLUNK: 'Splunk', ACTIVITY: 'Ping Activity Format', NEWRELIC: 'New Relic', TEMPLATE: 'Template (PingAM-style webhook)', SET: 'Security Event Token (RFC 8417)', ELASTICSEARCH: 'Elasticsearch / OpenSearch (bulk, ECS)', OTLP: 'OpenTelemetry logs (OTLP/HTTP)' };
+export const formatNames: Record<string, string> = { SPLUNK: 'Splunk', ACTIVITY: 'Ping Activity Format', NEWRELIC: 'New Relic', TEMPLATE: 'Template (PingAM-style webhook)', SET: 'Security Event Token (RFC 8417)', ELASTICSEARCH: 'Elasticsearch / OpenSearch (bulk, ECS)', OTLP: 'OpenTelemetry logs (OTLP/HTTP)', OCSF: 'OCSF (one schema for every IdP)', CEF: 'CEF (ArcSight)', LEEF: 'LEEF 2.0 (QRadar)' };
 /** Formats that send one event per request, so batching and the payload format do not apply. */
 export const perRequest = (format: string) => format === 'TEMPLATE' || format === 'SET';
 

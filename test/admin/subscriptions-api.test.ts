@@ -357,7 +357,7 @@ test('GET /openapi.json describes every admin route, generated from the routes r
   assert.equal(subscription.properties.oauth2!.properties.clientSecret!.writeOnly, true);
   assert.ok(subscription.properties.template && subscription.properties.set, 'the TEMPLATE and SET fields are described');
   assert.ok(subscription.properties.elasticsearch && subscription.properties.otlp && subscription.properties.splunk!.properties.indexerAck, 'the ELASTICSEARCH, OTLP and indexer acknowledgement fields are described');
-  assert.deepEqual((subscription.properties.format as unknown as { enum: string[] }).enum, ['ACTIVITY', 'SPLUNK', 'NEWRELIC', 'TEMPLATE', 'SET', 'ELASTICSEARCH', 'OTLP', 'OCSF']);
+  assert.deepEqual((subscription.properties.format as unknown as { enum: string[] }).enum, ['ACTIVITY', 'SPLUNK', 'NEWRELIC', 'TEMPLATE', 'SET', 'ELASTICSEARCH', 'OTLP', 'OCSF', 'CEF', 'LEEF']);
 });
 
 test('every /v1 route: 401 without a token, 403 without the admin scope, 404 for an environment the token may not see', async (t) => {

@@ -45,7 +45,7 @@ test('format: bad input and bad options are named, with exit 2', () => {
   assert.equal(ndjson.status, 2);
   assert.match(ndjson.stderr.trim(), /^siem-gateway format: line 2: not JSON \(Expected property name/);
   assert.match(format('', '--format', 'OCSF').stderr, /no events on standard input/);
-  assert.match(format('[]', '--format', 'XML').stderr, /--format must be one of: ACTIVITY, SPLUNK, NEWRELIC, ELASTICSEARCH, OTLP, OCSF/);
+  assert.match(format('[]', '--format', 'XML').stderr, /--format must be one of: ACTIVITY, SPLUNK, NEWRELIC, ELASTICSEARCH, OTLP, OCSF, CEF, LEEF/);
   assert.match(format('[]', '--format', 'TEMPLATE').stderr, /TEMPLATE needs a subscription's template or key/);
   assert.match(format('{}', '--format', 'OCSF', '--source', 'okta').stderr, /--source must be one of: keycloak, asgardeo, am-webhook/);
   assert.match(format('not json', '--format', 'OCSF', '--source', 'keycloak').stderr, /the keycloak body cannot be read: /);

@@ -86,7 +86,7 @@ describe('schema limits name the line and path', () => {
   });
 
   test('an unknown format and a regular expression in action types', () => {
-    assert.deepEqual(problems(base + subscription('    format: XML\n')), ['gateway.yaml:17 subscriptions[0].format: must be one of: ACTIVITY, SPLUNK, NEWRELIC, TEMPLATE, SET, ELASTICSEARCH, OTLP, OCSF']);
+    assert.deepEqual(problems(base + subscription('    format: XML\n')), ['gateway.yaml:17 subscriptions[0].format: must be one of: ACTIVITY, SPLUNK, NEWRELIC, TEMPLATE, SET, ELASTICSEARCH, OTLP, OCSF, CEF, LEEF']);
     const text = base + subscription().replace('["USER.*"]', '["USER.*", "USER.(CREATED|DELETED)"]');
     assert.deepEqual(problems(text), [
       'gateway.yaml:16 subscriptions[0].filterOptions.includedActionTypes[1]: must be an action type or a "*" glob such as USER.* (no regular expressions)',
@@ -385,5 +385,14 @@ describe('format OCSF', () => {
     assert.deepEqual(problems(tcp('JSON_DOC')), []);
     assert.deepEqual(problems(tcp('RFC_LOGLINE')), ['gateway.yaml:18 subscriptions[0].payloadOptions.payloadFormat.tcp.format: must be JSON_DOC for format OCSF (one OCSF event per line)']);
     assert.deepEqual(problems(base + subscription('    format: OCSF\n    ocsf: { version: 1.0.0 }\n')), ['gateway.yaml:18 subscriptions[0].ocsf.version: must be one of: 1.1.0, 1.3.0']);
+  });
+});
+
+describe('formats CEF and LEEF', () => {
+  test('over TCP each line is a syslog message (RFC_LOGLINE); over HTTPS the payload format does not apply', () => {
+    const tcp = (format: string, encoding: string) => base + `  - id: s1\n    environment: prod\n    protocol: TCP_IP\n    format: ${format}\n    connectionDetails: { url: "tls://127.0.0.1:6514" }\n    filterOptions: { includedActionTypes: ["*"] }\n    payloadOptions: { payloadFormat: { tcp: { format: ${encoding} } } }\n`;
+    assert.deepEqual(problems(tcp('CEF', 'RFC_LOGLINE')), []);
+    assert.deepEqual(problems(tcp('LEEF', 'JSON_DOC')), ['gateway.yaml:18 subscriptions[0].payloadOptions.payloadFormat.tcp.format: must be RFC_LOGLINE for format LEEF (each line the syslog message)']);
+    assert.deepEqual(problems(base + subscription('    format: CEF\n    payloadOptions: { payloadFormat: { https: { format: JSON_ARRAY } } }\n')), ['gateway.yaml:18 subscriptions[0].payloadOptions.payloadFormat.https.format: is not used with format CEF: the body is CEF lines']);
   });
 });

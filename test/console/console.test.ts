@@ -270,7 +270,7 @@ test('the console: a SIGNING key uploaded, a signed TEMPLATE webhook and a SET s
   assert.deepEqual(errors, [], 'no script error');
 });
 
-test('the console: an Elasticsearch subscription with its index, pipeline and OAuth2 client credentials, a bad index name refused beside its field, the secret write-only; an OTLP subscription in JSON; a Splunk one with indexer acknowledgement', async (t) => {
+test('the console: an Elasticsearch subscription with its index, pipeline and OAuth2 client credentials, a bad index name refused beside its field, the secret write-only; an OTLP subscription in JSON; a Splunk one with indexer acknowledgement; OCSF and CEF', async (t) => {
   assert.ok(chromium, 'chromium is installed (npm test installs it with apt-get)');
   const receiver = new BulkReceiver();
   const sink = await HttpSink.start({ handler: receiver.handler });
@@ -363,5 +363,30 @@ test('the console: an Elasticsearch subscription with its index, pipeline and OA
   await sendEvents(ingestUrl, [{ id: 'ack-1', recordedAt: '2026-12-07T10:18:00Z', action: { type: 'USER.CREATED' } }]);
   await until(() => hec.ackQueries.length > 0 && hec.indexed.includes('ack-1'), 10_000);
   assert.ok(acking.requests.every((request) => typeof request.headers['x-splunk-request-channel'] === 'string'));
+
+  // OCSF 1.3.0 with the raw payload, and CEF lines over HTTPS.
+  const lines = await HttpSink.start();
+  t.after(() => lines.close());
+  for (const [name, format, path] of [['Security Lake', 'OCSF', '/ocsf'], ['ArcSight', 'CEF', '/cef']] as const) {
+    await press(page, 'Add subscription');
+    await page.waitForSelector('#name');
+    await page.type('#name', name);
+    await page.type('#url', `${lines.url}${path}`);
+    await page.select('#format', format);
+    if (format === 'OCSF') {
+      await page.waitForSelector('#ocsf-version');
+      await page.select('#ocsf-version', '1.3.0');
+      await page.click('#ocsf-raw');
+    } else assert.equal(await page.$('#encoding'), null, 'CEF lines: no payload format to choose');
+    await page.click('#events');
+    await press(page, 'Save');
+    await listed(page, name);
+  }
+  await sendEvents(ingestUrl, [{ id: 'lines-1', recordedAt: '2026-12-07T10:19:00Z', action: { type: 'USER.CREATED' }, resources: [{ type: 'USER', id: 'u1', name: 'alice' }] }]);
+  await until(() => lines.requests.length === 2, 10_000);
+  // The form's payload format is NDJSON: one OCSF event per line.
+  const ocsf = JSON.parse(lines.requests.find((request) => request.url === '/ocsf')!.body.trimEnd()) as { class_uid: number; metadata: { version: string }; raw_data: string };
+  assert.deepEqual([ocsf.class_uid, ocsf.metadata.version, typeof ocsf.raw_data], [3001, '1.3.0', 'string']);
+  assert.match(lines.requests.find((request) => request.url === '/cef')!.body, /^CEF:0\|Ping Identity\|PingOne\|\|USER\.CREATED\|USER\.CREATED\|3\|duser=alice rt=\d+ externalId=lines-1\n$/);
   assert.deepEqual(errors, [], 'no script error');
 });
