@@ -11,7 +11,7 @@ export interface BodyShape {
   readonly separator: Buffer;
   readonly suffix: Buffer;
   readonly contentType: string;
-  encodeItem(value: unknown): Buffer;
+  encodeItem: (value: unknown) => Buffer;
   /** Wraps each encoded item with what its record says (the syslog header and octet count). */
   frame?(item: Buffer, record: JournalRecord): Buffer;
 }
