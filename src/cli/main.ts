@@ -4,7 +4,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../config/load-config.js';
 import { version } from '../version.js';
-import { formatEvents } from './format-command.js';
 import { printLogs } from './logs-command.js';
 import { runGateway } from './run-gateway.js';
 
@@ -66,6 +65,8 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
     const values = parsed.values;
+    // Loaded only here: the formats and their libraries are not what start or validate need.
+    const { formatEvents } = await import('./format-command.js');
     const result = await formatEvents(await readStandardInput(), { format: values.format!, source: values.source, exposeIp: values['expose-ip'] === true, exposeUserAgent: values['expose-user-agent'] === true, includeRaw: values['include-raw'] === true });
     if ('problems' in result) {
       process.stderr.write(`${result.problems.map((problem) => `siem-gateway format: ${problem}`).join('\n')}\n`);
