@@ -62,6 +62,7 @@ export function ocsfEvent(event: ActivityEvent, settings: OcsfSettings): Json {
   // Keycloak's source keeps its session id with its realm.
   const sessionId = text(section(event.session)?.id) ?? text(section(event.keycloak)?.sessionId);
   const client = section(actors?.client);
+  const application = compact({ uid: text(client?.id), name: text(client?.name) });
   const groups = resources.filter((resource) => resource.type === 'GROUP');
   const roles = resources.filter((resource) => resource.type === 'ROLE').map((role) => text(role.name) ?? text(role.id)).filter((name): name is string => name !== undefined);
 
@@ -72,7 +73,7 @@ export function ocsfEvent(event: ActivityEvent, settings: OcsfSettings): Json {
     src_endpoint: text(source?.ipAddress) === undefined ? undefined : { ip: text(source?.ipAddress) },
     http_request: text(source?.userAgent) === undefined ? undefined : { user_agent: text(source?.userAgent) },
     // Authentication names where it went: the application signed in to, else the IdP itself.
-    service: compact({ uid: text(client?.id), name: text(client?.name) }) ?? (mapping.class === 3002 ? { name: provider.product.name } : undefined),
+    service: application ?? (mapping.class === 3002 ? { name: provider.product.name } : undefined),
     session: sessionId === undefined ? undefined : { uid: sessionId },
     is_new_logon: mapping.class === 3002 && mapping.activity === 1 ? mapping.newLogon ?? true : undefined,
     entity: entityOf(resources[0], event.action.type),
@@ -90,7 +91,6 @@ export function ocsfEvent(event: ActivityEvent, settings: OcsfSettings): Json {
   // What a class requires is there even when the event names nothing for it (Group Management:
   // a user or privileges): an application acting alone is a system user; an unnamed group or
   // entity is named by the action.
-  const application = compact({ uid: text(client?.id), name: text(client?.name) });
   if (kept.user === undefined && mapping.class !== 3004) kept.user = application === undefined ? { name: 'unknown', type_id: 0 } : { ...application, type_id: 3 };
   if (mapping.class === 3006 && kept.group === undefined) kept.group = { name: event.action.type };
   if (mapping.class === 3004 && kept.entity === undefined) kept.entity = { type: event.action.type.split('.')[0], name: event.action.type };
@@ -99,6 +99,7 @@ export function ocsfEvent(event: ActivityEvent, settings: OcsfSettings): Json {
   const time = Date.parse(event.recordedAt);
   const createdAt = text(event.createdAt) === undefined ? Number.NaN : Date.parse(event.createdAt as string);
   const activityName = ocsfClass.activities[mapping.activity] ?? 'Other';
+  const serious = failure || event.action.type.endsWith('.LOCKED');
   return {
     category_uid: category.uid,
     category_name: category.name,
@@ -109,8 +110,8 @@ export function ocsfEvent(event: ActivityEvent, settings: OcsfSettings): Json {
     type_uid: mapping.class * 100 + mapping.activity,
     type_name: `${ocsfClass.name}: ${activityName}`,
     time,
-    severity_id: failure || event.action.type.endsWith('.LOCKED') ? 3 : 1,
-    severity: failure || event.action.type.endsWith('.LOCKED') ? 'Medium' : 'Informational',
+    severity_id: serious ? 3 : 1,
+    severity: serious ? 'Medium' : 'Informational',
     status_id: status === undefined ? 0 : failure ? 2 : 1,
     status: status === undefined ? 'Unknown' : failure ? 'Failure' : 'Success',
     ...(failure && text(result?.description) !== undefined ? { status_detail: text(result?.description) } : {}),
