@@ -9,12 +9,14 @@ import { parseConfigText } from '../../src/config/load-config.js';
 import { Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/logger.js';
 import { createCa } from '../helpers/certificates.js';
-import { tempDir } from '../helpers/temp-dir.js';
+import { tempDir, tempDirClosing } from '../helpers/temp-dir.js';
 
 const silent = new Writable({ write: (_chunk, _encoding, done) => done() });
 
 test('TLS listeners, one requiring a client certificate from clientCaFile', async (t) => {
-  const dir = tempDir(t);
+  // Removed only after the gateway stops: it writes under it.
+  const started: { gateway?: Gateway } = {};
+  const dir = tempDirClosing(t, async () => started.gateway?.stop());
   const ca = createCa();
   const server = ca.issue({ commonName: 'gateway', ips: ['127.0.0.1'] });
   const client = ca.issue({ commonName: 'prometheus', client: true });
@@ -27,8 +29,7 @@ test('TLS listeners, one requiring a client certificate from clientCaFile', asyn
 environments: [ { id: prod } ]
 storage: { dir: data }
 `, join(dir, 'gateway.yaml'));
-  const gateway = await Gateway.start(loaded, createLogger('silent', silent));
-  t.after(() => gateway.stop());
+  const gateway = (started.gateway = await Gateway.start(loaded, createLogger('silent', silent)));
   const { ingest, admin } = gateway.addresses();
 
   const get = async (address: string, path: string, connect: Record<string, string>) => {

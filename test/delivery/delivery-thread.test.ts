@@ -13,7 +13,7 @@ import { captureLogger } from '../helpers/capture-logger.js';
 import { HttpSink, startIdSink } from '../helpers/http-sink.js';
 import { ingestToken, opsToken, sample, scrape, sendEvents, startGateway } from '../helpers/in-process-gateway.js';
 import { until } from '../helpers/manual-clock.js';
-import { tempDir } from '../helpers/temp-dir.js';
+import { tempDirClosing } from '../helpers/temp-dir.js';
 
 const events = (prefix: string, from: number, count: number) =>
   Array.from({ length: count }, (_, k) => ({ id: `${prefix}${from + k}`, recordedAt: '2026-11-24T10:15:00.250Z', action: { type: (from + k) % 4 === 0 ? 'USER.DELETED' : 'USER.CREATED' }, source: { ipAddress: '203.0.113.9' } }));
@@ -83,7 +83,11 @@ test('delivery thread: a backlog is read from the segment files after a restart,
     },
   });
   t.after(() => sink.close());
-  const dir = tempDir(t);
+  // The directory goes only after every gateway started here has stopped (they write cursors to it).
+  const gateways: Gateway[] = [];
+  const dir = tempDirClosing(t, async () => {
+    for (const gateway of gateways) await gateway.stop();
+  });
   const text = `server:
   ingest: { listen: "127.0.0.1:0" }
   admin: { listen: "127.0.0.1:0" }
@@ -102,7 +106,7 @@ subscriptions:
   const start = async () => {
     const { logger, lines } = captureLogger();
     const gateway = await Gateway.start(parseConfigText(text, join(dir, 'gateway.yaml')), logger);
-    t.after(() => gateway.stop());
+    gateways.push(gateway);
     const { ingest, admin } = gateway.addresses();
     return { gateway, lines, ingestUrl: `http://${ingest}`, adminUrl: `http://${admin}` };
   };
