@@ -76,6 +76,30 @@ test('the cursor moves only past batches HEC acknowledges as indexed, in order; 
   assert.match(await metrics.registry.getSingleMetricAsString('siem_gateway_indexer_acks_pending'), /subscription="hec"\} 0$/m);
 });
 
+test('a burst of many more batches than may wait for acknowledgement: the sender stops at 64 waiting beside the one on the wire, and goes on as they are acknowledged; none lost, none twice', async (t) => {
+  const receiver = new HecAckReceiver();
+  const { journal, pipeline } = await delivering(t, receiver.handler);
+  await pipeline.start();
+  const all = ids('w', 400);
+  for (let at = 0; at < all.length; at += 100) await journal.append('prod', batchOf(all.slice(at, at + 100).map((id) => event(id))));
+  // Nothing is indexed until the sender stops on its own: the window holds it.
+  let stable = 0;
+  let last = -1;
+  await until(() => {
+    const waiting = receiver.waiting().length;
+    stable = waiting === last ? stable + 1 : 0;
+    last = waiting;
+    return waiting > 0 && stable >= 150;
+  }, 10_000);
+  assert.equal(receiver.waiting().length, 65, 'one on the wire and 64 awaiting acknowledgement, then the sender waits');
+  await until(() => {
+    for (const batch of receiver.waiting()) receiver.index(batch);
+    return journal.stats().cursors.hec === 400;
+  }, 20_000);
+  assert.equal(receiver.batches.length, 200, 'each batch sent once');
+  assert.deepEqual(receiver.indexed, all);
+});
+
 test('an acknowledgement that never comes: after ackTimeoutMs the batch is sent again, and indexed once', async (t) => {
   const receiver = new HecAckReceiver();
   const { journal, pipeline, metrics, lines } = await delivering(t, receiver.handler, 'indexerAck: true, ackTimeoutMs: 1000');
