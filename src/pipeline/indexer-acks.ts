@@ -17,20 +17,18 @@ export interface IndexerAckOptions {
   query: AckQuery;
   clock: Clock;
   timeoutMs: number;
-  /** How often the pending ackIds are asked about. */
-  pollMs?: number;
   logger: Logger;
   metrics?: GatewayMetrics;
   labels: { environment: string; subscription: string };
 }
 
+/** How often the pending ackIds are asked about. */
+const pollMs = 500;
+
 interface Waiting {
   sentAt: number;
   settle: (acknowledged: boolean) => void;
 }
-
-/** At most this many ackIds per query (Splunk's own clients ask about batches of ids). */
-const maxPerQuery = 1000;
 
 export class IndexerAcks {
   private readonly waiting = new Map<number, Waiting>();
@@ -76,14 +74,15 @@ export class IndexerAcks {
   }
 
   private async poll(): Promise<void> {
-    const { clock, timeoutMs, pollMs = 500, metrics, labels } = this.options;
+    const { clock, timeoutMs, metrics, labels } = this.options;
     while (this.waiting.size > 0 && !this.stop.signal.aborted) {
       try {
         await clock.sleep(pollMs, this.stop.signal);
       } catch {
         return;
       }
-      const ids = [...this.waiting.keys()].slice(0, maxPerQuery);
+      // A few dozen at most: the pipeline lets 64 batches wait for their acknowledgement.
+      const ids = [...this.waiting.keys()];
       const answered = await this.ask(ids);
       const now = clock.now();
       for (const ackId of ids) {
@@ -95,8 +94,6 @@ export class IndexerAcks {
           this.settle(ackId, waiting, false);
         }
       }
-      // Ids past the first thousand still time out.
-      for (const [ackId, waiting] of this.waiting) if (now - waiting.sentAt >= timeoutMs) this.settle(ackId, waiting, false);
     }
   }
 

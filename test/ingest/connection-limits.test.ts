@@ -44,8 +44,10 @@ test('1,100 idle connections: those past maxConnections are refused, idle ones c
       new Promise<void>((resolve) => {
         const socket = connect(ingest.port, ingest.host, () => resolve());
         socket.on('error', () => undefined);
+        // Refused ones close at once; idle ones not before the 3 s header timeout. The margin
+        // allows for opening 1,100 connections on a loaded machine.
         socket.on('close', () => {
-          if (Date.now() - opened < 1500) closedEarly++;
+          if (Date.now() - opened < 2500) closedEarly++;
         });
         sockets.push(socket);
         setTimeout(resolve, 5000);
@@ -55,7 +57,7 @@ test('1,100 idle connections: those past maxConnections are refused, idle ones c
   t.after(() => {
     for (const socket of sockets) socket.destroy();
   });
-  await until(() => closedEarly >= 100, 2000).catch(() => assert.fail(`${closedEarly} connections were refused at once; 100 are past server.maxConnections (1000)`));
+  await until(() => closedEarly >= 100, 2500).catch(() => assert.fail(`${closedEarly} connections were refused at once; 100 are past server.maxConnections (1000)`));
   // Meanwhile the admin listener answers, and the subscription is fine.
   const ready = await fetch(`${admin}/readyz`, { headers: { authorization: `Bearer ${opsToken}` } });
   assert.equal(ready.status, 200);
