@@ -67,7 +67,8 @@ test('1,100 idle connections: those past maxConnections are refused, idle ones c
   await until(() => sockets.every((socket) => socket.destroyed || socket.readyState === 'closed'), 10_000);
   assert.ok(Date.now() - opened >= 2500, 'not before the header timeout');
   assert.equal(await post('after'), 202);
-  await until(() => ids('/').includes('after'), 10_000);
+  // Delivered, if need be after a retry: an attempt made while the flood was being closed may have failed and backed off.
+  await until(() => ids('/').includes('after'), 30_000);
 
   // A body sent a byte a second is cut at the request timeout (408), not held open.
   const slow = connect(ingest.port, ingest.host);
