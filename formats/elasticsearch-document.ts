@@ -8,6 +8,7 @@
 // mapping serves all four IdPs. What ECS has no name for stays under ping_one.audit; the event as
 // received, after redaction, is event.original.
 import type { ActivityEvent } from '../src/event/activity-event.js';
+import { compact, section, text } from './event-values.js';
 
 export const ecsVersion = '8.10.0';
 
@@ -85,21 +86,6 @@ function types(action: string): string[] {
   return out.length === 0 ? ['info'] : out;
 }
 
-function section(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-}
-
-function text(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
 function unique(values: (string | undefined)[]): string[] {
   return [...new Set(values.filter((value): value is string => value !== undefined))];
-}
-
-/** The object without its undefined members; undefined when none is left (ECS leaves empty objects out). */
-function compact(object: Document): Document | undefined {
-  const out: Document = {};
-  for (const [key, value] of Object.entries(object)) if (value !== undefined) out[key] = value;
-  return Object.keys(out).length === 0 ? undefined : out;
 }

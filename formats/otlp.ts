@@ -16,6 +16,7 @@ import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { UnreadableResponseError, type FormatContext, type Formatter, type ItemOutcome } from '../src/contracts/formatter.js';
 import type { ActivityEvent } from '../src/event/activity-event.js';
 import { version } from '../src/version.js';
+import { failed, section, text } from './event-values.js';
 import { identityProviderOf, type IdentityProvider } from './identity-provider.js';
 
 const scope = { name: 'siem-gateway', version };
@@ -29,9 +30,6 @@ const resourceOf = (provider: IdentityProvider) => {
 /** [seconds, nanoseconds] of epoch milliseconds. */
 const hrTime = (ms: number): [number, number] => [Math.floor(ms / 1000), (ms % 1000) * 1_000_000];
 
-const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
-const section = (value: unknown) => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined);
-const failed = new Set(['FAILED', 'FAILURE', 'failed']);
 
 /** One event as the SDK's log record, ready for the serializer. */
 export function logRecordOf(event: ActivityEvent, receivedAt: number): ReadableLogRecord {
@@ -39,7 +37,7 @@ export function logRecordOf(event: ActivityEvent, receivedAt: number): ReadableL
   const actors = section(event.actors);
   const user = section(actors?.user);
   const source = section(event.source);
-  const warn = failed.has(String(section(event.result)?.status));
+  const warn = failed(event);
   const attributes: Record<string, string> = { 'event.name': event.action.type, 'log.record.uid': event.id };
   const add = (name: string, value: string | undefined) => {
     if (value !== undefined) attributes[name] = value;

@@ -9,13 +9,10 @@
 //   outcome      outcome       success | failure, from result.status
 //   externalId   externalId    the event id
 import type { ActivityEvent } from '../src/event/activity-event.js';
+import { failed, section, text } from './event-values.js';
 import { identityProviderOf } from './identity-provider.js';
 import { providers } from './ocsf/ocsf-event.js';
 
-type Json = Record<string, unknown>;
-const section = (value: unknown): Json | undefined => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined);
-const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
-const failed = new Set(['FAILED', 'FAILURE', 'failed']);
 
 /** The header parts and the named fields (undefined: left out) of one event. */
 export function syslogFields(event: ActivityEvent) {
@@ -24,7 +21,7 @@ export function syslogFields(event: ActivityEvent) {
   const target = Array.isArray(event.resources) ? event.resources.map(section).find((resource) => resource?.type === 'USER') : undefined;
   const source = section(event.source);
   const status = text(section(event.result)?.status);
-  const failure = status !== undefined && failed.has(status);
+  const failure = failed(event);
   return {
     vendor: product.vendor_name,
     product: product.name,

@@ -16,6 +16,7 @@
 // Members of the event with no place in the class go under `unmapped`; the IdP's own payload
 // (`_original`, or the PingOne event itself) under `raw_data` only when asked.
 import type { ActivityEvent } from '../../src/event/activity-event.js';
+import { compact, failed, section, text, type Json } from '../event-values.js';
 import { identityProviderOf, type IdentityProvider } from '../identity-provider.js';
 import { asgardeo } from './asgardeo.js';
 import { category, classes, fallbackMapping, type OcsfMapping, type ProviderMappings } from './classes.js';
@@ -30,11 +31,6 @@ export interface OcsfSettings {
   includeRaw: boolean;
 }
 
-type Json = Record<string, unknown>;
-
-const section = (value: unknown): Json | undefined => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined);
-const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
-const failed = new Set(['FAILED', 'FAILURE', 'failed']);
 /** The members of the canonical event the mapping places (dotted paths); the rest go under `unmapped`. */
 const mappedPaths = new Set(['id', 'recordedAt', 'createdAt', 'correlationId', 'action.type', 'action.description', 'actors.user.id', 'actors.user.name', 'actors.user.email', 'actors.client.id', 'actors.client.name', 'source.ipAddress', 'source.userAgent', 'result.status', 'result.description', 'session.id', 'keycloak.sessionId', '_original']);
 
@@ -53,7 +49,7 @@ export function ocsfEvent(event: ActivityEvent, settings: OcsfSettings): Json {
   const source = section(event.source);
   const result = section(event.result);
   const status = text(result?.status);
-  const failure = status !== undefined && failed.has(status);
+  const failure = failed(event);
   const actorUser = userOf(section(actors?.user));
   const targetResource = resources.find((resource) => resource.type === 'USER');
   const target = userOf(targetResource) ?? actorUser;
@@ -157,11 +153,4 @@ function leftovers(value: Json, path: string): Json {
     }
   }
   return out;
-}
-
-/** The object without its undefined members; undefined when none is left. */
-function compact(object: Json): Json | undefined {
-  const out: Json = {};
-  for (const [key, value] of Object.entries(object)) if (value !== undefined) out[key] = value;
-  return Object.keys(out).length === 0 ? undefined : out;
 }
