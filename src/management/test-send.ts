@@ -4,11 +4,12 @@
 import { randomUUID } from 'node:crypto';
 import { formatters } from '../../formats/index.js';
 import type { GatewayConfig, Subscription } from '../config/gateway-config.js';
-import { UnreadableResponseError, type FormatContext, type Formatter, type ItemOutcome } from '../contracts/formatter.js';
+import type { FormatContext, Formatter, ItemOutcome } from '../contracts/formatter.js';
 import type { Journal } from '../contracts/journal.js';
 import type { SendResult } from '../contracts/transport.js';
 import type { Logger } from '../logger.js';
 import { responseSummary, shownResponseChars } from '../observability/response-summary.js';
+import { readAnswer } from '../pipeline/batch-sender.js';
 import { SubscriptionPipeline } from '../pipeline/subscription-pipeline.js';
 import { transportFactory } from '../pipeline/transport-factory.js';
 
@@ -22,13 +23,8 @@ export interface TestSendContext {
 
 /** The test event's outcome as the answer tells it, for formats that read answers per event. */
 function itemOutcome(formatter: Formatter, result: SendResult, context: FormatContext): ItemOutcome | { outcome: 'unreadable'; reason: string } | undefined {
-  if (!result.ok || formatter.readItems === undefined) return undefined;
-  try {
-    return formatter.readItems(result.body ?? Buffer.alloc(0), 1, context)[0];
-  } catch (error) {
-    if (!(error instanceof UnreadableResponseError)) throw error;
-    return { outcome: 'unreadable', reason: error.message };
-  }
+  const read = readAnswer(formatter, result, 1, context);
+  return read !== undefined && 'unreadable' in read ? { outcome: 'unreadable', reason: read.unreadable } : read?.[0];
 }
 
 export async function testSend(subscription: Subscription, { config, journal, logger, mask }: TestSendContext): Promise<Record<string, unknown>> {

@@ -7,7 +7,7 @@
 // failing and once when the catch-up after it is done.
 import type { Subscription } from '../config/gateway-config.js';
 import type { DeadLetter, DeadLetterSink } from '../contracts/dead-letters.js';
-import { UnreadableResponseError, type Formatter, type ItemOutcome } from '../contracts/formatter.js';
+import { UnreadableResponseError, type FormatContext, type Formatter, type ItemOutcome } from '../contracts/formatter.js';
 import type { AttemptOutcome, AttemptReport, EncodedBatch, SendResult, Transport } from '../contracts/transport.js';
 import type { JournalRecord } from '../event/activity-event.js';
 import type { Logger } from '../logger.js';
@@ -16,7 +16,7 @@ import { redactSecrets } from '../observability/redact-secrets.js';
 import { responseSummary } from '../observability/response-summary.js';
 import type { Clock } from '../util/clock.js';
 import type { IndexerAcks } from './indexer-acks.js';
-import { attemptOutcome, backoffMs, hecAcceptedPrefix, hecAckId, hecChannelProblem, onFailure, setErrorDetail } from './retry-policy.js';
+import { attemptOutcome, backoffMs, hecAcceptedPrefix, hecAckId, hecChannelProblem, setErrorDetail } from './retry-policy.js';
 import type { SubscriptionEncoder } from './subscription-encoder.js';
 
 export interface SenderOptions {
@@ -78,11 +78,12 @@ export class BatchSender {
       const items = typeof read === 'string' ? undefined : read;
       if (items !== undefined) result = { ...result, itemCounts: countItems(items) };
       const partial = result.itemCounts !== undefined && result.itemCounts.delivered < batch.events;
-      this.options.onAttempt?.({ batch, attempt, result, outcome: partial ? 'partial' : attemptOutcome(result), durationMs });
+      const outcome = partial ? 'partial' : attemptOutcome(result);
+      this.options.onAttempt?.({ batch, attempt, result, outcome, durationMs });
       // A refused batch is split and settled now, not retried: only a retryable failure means failing.
-      this.retrying = (!result.ok && !result.destinationRefused && onFailure(result.status, result.bodyExcerpt) === 'retry') || (result.itemCounts?.retried ?? 0) > 0;
+      this.retrying = outcome === 'failed' || (result.itemCounts?.retried ?? 0) > 0;
       this.noteOutage(batch, result);
-      if (metrics) observeAttempt(metrics, batch, attempt, result, partial ? 'partial' : attemptOutcome(result), durationMs);
+      if (metrics) observeAttempt(metrics, batch, attempt, result, outcome, durationMs);
       if (result.ok && items === undefined) {
         if (await this.acknowledged(batch, result, sent)) return this.delivered(batch.records);
         continue; // not acknowledged in time: sent again at once
@@ -94,7 +95,7 @@ export class BatchSender {
       } else {
         // network.destinations refused where the name leads now: retrying would not change that.
         if (result.destinationRefused) return this.deadLetter(batch.records, result, 'destination refused');
-        if (onFailure(result.status, result.bodyExcerpt) === 'split') return this.deliverRefused(batch, result);
+        if (outcome === 'refused') return this.deliverRefused(batch, result);
       }
       const expired = this.expiredPrefix(batch);
       if (expired > 0) {
@@ -132,14 +133,8 @@ export class BatchSender {
 
   /** What a 2xx answer says of each event, when the format reads it; why not, in words, when it does not account for every one. */
   private readItems(batch: EncodedBatch, result: SendResult): readonly ItemOutcome[] | string | undefined {
-    const read = this.options.formatter?.readItems;
-    if (read === undefined) return undefined;
-    try {
-      return read(result.body ?? Buffer.alloc(0), batch.events, this.encoder.context);
-    } catch (error) {
-      if (!(error instanceof UnreadableResponseError)) throw error;
-      return `the answer does not say what became of each event (${error.message}); the request is sent again`;
-    }
+    const read = readAnswer(this.options.formatter, result, batch.events, this.encoder.context);
+    return read !== undefined && 'unreadable' in read ? `the answer does not say what became of each event (${read.unreadable}); the request is sent again` : read;
   }
 
   /**
@@ -293,6 +288,20 @@ function observeAttempt(metrics: GatewayMetrics, batch: EncodedBatch, attempt: n
   if (attempt === 1) {
     metrics.batchEvents.observe(labels, batch.events);
     metrics.batchBytes.observe(labels, batch.body.length);
+  }
+}
+
+/**
+ * What a 2xx answer says of each of `events` events, when the format reads answers event by event
+ * (undefined otherwise, or for a failed attempt); why not, when it does not account for every one.
+ */
+export function readAnswer(formatter: Pick<Formatter, 'readItems'> | undefined, result: SendResult, events: number, context: FormatContext): readonly ItemOutcome[] | { unreadable: string } | undefined {
+  if (!result.ok || formatter?.readItems === undefined) return undefined;
+  try {
+    return formatter.readItems(result.body ?? Buffer.alloc(0), events, context);
+  } catch (error) {
+    if (!(error instanceof UnreadableResponseError)) throw error;
+    return { unreadable: error.message };
   }
 }
 
