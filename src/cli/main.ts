@@ -5,7 +5,6 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../config/load-config.js';
 import { version } from '../version.js';
 import { printLogs } from './logs-command.js';
-import { runGateway } from './run-gateway.js';
 
 const usage = `usage: siem-gateway <command> [--config FILE]
 
@@ -85,7 +84,8 @@ async function main(argv: string[]): Promise<number> {
     case 'start':
       // `pgrep -x siem-gateway` and `pidof siem-gateway` find the gateway, not `node` or `npm`.
       process.title = 'siem-gateway';
-      return runGateway(file);
+      // Loaded only here: validate, logs and version do not need the engine (they start in half the time).
+      return (await import('./run-gateway.js')).runGateway(file);
     default:
       process.stderr.write(`siem-gateway: ${command === undefined ? 'a command is required' : `unknown command "${command}"`}\n${usage}\n`);
       return 2;
