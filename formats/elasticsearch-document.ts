@@ -8,7 +8,7 @@
 // mapping serves all four IdPs. What ECS has no name for stays under ping_one.audit; the event as
 // received, after redaction, is event.original.
 import type { ActivityEvent } from '../src/event/activity-event.js';
-import { compact, section, text } from './event-values.js';
+import { compact, failed, section, text } from './event-values.js';
 
 export const ecsVersion = '8.10.0';
 
@@ -49,7 +49,7 @@ export function ecsDocument(event: ActivityEvent): Document {
       action: action === '' ? undefined : action,
       category: categories(action),
       type: types(action),
-      outcome: status === 'SUCCESS' || status === 'succeeded' ? 'success' : status === 'FAILURE' || status === 'failed' ? 'failure' : undefined,
+      outcome: failed(event) ? 'failure' : status === 'SUCCESS' || status === 'succeeded' ? 'success' : undefined,
       original: JSON.stringify(event),
     }),
     user: compact({ id: text(user?.id), name: text(user?.name) }),

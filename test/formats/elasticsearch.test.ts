@@ -8,6 +8,7 @@ import { bulkActionLine, bulkItemOutcomes } from '../../formats/elasticsearch-bu
 import { compileIndexName } from '../../src/config/index-name.js';
 import { UnreadableResponseError } from '../../src/contracts/formatter.js';
 import type { ActivityEvent } from '../../src/event/activity-event.js';
+import { asgardeoSource } from '../../src/sources/asgardeo.js';
 
 const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../../../test/fixtures/idp/${name}`, import.meta.url), 'utf8')) as ActivityEvent;
 
@@ -94,4 +95,16 @@ test('an index name takes the event\'s UTC date, and only that', () => {
     ['..', /must not be \. or \.\./],
     ['x'.repeat(256), /255 bytes/],
   ] as const) assert.throws(() => compileIndexName(template), message, template);
+});
+
+test('event.outcome is failure for every failed status the sources write (Asgardeo and Keycloak say FAILED), success for theirs', async () => {
+  const source = { id: 'asgardeo', type: 'asgardeo', environment: 'prod', dedupeWindowSeconds: 0 } as Parameters<typeof asgardeoSource.normalise>[0];
+  const stored = async (name: string) => (await asgardeoSource.normalise(source, { headers: { 'content-type': 'application/json' }, body: readFileSync(new URL(`../../../test/fixtures/idp/${name}`, import.meta.url)) })).events[0]!;
+  const outcome = (event: ActivityEvent) => (ecsDocument(event).event as { outcome?: string }).outcome;
+  assert.equal(outcome(await stored('asgardeo-login-failed.json')), 'failure');
+  assert.equal(outcome(await stored('asgardeo-login-success.json')), 'success');
+  const keycloak = { id: 'k1', recordedAt: '2026-12-07T10:15:00.000Z', action: { type: 'USER.LOGIN_ERROR' } };
+  assert.equal(outcome({ ...keycloak, result: { status: 'FAILED', description: 'invalid_user_credentials' } }), 'failure');
+  assert.equal(outcome({ ...keycloak, result: { status: 'FAILURE' } }), 'failure');
+  assert.equal(outcome({ ...keycloak, result: { status: 'PENDING' } }), undefined, 'neither: no outcome rather than a guess');
 });
