@@ -2,6 +2,8 @@
 // another schema do (ELASTICSEARCH, OTLP, OCSF, CEF, LEEF): every member but id, recordedAt and
 // action.type may be absent or of another type, and an empty string says nothing.
 
+import { isFailureStatus } from '../src/event/result-status.js';
+
 export type Json = Record<string, unknown>;
 
 /** `value` when it is a JSON object (not an array, not null). */
@@ -21,11 +23,7 @@ export function compact(object: Json): Json | undefined {
   return Object.keys(out).length === 0 ? undefined : out;
 }
 
-/** The result statuses that mean the action failed, as the sources write them. */
-const failedStatuses = new Set(['FAILED', 'FAILURE', 'failed']);
-
 /** Whether the event's `result.status` says it failed. */
 export function failed(event: Json): boolean {
-  const status = section(event.result)?.status;
-  return typeof status === 'string' && failedStatuses.has(status);
+  return isFailureStatus(section(event.result)?.status);
 }

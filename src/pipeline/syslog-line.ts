@@ -7,12 +7,12 @@
 // payloadFormat.tcp.additionalAttributes. MSG: the formatted event (compact JSON).
 import { hostname } from 'node:os';
 import type { JournalRecord } from '../event/activity-event.js';
+import { isFailureStatus } from '../event/result-status.js';
 
 const facility = 10;
 const severity = { informational: 6, warning: 4 } as const;
 /** The SD-ID for additionalAttributes: 32473 is the enterprise number RFC 5612 reserves for examples. */
 export const structuredDataId = 'siem-gateway@32473';
-const failure = /^(fail|error|denied|reject)/i;
 
 /** printable US-ASCII (33..126) only, at most `max` characters; "-" (NILVALUE) when nothing is left. */
 function headerField(text: string | undefined, max: number): string {
@@ -43,9 +43,7 @@ export function syslogFramer(attributes: Record<string, string> | undefined, fra
   const data = structuredData(attributes);
   return (item, record) => {
     const event = record.event;
-    const result = event.result as { status?: unknown } | undefined;
-    const status = typeof result?.status === 'string' ? result.status : '';
-    const pri = facility * 8 + (failure.test(status) ? severity.warning : severity.informational);
+    const pri = facility * 8 + (isFailureStatus((event.result as { status?: unknown } | undefined)?.status) ? severity.warning : severity.informational);
     const header = Buffer.from(`<${pri}>1 ${new Date(event.recordedAt).toISOString()} ${host} siem-gateway - ${messageId(event.action.type)} ${data} `);
     if (framing === 'NEWLINE') return Buffer.concat([escapeLineBreaks(header), escapeLineBreaks(item), newline]);
     const length = header.length + item.length;

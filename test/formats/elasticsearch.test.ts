@@ -106,5 +106,7 @@ test('event.outcome is failure for every failed status the sources write (Asgard
   const keycloak = { id: 'k1', recordedAt: '2026-12-07T10:15:00.000Z', action: { type: 'USER.LOGIN_ERROR' } };
   assert.equal(outcome({ ...keycloak, result: { status: 'FAILED', description: 'invalid_user_credentials' } }), 'failure');
   assert.equal(outcome({ ...keycloak, result: { status: 'FAILURE' } }), 'failure');
+  // The same statuses the syslog line gives warning severity (src/event/result-status.ts).
+  for (const status of ['DENIED', 'REJECTED', 'error']) assert.equal(outcome({ ...keycloak, result: { status } }), 'failure', status);
   assert.equal(outcome({ ...keycloak, result: { status: 'PENDING' } }), undefined, 'neither: no outcome rather than a guess');
 });
