@@ -9,9 +9,11 @@
 // repeated fields, so the items one after another are the request holding all of them (and in
 // JSON they are the `resourceLogs` array's elements): the body's size is known exactly before it
 // is built, as every format's is.
+import { createRequire } from 'node:module';
 import { SeverityNumber } from '@opentelemetry/api-logs';
-import { JsonLogsSerializer, ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
-import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import type * as Transformer from '@opentelemetry/otlp-transformer';
+import type * as Resources from '@opentelemetry/resources';
+import type { Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { UnreadableResponseError, type FormatContext, type Formatter, type ItemOutcome } from '../src/contracts/formatter.js';
 import type { ActivityEvent } from '../src/event/activity-event.js';
@@ -19,11 +21,19 @@ import { version } from '../src/version.js';
 import { failed, section, text } from './event-values.js';
 import { identityProviderOf, type IdentityProvider } from './identity-provider.js';
 
+// Loaded by the first OTLP item, not at start: the serializer and its protobuf runtime are a fifth
+// of a second of every gateway's start, in each thread, most of which have no OTLP subscription.
+let libraries: { transformer: typeof Transformer; resources: typeof Resources } | undefined;
+function otel(): { transformer: typeof Transformer; resources: typeof Resources } {
+  const require = createRequire(import.meta.url);
+  return (libraries ??= { transformer: require('@opentelemetry/otlp-transformer') as typeof Transformer, resources: require('@opentelemetry/resources') as typeof Resources });
+}
+
 const scope = { name: 'siem-gateway', version };
 const resources = new Map<IdentityProvider, Resource>();
 const resourceOf = (provider: IdentityProvider) => {
   let resource = resources.get(provider);
-  if (resource === undefined) resources.set(provider, (resource = resourceFromAttributes({ 'service.name': provider })));
+  if (resource === undefined) resources.set(provider, (resource = otel().resources.resourceFromAttributes({ 'service.name': provider })));
   return resource;
 };
 
@@ -72,6 +82,7 @@ export const otlpFormatter: Formatter = {
       : { contentType: 'application/x-protobuf', prefix: '', separator: '', suffix: '' },
   format(event: ActivityEvent, context: FormatContext, receivedAt = Date.now()) {
     const records = [logRecordOf(event, receivedAt)];
+    const { ProtobufLogsSerializer, JsonLogsSerializer } = otel().transformer;
     if (context.otlp?.encoding !== 'json') return ProtobufLogsSerializer.serializeRequest(records)!;
     // The one element of resourceLogs: the request's text without its head and its closing `]}`.
     return Buffer.from(JsonLogsSerializer.serializeRequest(records)!).toString('utf8').slice(jsonHead.length, -2);
@@ -94,7 +105,7 @@ function partialSuccess(response: Buffer, encoding: 'protobuf' | 'json'): { reje
   if (response.length === 0) return { rejected: 0, message: '' };
   let answer: { partialSuccess?: { rejectedLogRecords?: unknown; errorMessage?: unknown } };
   try {
-    answer = encoding === 'json' ? (JSON.parse(response.toString('utf8')) as typeof answer) : ProtobufLogsSerializer.deserializeResponse(response);
+    answer = encoding === 'json' ? (JSON.parse(response.toString('utf8')) as typeof answer) : otel().transformer.ProtobufLogsSerializer.deserializeResponse(response);
   } catch {
     throw new UnreadableResponseError(`the answer is not an ExportLogsServiceResponse in ${encoding}`);
   }
