@@ -13,7 +13,6 @@ import { createRequire } from 'node:module';
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import type * as Transformer from '@opentelemetry/otlp-transformer';
 import type * as Resources from '@opentelemetry/resources';
-import type { Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { UnreadableResponseError, type FormatContext, type Formatter, type ItemOutcome } from '../src/contracts/formatter.js';
 import type { ActivityEvent } from '../src/event/activity-event.js';
@@ -23,14 +22,18 @@ import { identityProviderOf, type IdentityProvider } from './identity-provider.j
 
 // Loaded by the first OTLP item, not at start: the serializer and its protobuf runtime are a fifth
 // of a second of every gateway's start, in each thread, most of which have no OTLP subscription.
-let libraries: { transformer: typeof Transformer; resources: typeof Resources } | undefined;
-function otel(): { transformer: typeof Transformer; resources: typeof Resources } {
-  const require = createRequire(import.meta.url);
-  return (libraries ??= { transformer: require('@opentelemetry/otlp-transformer') as typeof Transformer, resources: require('@opentelemetry/resources') as typeof Resources });
+type OpenTelemetry = { transformer: typeof Transformer; resources: typeof Resources };
+let libraries: OpenTelemetry | undefined;
+function otel(): OpenTelemetry {
+  if (libraries === undefined) {
+    const require = createRequire(import.meta.url);
+    libraries = { transformer: require('@opentelemetry/otlp-transformer') as typeof Transformer, resources: require('@opentelemetry/resources') as typeof Resources };
+  }
+  return libraries;
 }
 
 const scope = { name: 'siem-gateway', version };
-const resources = new Map<IdentityProvider, Resource>();
+const resources = new Map<IdentityProvider, Resources.Resource>();
 const resourceOf = (provider: IdentityProvider) => {
   let resource = resources.get(provider);
   if (resource === undefined) resources.set(provider, (resource = otel().resources.resourceFromAttributes({ 'service.name': provider })));
